@@ -1,0 +1,95 @@
+/**
+ * Human output of the CLI: results as text, a live progress bar on a terminal.
+ * @module
+ */
+import type {
+  CallToolResult,
+  ContentBlock,
+  Prompt,
+  ReadResourceResult,
+  Resource,
+  ResourceContents,
+  Tool,
+} from '../protocol/types.js';
+
+function base64Bytes(b64: string): number {
+  return Math.floor((b64.length * 3) / 4) - (b64.endsWith('==') ? 2 : b64.endsWith('=') ? 1 : 0);
+}
+
+function contents(c: ResourceContents): string {
+  if ('text' in c) return c.text;
+  return `[resource ${c.uri}${c.mimeType ? ` ${c.mimeType}` : ''}, ${base64Bytes(c.blob)} bytes]`;
+}
+
+/** One content block as text. */
+export function formatContent(block: ContentBlock): string {
+  switch (block.type) {
+    case 'text':
+      return block.text;
+    case 'image':
+    case 'audio':
+      return `[${block.type} ${block.mimeType}, ${base64Bytes(block.data)} bytes]`;
+    case 'resource_link':
+      return `[resource link ${block.uri}${block.name ? ` (${block.name})` : ''}]`;
+    case 'resource':
+      return contents(block.resource);
+    default:
+      return JSON.stringify(block);
+  }
+}
+
+/** A tool result as text. */
+export function formatToolResult(r: CallToolResult): string {
+  const parts = (r.content ?? []).map(formatContent);
+  if (parts.length === 0 && r.structuredContent !== undefined)
+    parts.push(JSON.stringify(r.structuredContent, null, 2));
+  return parts.join('\n');
+}
+
+/** A read result as text. */
+export function formatReadResult(r: ReadResourceResult): string {
+  return r.contents.map(contents).join('\n');
+}
+
+function table(rows: [string, string][]): string {
+  const width = Math.min(40, Math.max(0, ...rows.map((r) => r[0].length)));
+  return rows.map(([a, b]) => (b ? `${a.padEnd(width)}  ${b}` : a)).join('\n');
+}
+
+const firstLine = (s: string | undefined) => (s ?? '').split('\n')[0]!.trim();
+
+/** A list of tools, resources or prompts as aligned lines. */
+export function formatList(
+  kind: 'tools' | 'resources' | 'prompts',
+  items: (Tool | Resource | Prompt)[],
+): string {
+  if (items.length === 0) return `(no ${kind})`;
+  if (kind === 'resources') return table((items as Resource[]).map((r) => [r.uri, r.title ?? r.name]));
+  return table((items as (Tool | Prompt)[]).map((t) => [t.name, firstLine(t.description ?? t.title)]));
+}
+
+/** Draws a progress line on a terminal stream; `done()` clears it. */
+export function progressBar(stream: NodeJS.WriteStream): {
+  update(p: { progress: number; total?: number; message?: string }): void;
+  done(): void;
+} {
+  let drawn = false;
+  return {
+    update({ progress, total, message }) {
+      const width = 24;
+      let line: string;
+      if (total && total > 0) {
+        const frac = Math.max(0, Math.min(1, progress / total));
+        const fill = Math.round(frac * width);
+        line = `[${'#'.repeat(fill)}${' '.repeat(width - fill)}] ${Math.round(frac * 100)}% ${progress}/${total}`;
+      } else line = `progress ${progress}`;
+      if (message) line += ` ${message}`;
+      stream.write(`\r\x1b[2K${line.slice(0, (stream.columns || 80) - 1)}`);
+      drawn = true;
+    },
+    done() {
+      if (drawn) stream.write('\r\x1b[2K');
+      drawn = false;
+    },
+  };
+}

@@ -1,0 +1,13 @@
+/**
+ * `anywire/cli`: the command line's functions, for embedding and tests.
+ * @module
+ */
+
+export type { ClientCommandOptions } from './commands.js';
+export { buildArguments, callCommand, listCommand, readCommand } from './commands.js';
+export { loadServerModule } from './load-module.js';
+export { main, splitArgv } from './main.js';
+export type { ServeOptions } from './serve.js';
+export { serve } from './serve.js';
+export type { Target } from './target.js';
+export { connectTarget, looksLikeUrl, transportFor } from './target.js';

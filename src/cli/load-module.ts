@@ -1,0 +1,40 @@
+/**
+ * Loads a user's server module: `.ts`/`.mts`/`.cts` through tsx (no build step), anything else
+ * with a plain import. The module default-exports an `McpServer` or a (possibly async) factory
+ * returning one; a named `server` export works too.
+ * @module
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { McpServer } from '../server/mcp-server.js';
+
+function isServer(x: unknown): x is McpServer {
+  return typeof x === 'object' && x !== null && typeof (x as McpServer).connect === 'function' && 'info' in x;
+}
+
+/**
+ * Imports `modulePath` and returns its server.
+ * @throws Error when the file is missing or exports no server
+ */
+export async function loadServerModule(modulePath: string): Promise<McpServer> {
+  const abs = resolve(modulePath);
+  if (!existsSync(abs)) throw new Error(`anywire: no such module: ${modulePath}`);
+  const url = pathToFileURL(abs).href;
+  let mod: Record<string, unknown>;
+  if (/\.[mc]?tsx?$/.test(abs)) {
+    const { tsImport } = await import('tsx/esm/api');
+    mod = (await tsImport(url, import.meta.url)) as Record<string, unknown>;
+  } else mod = (await import(url)) as Record<string, unknown>;
+  let candidate: unknown = mod.default ?? mod.server;
+  // tsx may wrap a default export once more when loading CommonJS-shaped output.
+  if (candidate && typeof candidate === 'object' && 'default' in candidate && !isServer(candidate)) {
+    candidate = (candidate as { default: unknown }).default;
+  }
+  if (typeof candidate === 'function' && !isServer(candidate))
+    candidate = await (candidate as () => unknown)();
+  if (!isServer(candidate)) {
+    throw new Error(`anywire: ${modulePath} must default-export an McpServer or a function that returns one`);
+  }
+  return candidate;
+}

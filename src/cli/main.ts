@@ -1,0 +1,130 @@
+/**
+ * The `anywire` command line: `serve`, `call`, `list`, `read`. Argument parsing and printing only;
+ * the work is in importable functions. Everything after `--` is a stdio server's command line.
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+import { Command, InvalidArgumentError } from 'commander';
+import type { ClientCommandOptions } from './commands.js';
+import { callCommand, listCommand, readCommand } from './commands.js';
+import { serve } from './serve.js';
+import type { Target } from './target.js';
+import { looksLikeUrl } from './target.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+/** Splits `argv` at the first `--`: our arguments, then the stdio server's command line. */
+export function splitArgv(argv: string[]): { own: string[]; command: string[] } {
+  const i = argv.indexOf('--');
+  return i < 0 ? { own: argv, command: [] } : { own: argv.slice(0, i), command: argv.slice(i + 1) };
+}
+
+function resolveTarget(
+  first: string | undefined,
+  rest: string[],
+  command: string[],
+): { target: Target; rest: string[] } {
+  if (looksLikeUrl(first)) return { target: { kind: 'url', url: new URL(first!) }, rest };
+  if (command.length === 0)
+    throw new Error('anywire: name a target: a URL first, or a stdio command after --');
+  return { target: { kind: 'stdio', command }, rest: first === undefined ? rest : [first, ...rest] };
+}
+
+type Opts = { json?: boolean; timeout?: number; quiet?: boolean; args?: string };
+const clientOpts = (o: Opts): ClientCommandOptions & { args?: string } => ({
+  json: o.json,
+  timeoutMs: o.timeout,
+  quiet: o.quiet,
+  args: o.args,
+});
+
+/** Runs the CLI; resolves to the exit status. */
+export async function main(argv: string[]): Promise<number> {
+  const { own, command } = splitArgv(argv);
+  let status = 0;
+  const program = new Command()
+    .name('anywire')
+    .description('One MCP server, every wire: serve MCP servers and talk to any of them.')
+    .version(pkg.version)
+    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) })
+    .exitOverride()
+    .showHelpAfterError();
+
+  program
+    .command('serve')
+    .description('serve a module that default-exports an McpServer (or a factory)')
+    .argument('<module>', 'a .ts or .js file')
+    .option('--stdio', 'serve on stdin/stdout (the default)')
+    .option('--max-message-bytes <n>', 'longest accepted stdio line', positiveInt)
+    .action(async (module: string, o: { stdio?: boolean; maxMessageBytes?: number }) => {
+      await serve(module, { stdio: true, maxMessageBytes: o.maxMessageBytes });
+    });
+
+  const common = (c: Command) =>
+    c
+      .option('--json', 'print JSON for scripts')
+      .option('--timeout <ms>', 'per-request timeout in ms', positiveInt)
+      .option('-q, --quiet', "drop the stdio server's stderr");
+
+  common(
+    program
+      .command('call')
+      .description('call a tool: anywire call <tool> [key=value ...] -- <command ...>')
+      .argument('[target-or-tool]', 'a URL target, or the tool name')
+      .argument('[rest...]', 'the tool name (after a URL) and key=value arguments')
+      .option('--args <json>', 'arguments as a JSON object'),
+  ).action(async (first: string | undefined, rest: string[], o: Opts) => {
+    const t = resolveTarget(first, rest, command);
+    const [tool, ...pairs] = t.rest;
+    if (!tool) throw new Error('anywire: name the tool to call');
+    status = await callCommand(t.target, tool, pairs, clientOpts(o));
+  });
+
+  common(
+    program
+      .command('list')
+      .description(
+        'list tools, resources or prompts: anywire list [tools|resources|prompts] -- <command ...>',
+      )
+      .argument('[target-or-kind]', 'a URL target, or what to list')
+      .argument('[kind]', 'what to list after a URL: tools (default), resources, prompts'),
+  ).action(async (first: string | undefined, second: string | undefined, o: Opts) => {
+    const t = resolveTarget(first, second === undefined ? [] : [second], command);
+    const kind = (t.rest[0] ?? 'tools') as 'tools' | 'resources' | 'prompts';
+    if (!['tools', 'resources', 'prompts'].includes(kind)) throw new Error(`anywire: cannot list "${kind}"`);
+    status = await listCommand(t.target, kind, clientOpts(o));
+  });
+
+  common(
+    program
+      .command('read')
+      .description('read a resource: anywire read <uri> -- <command ...>')
+      .argument('<target-or-uri>', 'a URL target, or the resource URI')
+      .argument('[uri]', 'the resource URI after a URL target'),
+  ).action(async (first: string, second: string | undefined, o: Opts) => {
+    const t =
+      second !== undefined && looksLikeUrl(first)
+        ? { target: { kind: 'url' as const, url: new URL(first) }, rest: [second] }
+        : resolveTarget(undefined, [first], command);
+    status = await readCommand(t.target, t.rest[0]!, clientOpts(o));
+  });
+
+  try {
+    await program.parseAsync(own, { from: 'user' });
+  } catch (e) {
+    const err = e as { code?: string; exitCode?: number; message: string };
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
+    if (err.code?.startsWith('commander.')) return err.exitCode ?? 1;
+    process.stderr.write(`${err.message}\n`);
+    return 1;
+  }
+  return status;
+}

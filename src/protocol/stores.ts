@@ -1,0 +1,255 @@
+/**
+ * Pluggable stores: small interfaces with in-memory defaults, so a shared backend (Redis, ...) can
+ * stand in for scale-out. Each is used by the part of the protocol named in its docstring.
+ * @module
+ */
+import type { JsonRpcMessage } from '../jsonrpc/types.js';
+import type { ClientCapabilities, Implementation, JsonObject } from './types.js';
+
+// ---------------------------------------------------------------------------------------------
+// Legacy SSE event store (2025-11-25 basic/transports "Resumability and Redelivery").
+
+/** Stores the messages sent on legacy SSE streams so a client can resume with `Last-Event-ID`. */
+export interface EventStore {
+  /** Stores `message` for `streamId`; resolves to the new event id (unique across the session's streams). */
+  storeEvent(streamId: string, message: JsonRpcMessage): Promise<string>;
+  /**
+   * Replays the messages stored after `lastEventId` on the same stream, in order, through `send`.
+   * Resolves to that stream's id, or `undefined` when the event id is unknown.
+   */
+  replayEventsAfter(
+    lastEventId: string,
+    send: (eventId: string, message: JsonRpcMessage) => Promise<void> | void,
+  ): Promise<string | undefined>;
+  /** Forgets a stream (its response was delivered and the client will not resume it). */
+  deleteStream?(streamId: string): Promise<void>;
+}
+
+/** Options of {@link InMemoryEventStore}. */
+export interface InMemoryEventStoreOptions {
+  /** Events kept per stream; older ones are dropped. Default 1000. */
+  maxEventsPerStream?: number;
+  /** Streams kept; the least recently written is dropped first. Default 10 000. */
+  maxStreams?: number;
+}
+
+/** A bounded in-memory {@link EventStore}. Event ids are `<streamId>_<sequence>`. */
+export class InMemoryEventStore implements EventStore {
+  #streams = new Map<string, { seq: number; events: { seq: number; message: JsonRpcMessage }[] }>();
+  #maxEvents: number;
+  #maxStreams: number;
+
+  constructor(options: InMemoryEventStoreOptions = {}) {
+    this.#maxEvents = options.maxEventsPerStream ?? 1000;
+    this.#maxStreams = options.maxStreams ?? 10_000;
+  }
+
+  async storeEvent(streamId: string, message: JsonRpcMessage): Promise<string> {
+    let s = this.#streams.get(streamId);
+    if (s) this.#streams.delete(streamId);
+    else s = { seq: 0, events: [] };
+    this.#streams.set(streamId, s); // most recent last
+    if (this.#streams.size > this.#maxStreams) {
+      const oldest = this.#streams.keys().next().value;
+      if (oldest !== undefined) this.#streams.delete(oldest);
+    }
+    const seq = ++s.seq;
+    s.events.push({ seq, message });
+    if (s.events.length > this.#maxEvents) s.events.shift();
+    return `${streamId}_${seq}`;
+  }
+
+  async replayEventsAfter(
+    lastEventId: string,
+    send: (eventId: string, message: JsonRpcMessage) => Promise<void> | void,
+  ): Promise<string | undefined> {
+    const cut = lastEventId.lastIndexOf('_');
+    if (cut <= 0) return undefined;
+    const streamId = lastEventId.slice(0, cut);
+    const after = Number(lastEventId.slice(cut + 1));
+    const s = this.#streams.get(streamId);
+    if (!s || !Number.isInteger(after)) return undefined;
+    for (const e of s.events) if (e.seq > after) await send(`${streamId}_${e.seq}`, e.message);
+    return streamId;
+  }
+
+  async deleteStream(streamId: string): Promise<void> {
+    this.#streams.delete(streamId);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Legacy session store (2025-11-25 basic/transports "Session Management").
+
+/** What a legacy session remembers from its `initialize`. */
+export interface SessionRecord {
+  protocolVersion: string;
+  clientCapabilities: ClientCapabilities;
+  clientInfo?: Implementation;
+  logLevel?: string;
+  /** Creation time, ms since the epoch. */
+  createdAt: number;
+  /** Principal the session is bound to (auth subject), if any. */
+  principal?: string;
+  [key: string]: unknown;
+}
+
+/** Keeps legacy sessions so any process can recognise (and recover) them. */
+export interface SessionStore {
+  get(sessionId: string): Promise<SessionRecord | undefined>;
+  /** Stores or refreshes a session; it expires after `ttlMs` without a refresh. */
+  set(sessionId: string, record: SessionRecord, ttlMs: number): Promise<void>;
+  delete(sessionId: string): Promise<void>;
+}
+
+/** In-memory {@link SessionStore} with idle expiry. */
+export class InMemorySessionStore implements SessionStore {
+  #map = new Map<string, { record: SessionRecord; expiresAt: number }>();
+
+  async get(sessionId: string): Promise<SessionRecord | undefined> {
+    const e = this.#map.get(sessionId);
+    if (!e) return undefined;
+    if (e.expiresAt <= Date.now()) {
+      this.#map.delete(sessionId);
+      return undefined;
+    }
+    return e.record;
+  }
+
+  async set(sessionId: string, record: SessionRecord, ttlMs: number): Promise<void> {
+    this.#map.set(sessionId, { record, expiresAt: Date.now() + ttlMs });
+  }
+
+  async delete(sessionId: string): Promise<void> {
+    this.#map.delete(sessionId);
+  }
+
+  /** Number of sessions held (expired ones included until touched). */
+  get size(): number {
+    return this.#map.size;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Listen-notification bus (2026-07-28 basic/patterns/subscriptions; legacy list_changed too).
+
+/** An event every server instance should hear: list changes and resource updates. */
+export type ServerEvent =
+  | { type: 'list_changed'; list: 'tools' | 'prompts' | 'resources' }
+  | { type: 'resource_updated'; uri: string }
+  | { type: 'task_status'; taskId: string; task: JsonObject };
+
+/** Fans server events out to every instance (and, in each, to every listen stream and legacy session). */
+export interface NotificationBus {
+  publish(event: ServerEvent): Promise<void> | void;
+  /** Registers a listener; returns the function that removes it. */
+  subscribe(listener: (event: ServerEvent) => void): () => void;
+}
+
+/** In-process {@link NotificationBus}. */
+export class InMemoryNotificationBus implements NotificationBus {
+  #listeners = new Set<(event: ServerEvent) => void>();
+
+  publish(event: ServerEvent): void {
+    for (const l of [...this.#listeners]) l(event);
+  }
+
+  subscribe(listener: (event: ServerEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// requestState key ring (2026-07-28 basic/patterns/mrtr "Security").
+
+/** One HMAC key. */
+export interface StateKey {
+  /** Key id, written into each sealed state so rotation works. */
+  id: string;
+  /** Secret bytes (at least 32 recommended) or a string taken as UTF-8. */
+  secret: Uint8Array | string;
+}
+
+/** The keys that seal `requestState`: the first signs, all verify (rotate by prepending). */
+export interface KeyRing {
+  keys(): Promise<StateKey[]> | StateKey[];
+}
+
+/** A fixed {@link KeyRing}. Without keys, one random per-process key is made (single-instance use). */
+export class StaticKeyRing implements KeyRing {
+  #keys: StateKey[];
+
+  constructor(keys?: StateKey[]) {
+    if (keys && keys.length > 0) this.#keys = keys;
+    else {
+      const secret = new Uint8Array(32);
+      globalThis.crypto.getRandomValues(secret);
+      this.#keys = [{ id: 'local', secret }];
+    }
+  }
+
+  keys(): StateKey[] {
+    return this.#keys;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Task store (2025-11-25 basic/utilities/tasks, experimental).
+
+/** A stored task. */
+export interface TaskRecord {
+  taskId: string;
+  status: 'working' | 'input_required' | 'completed' | 'failed' | 'cancelled';
+  statusMessage?: string;
+  createdAt: string;
+  lastUpdatedAt: string;
+  ttl: number | null;
+  pollInterval?: number;
+  /** The final JSON-RPC result or error, once terminal. */
+  outcome?: { result: JsonObject } | { error: { code: number; message: string; data?: unknown } };
+  /** Principal or session the task belongs to. */
+  owner?: string;
+}
+
+/** Keeps tasks. */
+export interface TaskStore {
+  create(record: TaskRecord): Promise<void>;
+  get(taskId: string): Promise<TaskRecord | undefined>;
+  update(taskId: string, patch: Partial<TaskRecord>): Promise<TaskRecord | undefined>;
+  list(owner?: string): Promise<TaskRecord[]>;
+  delete(taskId: string): Promise<void>;
+}
+
+/** In-memory {@link TaskStore}; expired tasks (by `ttl`) are dropped when read. */
+export class InMemoryTaskStore implements TaskStore {
+  #map = new Map<string, TaskRecord>();
+
+  async create(record: TaskRecord): Promise<void> {
+    this.#map.set(record.taskId, record);
+  }
+
+  async get(taskId: string): Promise<TaskRecord | undefined> {
+    const t = this.#map.get(taskId);
+    if (t && t.ttl !== null && Date.parse(t.createdAt) + t.ttl < Date.now()) {
+      this.#map.delete(taskId);
+      return undefined;
+    }
+    return t;
+  }
+
+  async update(taskId: string, patch: Partial<TaskRecord>): Promise<TaskRecord | undefined> {
+    const t = await this.get(taskId);
+    if (!t) return undefined;
+    Object.assign(t, patch, { lastUpdatedAt: new Date().toISOString() });
+    return t;
+  }
+
+  async list(owner?: string): Promise<TaskRecord[]> {
+    return [...this.#map.values()].filter((t) => owner === undefined || t.owner === owner);
+  }
+
+  async delete(taskId: string): Promise<void> {
+    this.#map.delete(taskId);
+  }
+}

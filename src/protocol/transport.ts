@@ -1,0 +1,50 @@
+/**
+ * The one transport seam every binding implements (stdio, in-memory, HTTP sessions, WebSocket, ...).
+ * A transport moves whole JSON-RPC messages; framing, connection setup and cancellation mapping are
+ * its own business (MCP basic/transports: "a transport is a binding").
+ * @module
+ */
+import type { JsonRpcId, JsonRpcMessage } from '../jsonrpc/types.js';
+import type { AuthInfo } from './types.js';
+
+/** What a binding knows about an inbound message. */
+export interface MessageContext {
+  /** The binding's name: `stdio`, `in-memory`, `http`, ... */
+  binding: string;
+  /** Identity established by the binding's auth layer. */
+  authInfo?: AuthInfo;
+  /** Request headers, lower-cased names, where the binding has them (HTTP, WebSocket upgrade). */
+  headers?: Record<string, string | undefined>;
+  /** The legacy session id, where the binding has sessions. */
+  sessionId?: string;
+}
+
+/** Options for {@link Transport.send}. */
+export interface SendOptions {
+  /** The inbound request this message belongs to (routes it to that request's stream on HTTP). */
+  relatedRequestId?: JsonRpcId;
+}
+
+/**
+ * A bidirectional message channel.
+ *
+ * Contract: set the callbacks, then call `start()`. `onclose` fires exactly once, including after
+ * `close()`. `onerror` reports a non-fatal problem (a bad frame, a write failure) unless `onclose`
+ * follows. `close()` is idempotent.
+ */
+export interface Transport {
+  /** Begins reading; resolves when the channel is usable. */
+  start(): Promise<void>;
+  /** Sends one message or a batch. */
+  send(message: JsonRpcMessage | JsonRpcMessage[], options?: SendOptions): Promise<void>;
+  /** Closes the channel gracefully. */
+  close(): Promise<void>;
+  /** Inbound message or batch (already validated as JSON-RPC). */
+  onmessage?: (message: JsonRpcMessage | JsonRpcMessage[], context: MessageContext) => void;
+  /** A non-fatal error. */
+  onerror?: (error: Error) => void;
+  /** The channel closed. */
+  onclose?: () => void;
+  /** The legacy session id, if the binding has one. */
+  readonly sessionId?: string;
+}

@@ -1,0 +1,256 @@
+/**
+ * The context every handler receives: cancellation, progress, logging, and the client features
+ * (`sample`, `elicit`, `listRoots`) that work in both eras. In the legacy era they are
+ * server-to-client requests; in the modern era (2026-07-28) they become multi round-trip
+ * `input_required` results, transparently to the handler (basic/patterns/mrtr).
+ * @module
+ */
+import { ErrorCode, JsonRpcError } from '../jsonrpc/errors.js';
+import type { JsonRpcId } from '../jsonrpc/types.js';
+import type { LogLevel } from '../protocol/constants.js';
+import { logLevelRank } from '../protocol/constants.js';
+import { McpError } from '../protocol/errors.js';
+import type { InboundCall } from '../protocol/peer.js';
+import type { MessageContext } from '../protocol/transport.js';
+import type {
+  AuthInfo,
+  ClientCapabilities,
+  CreateMessageParams,
+  CreateMessageResult,
+  ElicitParams,
+  ElicitResult,
+  Implementation,
+  InputRequest,
+  JsonObject,
+  ListRootsResult,
+} from '../protocol/types.js';
+
+/** The protocol era a request was classified into. */
+export type Era = 'legacy' | 'modern';
+
+/** A legacy session as dispatch sees it: state from `initialize` and a back-channel to the client. */
+export interface LegacySession {
+  /** Set once `initialize` succeeded. */
+  protocolVersion?: string;
+  clientCapabilities: ClientCapabilities;
+  clientInfo?: Implementation;
+  /** Minimum level set by `logging/setLevel`; unset = send everything. */
+  logLevel?: string;
+  /** Resource URIs subscribed with `resources/subscribe`. */
+  subscriptions: Set<string>;
+  /** The session id, where the binding has sessions. */
+  id?: string;
+  /** Sends a server-to-client request (sampling, elicitation, roots, ping). */
+  request(
+    method: string,
+    params: JsonObject | undefined,
+    options: { relatedRequestId?: JsonRpcId; signal?: AbortSignal },
+  ): Promise<JsonObject>;
+  /** Sends a session-wide notification (list_changed, resources/updated). */
+  notify(method: string, params?: JsonObject): Promise<void>;
+}
+
+/** What a binding provides for one inbound request. */
+export interface RequestScope {
+  call: InboundCall;
+  context: MessageContext;
+  /** Sends a notification tied to this request (progress, log, listen events). */
+  notify(method: string, params?: JsonObject): Promise<void>;
+  /** The legacy session this request belongs to, if any. */
+  session?: LegacySession;
+}
+
+/** Thrown inside a modern handler to stop it when client input is needed. Internal. */
+export class InputRequiredSignal extends Error {
+  constructor() {
+    super('input required');
+    this.name = 'InputRequiredSignal';
+  }
+}
+
+/** Collected MRTR state for one modern request. */
+export class InputCollector {
+  /** Answers from earlier rounds and this one, by key. */
+  readonly responses: Record<string, unknown>;
+  /** Requests this round could not answer. */
+  readonly pending: Record<string, InputRequest> = {};
+  #counter = 0;
+  #notify: (() => void) | undefined;
+  /** Resolves when the handler has asked for input it does not have. */
+  readonly needed: Promise<void>;
+
+  constructor(responses: Record<string, unknown>) {
+    this.responses = responses;
+    this.needed = new Promise<void>((resolve) => {
+      this.#notify = () => setTimeout(resolve, 0);
+    });
+  }
+
+  /** True when the handler asked for something not yet answered. */
+  get hasPending(): boolean {
+    return Object.keys(this.pending).length > 0;
+  }
+
+  /** Returns the stored answer for the next input, or registers it as pending and never resolves. */
+  ask<T>(request: InputRequest): Promise<T> {
+    const key = `input_${++this.#counter}`;
+    if (key in this.responses) return Promise.resolve(this.responses[key] as T);
+    const first = !this.hasPending;
+    this.pending[key] = request;
+    if (first) this.#notify?.();
+    return new Promise<T>(() => {});
+  }
+}
+
+/** Per-request facts every handler can read. */
+export interface RequestInfo {
+  era: Era;
+  protocolVersion: string;
+  clientCapabilities: ClientCapabilities;
+  clientInfo?: Implementation;
+  /** Modern: `_meta` log level; legacy: the session's level. Undefined = legacy "all", modern "none". */
+  logLevel?: string;
+  /** The request's `_meta`. */
+  meta?: JsonObject;
+}
+
+/** The context passed to tool, resource, prompt and completion handlers. */
+export interface HandlerContext {
+  /** Aborts when the client cancels, the connection closes, or (modern) the request ends for input. */
+  readonly signal: AbortSignal;
+  /** The JSON-RPC id of the request. */
+  readonly requestId: JsonRpcId;
+  /** `legacy` (sessionful revisions) or `modern` (2026-07-28). */
+  readonly era: Era;
+  /** The protocol revision of this request. */
+  readonly protocolVersion: string;
+  /** What the client declared (modern: in this request; legacy: at initialize). */
+  readonly clientCapabilities: ClientCapabilities;
+  readonly clientInfo?: Implementation;
+  /** Identity from the binding's auth layer. */
+  readonly authInfo?: AuthInfo;
+  /** The binding the request came in on: `stdio`, `http`, ... */
+  readonly binding: string;
+  /** Request headers (lower-cased), where the binding has them. */
+  readonly headers?: Record<string, string | undefined>;
+  /** The legacy session id, where there is one. */
+  readonly sessionId?: string;
+  /** The request's `_meta`. */
+  readonly meta?: JsonObject;
+  /** Sends `notifications/progress` when the client asked for progress (a no-op otherwise). */
+  progress(progress: number, total?: number, message?: string): Promise<void>;
+  /** Sends `notifications/message` if the client's log level lets it through. */
+  log(level: LogLevel, data: unknown, logger?: string): Promise<void>;
+  /**
+   * Asks the client's model for a completion (`sampling/createMessage`).
+   * @throws McpError `CAPABILITY_NOT_SUPPORTED` (legacy) or JsonRpcError -32021 (modern) when the client lacks `sampling`
+   */
+  sample(params: CreateMessageParams): Promise<CreateMessageResult>;
+  /**
+   * Asks the user for input (`elicitation/create`, form or URL mode).
+   * @throws McpError `CAPABILITY_NOT_SUPPORTED` (legacy) or JsonRpcError -32021 (modern) when the client lacks `elicitation`
+   */
+  elicit(params: ElicitParams): Promise<ElicitResult>;
+  /**
+   * Lists the client's roots (`roots/list`).
+   * @throws McpError `CAPABILITY_NOT_SUPPORTED` (legacy) or JsonRpcError -32021 (modern) when the client lacks `roots`
+   */
+  listRoots(): Promise<ListRootsResult>;
+}
+
+function capabilityFor(method: string): 'sampling' | 'elicitation' | 'roots' {
+  return method === 'sampling/createMessage'
+    ? 'sampling'
+    : method === 'elicitation/create'
+      ? 'elicitation'
+      : 'roots';
+}
+
+function elicitMode(params: JsonObject): 'form' | 'url' {
+  return params.mode === 'url' ? 'url' : 'form';
+}
+
+/** Builds the handler context for one request. */
+export function createHandlerContext(
+  scope: RequestScope,
+  info: RequestInfo,
+  inputs?: InputCollector,
+): HandlerContext {
+  const { call, context } = scope;
+  const progressToken = (info.meta as JsonObject | undefined)?.progressToken as string | number | undefined;
+
+  const clientRequest = <T>(method: string, params: JsonObject | undefined): Promise<T> => {
+    const cap = capabilityFor(method);
+    const caps = info.clientCapabilities;
+    const declared = caps[cap] !== undefined;
+    const modeOk =
+      method !== 'elicitation/create' ||
+      !params ||
+      elicitMode(params) === 'form' ||
+      (caps.elicitation as JsonObject | undefined)?.url !== undefined;
+    if (info.era === 'modern') {
+      if (!declared || !modeOk) {
+        const required =
+          cap === 'elicitation' ? { elicitation: { [elicitMode(params ?? {})]: {} } } : { [cap]: {} };
+        throw new JsonRpcError(
+          ErrorCode.MissingRequiredClientCapability,
+          `Missing required client capability: ${cap}`,
+          { requiredCapabilities: required },
+        );
+      }
+      if (!inputs)
+        throw new JsonRpcError(
+          ErrorCode.InvalidRequest,
+          `${method} is only available inside tools/call, prompts/get and resources/read`,
+        );
+      return inputs.ask<T>({ method, params } as InputRequest);
+    }
+    if (!declared || !modeOk) {
+      return Promise.reject(
+        new McpError(
+          'CAPABILITY_NOT_SUPPORTED',
+          `the client does not support ${cap}${modeOk ? '' : ' (url mode)'}`,
+        ),
+      );
+    }
+    const session = scope.session;
+    if (!session) return Promise.reject(new McpError('NOT_CONNECTED', `no session to send ${method} on`));
+    return session.request(method, params, { relatedRequestId: call.id, signal: call.signal }) as Promise<T>;
+  };
+
+  return {
+    get signal() {
+      return call.signal;
+    },
+    requestId: call.id,
+    era: info.era,
+    protocolVersion: info.protocolVersion,
+    clientCapabilities: info.clientCapabilities,
+    clientInfo: info.clientInfo,
+    authInfo: context.authInfo,
+    binding: context.binding,
+    headers: context.headers,
+    sessionId: scope.session?.id ?? context.sessionId,
+    meta: info.meta,
+    async progress(progress, total, message) {
+      if (progressToken === undefined || call.cancelled) return;
+      const params: JsonObject = { progressToken, progress };
+      if (total !== undefined) params.total = total;
+      if (message !== undefined) params.message = message;
+      await scope.notify('notifications/progress', params);
+    },
+    async log(level, data, logger) {
+      if (call.cancelled) return;
+      const min = info.era === 'modern' ? info.logLevel : scope.session?.logLevel;
+      if (min === undefined) {
+        if (info.era === 'modern') return; // 2026-07-28: no logLevel in _meta, no log notifications
+      } else if (logLevelRank(level) < logLevelRank(min)) return;
+      const params: JsonObject = { level, data };
+      if (logger !== undefined) params.logger = logger;
+      await scope.notify('notifications/message', params);
+    },
+    sample: (params) => clientRequest<CreateMessageResult>('sampling/createMessage', params as JsonObject),
+    elicit: (params) => clientRequest<ElicitResult>('elicitation/create', params as JsonObject),
+    listRoots: () => clientRequest<ListRootsResult>('roots/list', undefined),
+  };
+}

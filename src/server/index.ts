@@ -1,0 +1,33 @@
+/**
+ * Server API.
+ * @module
+ */
+
+export type { Era, HandlerContext, LegacySession, RequestInfo, RequestScope } from './context.js';
+export { supportedVersions } from './dispatch.js';
+export type { CacheableMethod, CustomRequestHandler, McpServerOptions } from './mcp-server.js';
+export { McpServer } from './mcp-server.js';
+export type {
+  ArgumentCompleter,
+  PromptArgumentConfig,
+  PromptConfig,
+  PromptHandler,
+  PromptReturn,
+  RegisteredPrompt,
+} from './prompts.js';
+export type {
+  ReadReturn,
+  RegisteredResource,
+  ResourceHandler,
+  ResourceMetadata,
+  TemplateHandler,
+  VariableCompleter,
+} from './resources.js';
+export { ResourceTemplate } from './resources.js';
+export type { CompiledSchema, InferSchema, RawShape, SchemaInput, ValidationResult } from './schema.js';
+export { compileSchema } from './schema.js';
+export type { ServerConnectionOptions } from './server-connection.js';
+export { ServerConnection } from './server-connection.js';
+export type { RegisteredTool, ToolConfig, ToolHandler, ToolReturn } from './tools.js';
+export type { TemplateVariables } from './uri-template.js';
+export { UriTemplate } from './uri-template.js';
