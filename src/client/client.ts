@@ -98,6 +98,8 @@ export interface CallOptions {
   onprogress?: (progress: Progress) => void;
   /** Extra `_meta` for the request. */
   meta?: JsonObject;
+  /** Answer `input_required` results through the handlers and retry (default true); false returns them as is. */
+  fulfilInputs?: boolean;
 }
 
 /** An open `subscriptions/listen` stream (or its legacy emulation). */
@@ -294,7 +296,12 @@ export class Client {
     const maxRounds = this.options.maxInputRounds ?? 8;
     for (let round = 0; ; round++) {
       const result = await peer.request(method, sent, reqOptions);
-      if (result.resultType !== 'input_required' || !MRTR_METHODS.has(method)) return result;
+      if (
+        result.resultType !== 'input_required' ||
+        !MRTR_METHODS.has(method) ||
+        options.fulfilInputs === false
+      )
+        return result;
       if (round >= maxRounds)
         throw new McpError('INPUT_REQUIRED_LIMIT', `${method} still needed input after ${maxRounds} rounds`);
       const requests = (result.inputRequests ?? {}) as Record<string, InputRequest>;

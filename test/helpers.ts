@@ -1,0 +1,15 @@
+import type { ClientOptions } from '../src/client/client.js';
+import { Client } from '../src/client/client.js';
+import type { McpServer } from '../src/server/mcp-server.js';
+import { InMemoryTransport } from '../src/transports/in-memory/index.js';
+
+/** Connects a new client to `server` over an in-memory pair. */
+export async function connectPair(server: McpServer, options: ClientOptions = {}): Promise<Client> {
+  const [a, b] = InMemoryTransport.createLinkedPair();
+  await server.connect(b);
+  const client = new Client({ name: 'test-client', version: '1.0.0' }, { probeTimeoutMs: 1000, ...options });
+  await client.connect(a);
+  return client;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
