@@ -74,30 +74,25 @@ export class InputCollector {
   readonly responses: Record<string, unknown>;
   /** Requests this round could not answer. */
   readonly pending: Record<string, InputRequest> = {};
+  /** Called (once, on a later macrotask) after the handler first asked for input it does not have. */
+  onneeded: (() => void) | undefined;
   #counter = 0;
-  #notify: (() => void) | undefined;
-  /** Resolves when the handler has asked for input it does not have. */
-  readonly needed: Promise<void>;
+  #asked = false;
 
   constructor(responses: Record<string, unknown>) {
     this.responses = responses;
-    this.needed = new Promise<void>((resolve) => {
-      this.#notify = () => setTimeout(resolve, 0);
-    });
-  }
-
-  /** True when the handler asked for something not yet answered. */
-  get hasPending(): boolean {
-    return Object.keys(this.pending).length > 0;
   }
 
   /** Returns the stored answer for the next input, or registers it as pending and never resolves. */
   ask<T>(request: InputRequest): Promise<T> {
     const key = `input_${++this.#counter}`;
     if (key in this.responses) return Promise.resolve(this.responses[key] as T);
-    const first = !this.hasPending;
     this.pending[key] = request;
-    if (first) this.#notify?.();
+    if (!this.#asked) {
+      this.#asked = true;
+      // Let the handler ask for more inputs in parallel (Promise.all) before answering.
+      setTimeout(() => this.onneeded?.(), 0);
+    }
     return new Promise<T>(() => {});
   }
 }
@@ -170,40 +165,103 @@ function elicitMode(params: JsonObject): 'form' | 'url' {
   return params.mode === 'url' ? 'url' : 'form';
 }
 
-/** Builds the handler context for one request. */
-export function createHandlerContext(
-  scope: RequestScope,
-  info: RequestInfo,
-  inputs?: InputCollector,
-): HandlerContext {
-  const { call, context } = scope;
-  const progressToken = (info.meta as JsonObject | undefined)?.progressToken as string | number | undefined;
+/** The handler context of one request (methods on the prototype: one allocation per request). */
+class RequestContext implements HandlerContext {
+  readonly requestId: JsonRpcId;
+  readonly era: Era;
+  readonly protocolVersion: string;
+  readonly clientCapabilities: ClientCapabilities;
+  readonly clientInfo?: Implementation;
+  readonly authInfo?: AuthInfo;
+  readonly binding: string;
+  readonly headers?: Record<string, string | undefined>;
+  readonly sessionId?: string;
+  readonly meta?: JsonObject;
+  #scope: RequestScope;
+  #info: RequestInfo;
+  #inputs: InputCollector | undefined;
 
-  const clientRequest = <T>(method: string, params: JsonObject | undefined): Promise<T> => {
+  constructor(scope: RequestScope, info: RequestInfo, inputs: InputCollector | undefined) {
+    const context = scope.context;
+    this.#scope = scope;
+    this.#info = info;
+    this.#inputs = inputs;
+    this.requestId = scope.call.id;
+    this.era = info.era;
+    this.protocolVersion = info.protocolVersion;
+    this.clientCapabilities = info.clientCapabilities;
+    this.clientInfo = info.clientInfo;
+    this.authInfo = context.authInfo;
+    this.binding = context.binding;
+    this.headers = context.headers;
+    this.sessionId = scope.session?.id ?? context.sessionId;
+    this.meta = info.meta;
+  }
+
+  get signal(): AbortSignal {
+    return this.#scope.call.signal;
+  }
+
+  async progress(progress: number, total?: number, message?: string): Promise<void> {
+    const progressToken = this.meta?.progressToken as string | number | undefined;
+    if (progressToken === undefined || this.#scope.call.cancelled) return;
+    const params: JsonObject = { progressToken, progress };
+    if (total !== undefined) params.total = total;
+    if (message !== undefined) params.message = message;
+    await this.#scope.notify('notifications/progress', params);
+  }
+
+  async log(level: LogLevel, data: unknown, logger?: string): Promise<void> {
+    if (this.#scope.call.cancelled) return;
+    const min = this.era === 'modern' ? this.#info.logLevel : this.#scope.session?.logLevel;
+    if (min === undefined) {
+      if (this.era === 'modern') return; // 2026-07-28: no logLevel in _meta, no log notifications
+    } else if (logLevelRank(level) < logLevelRank(min)) return;
+    const params: JsonObject = { level, data };
+    if (logger !== undefined) params.logger = logger;
+    await this.#scope.notify('notifications/message', params);
+  }
+
+  sample(params: CreateMessageParams): Promise<CreateMessageResult> {
+    return this.#clientRequest<CreateMessageResult>('sampling/createMessage', params as JsonObject);
+  }
+
+  elicit(params: ElicitParams): Promise<ElicitResult> {
+    return this.#clientRequest<ElicitResult>('elicitation/create', params as JsonObject);
+  }
+
+  listRoots(): Promise<ListRootsResult> {
+    return this.#clientRequest<ListRootsResult>('roots/list', undefined);
+  }
+
+  #clientRequest<T>(method: string, params: JsonObject | undefined): Promise<T> {
     const cap = capabilityFor(method);
-    const caps = info.clientCapabilities;
+    const caps = this.clientCapabilities;
     const declared = caps[cap] !== undefined;
     const modeOk =
       method !== 'elicitation/create' ||
       !params ||
       elicitMode(params) === 'form' ||
       (caps.elicitation as JsonObject | undefined)?.url !== undefined;
-    if (info.era === 'modern') {
+    if (this.era === 'modern') {
       if (!declared || !modeOk) {
         const required =
           cap === 'elicitation' ? { elicitation: { [elicitMode(params ?? {})]: {} } } : { [cap]: {} };
         throw new JsonRpcError(
           ErrorCode.MissingRequiredClientCapability,
           `Missing required client capability: ${cap}`,
-          { requiredCapabilities: required },
+          {
+            requiredCapabilities: required,
+          },
         );
       }
-      if (!inputs)
+      if (!this.#inputs) {
         throw new JsonRpcError(
           ErrorCode.InvalidRequest,
           `${method} is only available inside tools/call, prompts/get and resources/read`,
         );
-      return inputs.ask<T>({ method, params } as InputRequest);
+      }
+      return this.#inputs.ask<T>({ method, params } as InputRequest);
     }
     if (!declared || !modeOk) {
       return Promise.reject(
@@ -213,44 +271,18 @@ export function createHandlerContext(
         ),
       );
     }
-    const session = scope.session;
+    const session = this.#scope.session;
     if (!session) return Promise.reject(new McpError('NOT_CONNECTED', `no session to send ${method} on`));
+    const call = this.#scope.call;
     return session.request(method, params, { relatedRequestId: call.id, signal: call.signal }) as Promise<T>;
-  };
+  }
+}
 
-  return {
-    get signal() {
-      return call.signal;
-    },
-    requestId: call.id,
-    era: info.era,
-    protocolVersion: info.protocolVersion,
-    clientCapabilities: info.clientCapabilities,
-    clientInfo: info.clientInfo,
-    authInfo: context.authInfo,
-    binding: context.binding,
-    headers: context.headers,
-    sessionId: scope.session?.id ?? context.sessionId,
-    meta: info.meta,
-    async progress(progress, total, message) {
-      if (progressToken === undefined || call.cancelled) return;
-      const params: JsonObject = { progressToken, progress };
-      if (total !== undefined) params.total = total;
-      if (message !== undefined) params.message = message;
-      await scope.notify('notifications/progress', params);
-    },
-    async log(level, data, logger) {
-      if (call.cancelled) return;
-      const min = info.era === 'modern' ? info.logLevel : scope.session?.logLevel;
-      if (min === undefined) {
-        if (info.era === 'modern') return; // 2026-07-28: no logLevel in _meta, no log notifications
-      } else if (logLevelRank(level) < logLevelRank(min)) return;
-      const params: JsonObject = { level, data };
-      if (logger !== undefined) params.logger = logger;
-      await scope.notify('notifications/message', params);
-    },
-    sample: (params) => clientRequest<CreateMessageResult>('sampling/createMessage', params as JsonObject),
-    elicit: (params) => clientRequest<ElicitResult>('elicitation/create', params as JsonObject),
-    listRoots: () => clientRequest<ListRootsResult>('roots/list', undefined),
-  };
+/** Builds the handler context for one request. */
+export function createHandlerContext(
+  scope: RequestScope,
+  info: RequestInfo,
+  inputs?: InputCollector,
+): HandlerContext {
+  return new RequestContext(scope, info, inputs);
 }

@@ -117,13 +117,21 @@ async function runWithInputs(
 ): Promise<JsonObject> {
   const opts = server.options.requestState ?? {};
   const principal = scope.context.authInfo?.subject ?? scope.context.authInfo?.clientId ?? '';
-  const target = request.method === 'resources/read' ? params.uri : params.name;
-  const dig = await digest(canonicalJson([request.method, target, params.arguments ?? null]));
+  const requestDigest = () =>
+    digest(
+      canonicalJson([
+        request.method,
+        request.method === 'resources/read' ? params.uri : params.name,
+        params.arguments ?? null,
+      ]),
+    );
   let responses: Record<string, unknown> = {};
   let round = 0;
+  let dig: string | undefined;
   const state = params.requestState;
   if (state !== undefined) {
     if (typeof state !== 'string') throw invalidParams('Invalid params: requestState must be a string');
+    dig = await requestDigest();
     const opened = await openState(server.keyRing, state, { sub: principal, dig });
     if (!opened.ok) throw invalidParams(`Invalid params: requestState rejected (${opened.why})`);
     responses = { ...(opened.payload.data.responses as Record<string, unknown>) };
@@ -137,10 +145,12 @@ async function runWithInputs(
     Object.assign(responses, fresh);
   }
   const inputs = new InputCollector(responses);
-  const ctx = createHandlerContext(scope, info, inputs);
-  const work = route(server, request.method, params, scope, info, ctx);
-  const outcome = await Promise.race([work.then((r) => ({ done: r })), inputs.needed.then(() => undefined)]);
-  if (outcome) return outcome.done;
+  const work = route(server, request.method, params, scope, info, createHandlerContext(scope, info, inputs));
+  const done = await new Promise<JsonObject | undefined>((resolve, reject) => {
+    work.then(resolve, reject);
+    inputs.onneeded = () => resolve(undefined);
+  });
+  if (done) return done;
   work.catch(() => {}); // the abandoned run never settles; keep stray rejections quiet
   if (round + 1 > (opts.maxRounds ?? 8)) {
     throw new JsonRpcError(ErrorCode.InternalError, 'Internal error: too many input rounds for one request');
@@ -148,7 +158,7 @@ async function runWithInputs(
   const requestState = await sealState(server.keyRing, {
     exp: Date.now() + (opts.ttlMs ?? 600_000),
     sub: principal,
-    dig,
+    dig: dig ?? (await requestDigest()),
     data: { responses, round: round + 1 },
   });
   return { resultType: 'input_required', inputRequests: { ...inputs.pending }, requestState };

@@ -1,0 +1,76 @@
+// anywire benchmarks: every figure is a ratio against a reference measured in the same run, rounds
+// alternating (../shared/bench/ratio.mjs). Usage: npm run bench [-- --seconds S --rounds N --only stdio]
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const shared = fileURLToPath(new URL('../../shared/bench/', import.meta.url));
+const args = process.argv.slice(2);
+const opt = (k, d) => {
+  const i = args.indexOf(k);
+  return i < 0 ? d : args[i + 1];
+};
+const seconds = opt('--seconds', '5');
+const rounds = opt('--rounds', '3');
+const only = opt('--only', '');
+
+if (!existsSync(`${shared}ratio.mjs`)) {
+  console.error(
+    `bench: the reference bench is missing (${shared}); it ships beside the project in ../shared/bench`,
+  );
+  process.exit(1);
+}
+if (!existsSync(`${shared}node_modules`)) {
+  console.error('bench: installing the reference bench (npm ci in ../shared/bench)');
+  execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: shared, stdio: 'inherit' });
+}
+
+const node = process.execPath;
+const anywire = `${node} ${root}bin/anywire.js serve ${root}examples/everything/server.ts --stdio`;
+const rows = [];
+
+function ratio(kind, era, ref, cand, label) {
+  const out = execFileSync(
+    node,
+    [
+      `${shared}ratio.mjs`,
+      '--kind',
+      kind,
+      '--era',
+      era,
+      '--ref',
+      ref,
+      '--cand',
+      cand,
+      '--seconds',
+      seconds,
+      '--rounds',
+      rounds,
+    ],
+    { cwd: shared, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const last = JSON.parse(out.trim().split('\n').pop());
+  rows.push({ binding: kind, era, candidate: label, ...last });
+  console.error(`${kind} ${era} ${label}: ratio ${last.ratio} (${last.cand_rps} vs ${last.ref_rps} req/s)`);
+}
+
+if (!only || only === 'stdio') {
+  const raw = `${node} ${shared}raw-stdio-server.mjs`;
+  for (const era of ['legacy', 'modern']) ratio('stdio', era, raw, anywire, 'anywire');
+  if (args.includes('--peers')) {
+    ratio('stdio', 'legacy', raw, `${node} ${shared}sdk1-server.mjs stdio`, 'sdk v1');
+    ratio('stdio', 'legacy', raw, `${node} ${shared}sdk2-server.mjs stdio`, 'sdk v2');
+    ratio('stdio', 'modern', raw, `${node} ${shared}sdk2-server.mjs stdio`, 'sdk v2');
+  }
+}
+
+console.log(
+  '\n| binding | era | candidate | candidate req/s | reference req/s | ratio | p50 ms | p99 ms | bad |',
+);
+console.log('| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const r of rows) {
+  console.log(
+    `| ${r.binding} | ${r.era} | ${r.candidate} | ${r.cand_rps} | ${r.ref_rps} | ${r.ratio} | ${r.cand_p50_ms} | ${r.cand_p99_ms} | ${r.cand_bad} |`,
+  );
+}
