@@ -13,3 +13,14 @@ export async function connectPair(server: McpServer, options: ClientOptions = {}
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+import { fileURLToPath } from 'node:url';
+
+/** The repository root. */
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** The anywire binary. */
+export const BIN = `${ROOT}bin/anywire.js`;
+/** The everything example server. */
+export const EVERYTHING = `${ROOT}examples/everything/server.ts`;
+/** argv that serves the everything server on stdio. */
+export const SERVE_EVERYTHING = [BIN, 'serve', EVERYTHING, '--stdio'];

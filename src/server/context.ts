@@ -83,10 +83,14 @@ export class InputCollector {
     this.responses = responses;
   }
 
-  /** Returns the stored answer for the next input, or registers it as pending and never resolves. */
-  ask<T>(request: InputRequest): Promise<T> {
-    const key = `input_${++this.#counter}`;
-    if (key in this.responses) return Promise.resolve(this.responses[key] as T);
+  /**
+   * Returns the stored answer for this input, or registers it as pending and never resolves.
+   * An answer of the wrong shape for its method counts as missing, so the client is asked again.
+   */
+  ask<T>(request: InputRequest, key = `input_${this.#counter + 1}`): Promise<T> {
+    this.#counter++;
+    const answer = this.responses[key];
+    if (answer !== undefined && answerFits(request.method, answer)) return Promise.resolve(answer as T);
     this.pending[key] = request;
     if (!this.#asked) {
       this.#asked = true;
@@ -95,6 +99,25 @@ export class InputCollector {
     }
     return new Promise<T>(() => {});
   }
+}
+
+function answerFits(method: string, a: unknown): boolean {
+  if (typeof a !== 'object' || a === null || Array.isArray(a)) return false;
+  const o = a as JsonObject;
+  if (method === 'elicitation/create')
+    return o.action === 'accept' || o.action === 'decline' || o.action === 'cancel';
+  if (method === 'sampling/createMessage')
+    return typeof o.role === 'string' && typeof o.content === 'object' && o.content !== null;
+  return Array.isArray(o.roots);
+}
+
+/** Options of the client-feature calls on {@link HandlerContext}. */
+export interface InputOptions {
+  /**
+   * Modern era: the key of this request in `inputRequests`/`inputResponses` (default `input_<n>` by call
+   * order). Give stable names when clients may answer by key.
+   */
+  key?: string;
 }
 
 /** Per-request facts every handler can read. */
@@ -140,17 +163,17 @@ export interface HandlerContext {
    * Asks the client's model for a completion (`sampling/createMessage`).
    * @throws McpError `CAPABILITY_NOT_SUPPORTED` (legacy) or JsonRpcError -32021 (modern) when the client lacks `sampling`
    */
-  sample(params: CreateMessageParams): Promise<CreateMessageResult>;
+  sample(params: CreateMessageParams, options?: InputOptions): Promise<CreateMessageResult>;
   /**
    * Asks the user for input (`elicitation/create`, form or URL mode).
    * @throws McpError `CAPABILITY_NOT_SUPPORTED` (legacy) or JsonRpcError -32021 (modern) when the client lacks `elicitation`
    */
-  elicit(params: ElicitParams): Promise<ElicitResult>;
+  elicit(params: ElicitParams, options?: InputOptions): Promise<ElicitResult>;
   /**
    * Lists the client's roots (`roots/list`).
    * @throws McpError `CAPABILITY_NOT_SUPPORTED` (legacy) or JsonRpcError -32021 (modern) when the client lacks `roots`
    */
-  listRoots(): Promise<ListRootsResult>;
+  listRoots(options?: InputOptions): Promise<ListRootsResult>;
 }
 
 function capabilityFor(method: string): 'sampling' | 'elicitation' | 'roots' {
@@ -222,19 +245,23 @@ class RequestContext implements HandlerContext {
     await this.#scope.notify('notifications/message', params);
   }
 
-  sample(params: CreateMessageParams): Promise<CreateMessageResult> {
-    return this.#clientRequest<CreateMessageResult>('sampling/createMessage', params as JsonObject);
+  sample(params: CreateMessageParams, options?: InputOptions): Promise<CreateMessageResult> {
+    return this.#clientRequest<CreateMessageResult>(
+      'sampling/createMessage',
+      params as JsonObject,
+      options?.key,
+    );
   }
 
-  elicit(params: ElicitParams): Promise<ElicitResult> {
-    return this.#clientRequest<ElicitResult>('elicitation/create', params as JsonObject);
+  elicit(params: ElicitParams, options?: InputOptions): Promise<ElicitResult> {
+    return this.#clientRequest<ElicitResult>('elicitation/create', params as JsonObject, options?.key);
   }
 
-  listRoots(): Promise<ListRootsResult> {
-    return this.#clientRequest<ListRootsResult>('roots/list', undefined);
+  listRoots(options?: InputOptions): Promise<ListRootsResult> {
+    return this.#clientRequest<ListRootsResult>('roots/list', undefined, options?.key);
   }
 
-  #clientRequest<T>(method: string, params: JsonObject | undefined): Promise<T> {
+  #clientRequest<T>(method: string, params: JsonObject | undefined, key: string | undefined): Promise<T> {
     const cap = capabilityFor(method);
     const caps = this.clientCapabilities;
     const declared = caps[cap] !== undefined;
@@ -261,7 +288,7 @@ class RequestContext implements HandlerContext {
           `${method} is only available inside tools/call, prompts/get and resources/read`,
         );
       }
-      return this.#inputs.ask<T>({ method, params } as InputRequest);
+      return this.#inputs.ask<T>({ method, params: params ?? {} } as InputRequest, key);
     }
     if (!declared || !modeOk) {
       return Promise.reject(

@@ -3,7 +3,14 @@
  * @module
  */
 
-export type { Era, HandlerContext, LegacySession, RequestInfo, RequestScope } from './context.js';
+export type {
+  Era,
+  HandlerContext,
+  InputOptions,
+  LegacySession,
+  RequestInfo,
+  RequestScope,
+} from './context.js';
 export { supportedVersions } from './dispatch.js';
 export type { CacheableMethod, CustomRequestHandler, McpServerOptions } from './mcp-server.js';
 export { McpServer } from './mcp-server.js';

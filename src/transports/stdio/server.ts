@@ -6,8 +6,8 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../jsonrpc/framing.js';
-import type { JsonRpcMessage } from '../../jsonrpc/types.js';
-import type { MessageContext, Transport } from '../../protocol/transport.js';
+import type { JsonRpcId, JsonRpcMessage } from '../../jsonrpc/types.js';
+import type { MessageContext, SendOptions, Transport } from '../../protocol/transport.js';
 import { createLineReader } from '../shared/line-reader.js';
 import { LineWriter } from '../shared/line-writer.js';
 
@@ -21,6 +21,13 @@ export interface StdioServerTransportOptions {
   maxMessageBytes?: number;
   /** Redirect other writes to `process.stdout` to stderr. Default true when `stdout` is `process.stdout`. */
   guardStdout?: boolean;
+  /**
+   * Delay in ms before writing a response whose request sent notifications (progress, logs), in a
+   * write of its own. The official SDK clients dispatch notifications a microtask later than
+   * responses, so a progress notification that reaches them in the same read as its response is
+   * dropped. Default 2; 0 writes the response with the rest.
+   */
+  responseAfterNotificationDelayMs?: number;
 }
 
 /**
@@ -54,6 +61,8 @@ export class StdioServerTransport implements Transport {
   #guard: { restore: () => void } | undefined;
   #closed = false;
   #maxMessageBytes: number;
+  #delayMs: number;
+  #notified = new Set<JsonRpcId>();
   #ondata = (chunk: Buffer) => this.#decoder.push(chunk);
   #onend = () => void this.close();
   #onerr = (e: Error) => this.onerror?.(e);
@@ -63,6 +72,7 @@ export class StdioServerTransport implements Transport {
     this.#stdin = options.stdin ?? process.stdin;
     this.#stdout = options.stdout ?? process.stdout;
     this.#maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.#delayMs = options.responseAfterNotificationDelayMs ?? 2;
     let write: ((chunk: string) => boolean) | undefined;
     if (options.guardStdout ?? this.#stdout === process.stdout) {
       const g = guardStdout();
@@ -88,8 +98,21 @@ export class StdioServerTransport implements Transport {
     this.#stdout.on('error', this.#onerr);
   }
 
-  send(message: JsonRpcMessage | JsonRpcMessage[]): Promise<void> {
+  send(message: JsonRpcMessage | JsonRpcMessage[], options?: SendOptions): Promise<void> {
     if (this.#closed) return Promise.resolve();
+    const related = options?.relatedRequestId;
+    if (related !== undefined && this.#delayMs > 0 && !Array.isArray(message)) {
+      if ('method' in message) {
+        if (!('id' in message)) this.#notified.add(related);
+      } else if (this.#notified.delete(related)) {
+        return new Promise((resolve) => {
+          setTimeout(() => {
+            this.#writer.flushNow();
+            resolve(this.#writer.send(message));
+          }, this.#delayMs);
+        });
+      }
+    }
     return this.#writer.send(message);
   }
 
