@@ -237,6 +237,7 @@ export function createEverythingServer(): McpServer {
         },
         allOf: [{ anyOf: [{ required: ['phone'] }, { required: ['email'] }] }],
         if: { properties: { contactMethod: { const: 'phone' } }, required: ['contactMethod'] },
+        // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else keyword
         then: { required: ['phone'] },
         else: { required: ['email'] },
         additionalProperties: false,

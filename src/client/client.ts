@@ -195,19 +195,17 @@ export class Client {
       result = await tryVersion(MODERN_PROTOCOL_VERSION);
     } catch (error) {
       const supported = (error as JsonRpcError).data as { supported?: unknown } | undefined;
-      if (
+      const modernError =
         error instanceof JsonRpcError &&
-        error.code === ErrorCode.UnsupportedProtocolVersion &&
-        Array.isArray(supported?.supported)
-      ) {
+        (error.code === ErrorCode.UnsupportedProtocolVersion ||
+          error.code === ErrorCode.HeaderMismatch ||
+          error.code === ErrorCode.MissingRequiredClientCapability);
+      if (modernError && error.code === ErrorCode.UnsupportedProtocolVersion && Array.isArray(supported?.supported)) {
         const common = MODERN_PROTOCOL_VERSIONS.find((v) => (supported!.supported as unknown[]).includes(v));
         if (common) result = await tryVersion(common);
-        else if (required)
-          throw new McpError('PROTOCOL_ERROR', 'the server speaks no modern revision this client knows');
+        else if (required) throw new McpError('PROTOCOL_ERROR', 'the server speaks no modern revision this client knows');
         else return false;
-      } else if (required) {
-        throw error;
-      } else if (error instanceof McpError && error.code === 'CONNECTION_CLOSED') {
+      } else if (required || modernError || !this.#legacyVerdict(peer, error)) {
         throw error;
       } else return false;
     }
@@ -230,6 +228,19 @@ export class Client {
       | undefined;
     this.#instructions = result.instructions as string | undefined;
     return true;
+  }
+
+  /**
+   * Whether a failed probe means "legacy server" (digest section 11): any JSON-RPC error; a 4xx
+   * without a modern error body; a timeout on a local process. Auth failures (401/403), network
+   * errors and HTTP timeouts are errors, not verdicts.
+   */
+  #legacyVerdict(peer: Peer, error: unknown): boolean {
+    if (error instanceof JsonRpcError) return true;
+    if (!(error instanceof McpError)) return false;
+    if (error.code === 'HTTP_ERROR') return error.status !== 401 && error.status !== 403 && (error.status ?? 0) < 500;
+    if (error.code === 'REQUEST_TIMEOUT') return peer.transport.binding !== 'http';
+    return false;
   }
 
   #metaFor(version: string): JsonObject {

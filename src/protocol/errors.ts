@@ -14,6 +14,7 @@
  * | `PROTOCOL_ERROR` | the peer broke the protocol (bad handshake, unsupported version) |
  * | `INPUT_REQUIRED_LIMIT` | too many multi round-trip rounds |
  * | `SPAWN_FAILED` | a stdio child could not be started or exited early |
+ * | `HTTP_ERROR` | an HTTP binding got a status without a JSON-RPC answer (`status` says which) |
  * @module
  */
 
@@ -27,18 +28,22 @@ export type McpErrorCode =
   | 'CAPABILITY_NOT_SUPPORTED'
   | 'PROTOCOL_ERROR'
   | 'INPUT_REQUIRED_LIMIT'
-  | 'SPAWN_FAILED';
+  | 'SPAWN_FAILED'
+  | 'HTTP_ERROR';
 
 const BRAND = Symbol.for('anywire.error.McpError');
 
 /** A local error, never sent on the wire. */
 export class McpError extends Error {
   readonly code: McpErrorCode;
+  /** HTTP status, for `HTTP_ERROR`. */
+  readonly status?: number;
 
-  constructor(code: McpErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: McpErrorCode, message: string, options?: { cause?: unknown; status?: number }) {
     super(`anywire: ${message}`, options);
     this.name = 'McpError';
     this.code = code;
+    if (options?.status !== undefined) this.status = options.status;
     (this as any)[BRAND] = true;
   }
 

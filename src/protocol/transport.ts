@@ -47,4 +47,9 @@ export interface Transport {
   onclose?: () => void;
   /** The legacy session id, if the binding has one. */
   readonly sessionId?: string;
+  /**
+   * The binding's name (`stdio`, `http`, ...). A client uses it to read a probe timeout: silence
+   * from a local process means a legacy server, silence from an HTTP server means an outage.
+   */
+  readonly binding?: string;
 }

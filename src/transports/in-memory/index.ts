@@ -9,6 +9,7 @@ import type { MessageContext, Transport } from '../../protocol/transport.js';
 
 /** One end of an in-memory pair. */
 export class InMemoryTransport implements Transport {
+  readonly binding = 'in-memory';
   onmessage?: (message: JsonRpcMessage | JsonRpcMessage[], context: MessageContext) => void;
   onerror?: (error: Error) => void;
   onclose?: () => void;

@@ -67,6 +67,7 @@ const CONTEXT: MessageContext = Object.freeze({ binding: 'stdio' });
 
 /** A client connection to a spawned stdio server. */
 export class StdioClientTransport implements Transport {
+  readonly binding = 'stdio';
   onmessage?: (message: JsonRpcMessage | JsonRpcMessage[], context: MessageContext) => void;
   onerror?: (error: Error) => void;
   onclose?: () => void;

@@ -52,6 +52,7 @@ const CONTEXT: MessageContext = Object.freeze({ binding: 'stdio' });
 
 /** Serves one MCP connection over stdin/stdout. */
 export class StdioServerTransport implements Transport {
+  readonly binding = 'stdio';
   onmessage?: (message: JsonRpcMessage | JsonRpcMessage[], context: MessageContext) => void;
   onerror?: (error: Error) => void;
   onclose?: () => void;
