@@ -1,0 +1,81 @@
+/**
+ * The `anywire` command line as a new user types it.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { buildArguments } from '../src/cli/commands.js';
+import { EVERYTHING, ROOT } from './helpers.js';
+
+const run = promisify(execFile);
+const everything = ['npx', '-y', '@modelcontextprotocol/server-everything', 'stdio'];
+
+async function anywire(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run('npx', ['anywire', ...args], { cwd: ROOT, timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+describe('anywire CLI', () => {
+  it('npx anywire call echo message=hello -- npx -y @modelcontextprotocol/server-everything stdio', async () => {
+    const r = await anywire(['call', 'echo', 'message=hello', '--', ...everything]);
+    expect(r.stdout).toBe('Echo: hello\n');
+    expect(r.code).toBe(0);
+  });
+
+  it('npx anywire list tools -- npx -y @modelcontextprotocol/server-everything stdio', async () => {
+    const r = await anywire(['list', 'tools', '--', ...everything]);
+    expect(r.code).toBe(0);
+    const names = r.stdout.trim().split('\n').map((l) => l.split(/\s+/)[0]);
+    expect(names).toEqual(expect.arrayContaining(['echo', 'get-sum', 'trigger-long-running-operation']));
+    expect(r.stdout).toMatch(/^echo\s+Echoes back the input string$/m);
+  });
+
+  it('types key=value arguments from the tool schema and prints JSON with --json', async () => {
+    const r = await anywire(['call', 'get-sum', 'a=2', 'b=40', '--json', '-q', '--', ...everything]);
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result.content[0].text).toContain('42');
+  });
+
+  it('serves a module and reads it back through the CLI; isError exits non-zero', async () => {
+    const serve = ['--', process.execPath, `${ROOT}bin/anywire.js`, 'serve', EVERYTHING, '--stdio'];
+    const read = await anywire(['read', 'test://static-text', '-q', ...serve]);
+    expect(read).toMatchObject({ code: 0, stdout: 'This is the content of the static text resource.\n' });
+    const prompts = await anywire(['list', 'prompts', '-q', ...serve]);
+    expect(prompts.stdout).toMatch(/^test_simple_prompt\s+A simple prompt without arguments$/m);
+    const failed = await anywire(['call', 'test_error_handling', '-q', ...serve]);
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toBe('');
+    expect(failed.stderr).toContain('This tool intentionally returns an error for testing');
+    const args = await anywire(['call', 'echo', '--args', '{"text":"from json"}', '-q', ...serve]);
+    expect(args.stdout).toBe('from json\n');
+    const missing = await anywire(['call', 'no_such_tool', '-q', ...serve]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/unknown tool no_such_tool/);
+  });
+
+  it('prints --help and --version', async () => {
+    const help = await anywire(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Usage: anywire/);
+    expect(help.stdout).toMatch(/serve/);
+    const version = await anywire(['--version']);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
+
+describe('buildArguments', () => {
+  it('coerces by schema and falls back to JSON', () => {
+    const tool = {
+      name: 't',
+      inputSchema: { type: 'object', properties: { n: { type: 'integer' }, s: { type: 'string' }, b: { type: 'boolean' } } },
+    };
+    expect(buildArguments(['n=3', 's=42', 'b=true', 'o={"a":1}'], undefined, tool)).toEqual({ n: 3, s: '42', b: true, o: { a: 1 } });
+    expect(() => buildArguments(['novalue'], undefined, tool)).toThrow(/key=value/);
+  });
+});
