@@ -55,3 +55,14 @@ export {
 export type { MessageContext, SendOptions, Transport } from './protocol/transport.js';
 export type * from './protocol/types.js';
 export * from './server/index.js';
+export type {
+  FetchLike,
+  ReconnectionOptions,
+  StreamableHttpClientTransportOptions,
+} from './transports/streamable-http/client.js';
+export { DEFAULT_RECONNECTION, StreamableHttpClientTransport } from './transports/streamable-http/client.js';
+export type { ParamHeaderDeclaration, ToolHeaderScan } from './transports/streamable-http/client-headers.js';
+export { encodeHeaderValue, scanToolHeaders } from './transports/streamable-http/client-headers.js';
+export { createWebHandler } from './transports/streamable-http/web.js';
+export type { WebMcpHandler } from './transports/streamable-http/web.js';
+export type { StreamableHttpOptions } from './transports/streamable-http/handler.js';

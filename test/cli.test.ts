@@ -30,7 +30,10 @@ describe('anywire CLI', () => {
   it('npx anywire list tools -- npx -y @modelcontextprotocol/server-everything stdio', async () => {
     const r = await anywire(['list', 'tools', '--', ...everything]);
     expect(r.code).toBe(0);
-    const names = r.stdout.trim().split('\n').map((l) => l.split(/\s+/)[0]);
+    const names = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split(/\s+/)[0]);
     expect(names).toEqual(expect.arrayContaining(['echo', 'get-sum', 'trigger-long-running-operation']));
     expect(r.stdout).toMatch(/^echo\s+Echoes back the input string$/m);
   });
@@ -73,9 +76,17 @@ describe('buildArguments', () => {
   it('coerces by schema and falls back to JSON', () => {
     const tool = {
       name: 't',
-      inputSchema: { type: 'object', properties: { n: { type: 'integer' }, s: { type: 'string' }, b: { type: 'boolean' } } },
+      inputSchema: {
+        type: 'object',
+        properties: { n: { type: 'integer' }, s: { type: 'string' }, b: { type: 'boolean' } },
+      },
     };
-    expect(buildArguments(['n=3', 's=42', 'b=true', 'o={"a":1}'], undefined, tool)).toEqual({ n: 3, s: '42', b: true, o: { a: 1 } });
+    expect(buildArguments(['n=3', 's=42', 'b=true', 'o={"a":1}'], undefined, tool)).toEqual({
+      n: 3,
+      s: '42',
+      b: true,
+      o: { a: 1 },
+    });
     expect(() => buildArguments(['novalue'], undefined, tool)).toThrow(/key=value/);
   });
 });

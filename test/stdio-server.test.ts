@@ -73,7 +73,10 @@ describe('stdio server: bad input', () => {
     p.send(echo(1));
     expect(await p.next()).toMatchObject({ id: 1, error: { code: -32600 } });
     p.send(init(2));
-    expect(await p.next()).toMatchObject({ id: 2, result: { protocolVersion: '2025-11-25', serverInfo: { name: 'anywire-everything' } } });
+    expect(await p.next()).toMatchObject({
+      id: 2,
+      result: { protocolVersion: '2025-11-25', serverInfo: { name: 'anywire-everything' } },
+    });
     p.send('{"jsonrpc":"2.0","method":"notifications/initialized"}');
 
     const cases: [string, number, number | string | null][] = [
@@ -83,7 +86,11 @@ describe('stdio server: bad input', () => {
       ['"a string"', -32600, null],
       ['{"jsonrpc":"2.0","id":null,"method":"tools/list"}', -32600, null],
       ['{"jsonrpc":"2.0","id":12,"method":"no/such/method"}', -32601, 12],
-      [`{"jsonrpc":"2.0","id":13,"method":"tools/call","params":{"name":"echo","arguments":{"text":"${'x'.repeat(3000)}"}}}`, -32600, null],
+      [
+        `{"jsonrpc":"2.0","id":13,"method":"tools/call","params":{"name":"echo","arguments":{"text":"${'x'.repeat(3000)}"}}}`,
+        -32600,
+        null,
+      ],
       ['{"jsonrpc":"2.0","id":14,"method":"tools/call","params":"wrong"}', -32600, 14],
       ['{"jsonrpc":"2.0","id":15,"method":"tools/call","params":{"name":5}}', -32602, 15],
       ['{"jsonrpc":"2.0","id":16,"method":"tools/call","params":[1,2]}', -32602, 16],
@@ -95,11 +102,21 @@ describe('stdio server: bad input', () => {
       const answer = await p.next();
       expect(answer, line.slice(0, 80)).toMatchObject({ jsonrpc: '2.0', id, error: { code } });
       p.send(echo(n, `after ${code}`));
-      expect(await p.next()).toMatchObject({ id: n, result: { content: [{ type: 'text', text: `after ${code}` }] } });
+      expect(await p.next()).toMatchObject({
+        id: n,
+        result: { content: [{ type: 'text', text: `after ${code}` }] },
+      });
       n++;
     }
     // Invalid tool arguments are a tool execution error, not a protocol error (SEP-1303).
-    p.send(JSON.stringify({ jsonrpc: '2.0', id: 'x', method: 'tools/call', params: { name: 'echo', arguments: { text: 7 } } }));
+    p.send(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: 'x',
+        method: 'tools/call',
+        params: { name: 'echo', arguments: { text: 7 } },
+      }),
+    );
     expect(await p.next()).toMatchObject({ id: 'x', result: { isError: true } });
     for (const line of p.stdoutLines) expect(JSON.parse(line).jsonrpc).toBe('2.0');
   });
@@ -109,7 +126,9 @@ describe('stdio server: bad input', () => {
     p.send(init(1, '2025-03-26'));
     expect(await p.next()).toMatchObject({ id: 1, result: { protocolVersion: '2025-03-26' } });
     p.send('{"jsonrpc":"2.0","method":"notifications/initialized"}');
-    p.send(`[${echo(2, 'a')},${echo(3, 'b')},{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":9,"progress":1}}]`);
+    p.send(
+      `[${echo(2, 'a')},${echo(3, 'b')},{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":9,"progress":1}}]`,
+    );
     const batch = await p.next();
     expect(Array.isArray(batch)).toBe(true);
     expect(batch.map((m: any) => [m.id, m.result.content[0].text]).sort()).toEqual([
@@ -123,8 +142,18 @@ describe('stdio server: bad input', () => {
     p.send(init(1));
     await p.next();
     p.send('{"jsonrpc":"2.0","method":"notifications/initialized"}');
-    p.send(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'shout', arguments: {} } }));
-    expect(await p.next()).toMatchObject({ id: 2, result: { content: [{ type: 'text', text: 'quiet answer' }] } });
+    p.send(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: 2,
+        method: 'tools/call',
+        params: { name: 'shout', arguments: {} },
+      }),
+    );
+    expect(await p.next()).toMatchObject({
+      id: 2,
+      result: { content: [{ type: 'text', text: 'quiet answer' }] },
+    });
     expect(p.stdoutLines).toHaveLength(2);
     await new Promise((r) => setTimeout(r, 50));
     expect(p.stderr()).toContain('this line must not reach the protocol stream');
@@ -133,13 +162,32 @@ describe('stdio server: bad input', () => {
 
   it('serves modern requests without a handshake and exits promptly on stdin EOF', async () => {
     const p = start(EVERYTHING);
-    const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} };
+    const meta = {
+      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+      'io.modelcontextprotocol/clientCapabilities': {},
+    };
     p.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'server/discover', params: { _meta: meta } }));
-    expect(await p.next()).toMatchObject({ id: 1, result: { resultType: 'complete', supportedVersions: expect.arrayContaining(['2026-07-28', '2025-11-25']) } });
+    expect(await p.next()).toMatchObject({
+      id: 1,
+      result: {
+        resultType: 'complete',
+        supportedVersions: expect.arrayContaining(['2026-07-28', '2025-11-25']),
+      },
+    });
     p.send(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ping', params: { _meta: meta } }));
     expect(await p.next()).toMatchObject({ id: 2, error: { code: -32601 } });
-    p.send(JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/list', params: { _meta: { ...meta, 'io.modelcontextprotocol/protocolVersion': '2099-01-01' } } }));
-    expect(await p.next()).toMatchObject({ id: 3, error: { code: -32022, data: { requested: '2099-01-01' } } });
+    p.send(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: 3,
+        method: 'tools/list',
+        params: { _meta: { ...meta, 'io.modelcontextprotocol/protocolVersion': '2099-01-01' } },
+      }),
+    );
+    expect(await p.next()).toMatchObject({
+      id: 3,
+      error: { code: -32022, data: { requested: '2099-01-01' } },
+    });
     const started = Date.now();
     const exited = new Promise<number | null>((r) => p.child.once('exit', (code) => r(code)));
     p.child.stdin.end();

@@ -200,10 +200,15 @@ export class Client {
         (error.code === ErrorCode.UnsupportedProtocolVersion ||
           error.code === ErrorCode.HeaderMismatch ||
           error.code === ErrorCode.MissingRequiredClientCapability);
-      if (modernError && error.code === ErrorCode.UnsupportedProtocolVersion && Array.isArray(supported?.supported)) {
+      if (
+        modernError &&
+        error.code === ErrorCode.UnsupportedProtocolVersion &&
+        Array.isArray(supported?.supported)
+      ) {
         const common = MODERN_PROTOCOL_VERSIONS.find((v) => (supported!.supported as unknown[]).includes(v));
         if (common) result = await tryVersion(common);
-        else if (required) throw new McpError('PROTOCOL_ERROR', 'the server speaks no modern revision this client knows');
+        else if (required)
+          throw new McpError('PROTOCOL_ERROR', 'the server speaks no modern revision this client knows');
         else return false;
       } else if (required || modernError || !this.#legacyVerdict(peer, error)) {
         throw error;
@@ -224,8 +229,7 @@ export class Client {
     this.#modernMeta = this.#metaFor(version);
     this.#serverCapabilities = (result.capabilities as ServerCapabilities) ?? {};
     this.#serverInfo = (result._meta as JsonObject | undefined)?.[META.serverInfo] as
-      | Implementation
-      | undefined;
+      Implementation | undefined;
     this.#instructions = result.instructions as string | undefined;
     return true;
   }
@@ -238,7 +242,8 @@ export class Client {
   #legacyVerdict(peer: Peer, error: unknown): boolean {
     if (error instanceof JsonRpcError) return true;
     if (!(error instanceof McpError)) return false;
-    if (error.code === 'HTTP_ERROR') return error.status !== 401 && error.status !== 403 && (error.status ?? 0) < 500;
+    if (error.code === 'HTTP_ERROR')
+      return error.status !== 401 && error.status !== 403 && (error.status ?? 0) < 500;
     if (error.code === 'REQUEST_TIMEOUT') return peer.transport.binding !== 'http';
     return false;
   }
@@ -371,9 +376,7 @@ export class Client {
   #onnotification(n: JsonRpcNotification): void {
     const params = (n.params ?? {}) as JsonObject;
     const subId = (params._meta as JsonObject | undefined)?.[META.subscriptionId] as
-      | string
-      | number
-      | undefined;
+      string | number | undefined;
     if (subId !== undefined) {
       const l = this.#listeners.get(subId);
       if (l) {

@@ -158,7 +158,8 @@ export class Peer {
   /**
    * Sends a request and resolves with its result.
    * @throws JsonRpcError when the peer answers with an error;
-   *   McpError `REQUEST_TIMEOUT`, `REQUEST_CANCELLED`, `CONNECTION_CLOSED` locally.
+   *   McpError `REQUEST_TIMEOUT`, `REQUEST_CANCELLED`, `CONNECTION_CLOSED` locally, or the McpError the
+   *   transport's `send()` rejected with (e.g. `HTTP_ERROR` with its `status`).
    */
   request(method: string, params?: JsonObject, options?: RequestOptions): Promise<JsonObject> {
     if (this.#closed) return Promise.reject(new McpError('CONNECTION_CLOSED', 'connection closed'));
@@ -201,8 +202,14 @@ export class Peer {
       const sendOptions: SendOptions | undefined =
         options?.relatedRequestId !== undefined ? { relatedRequestId: options.relatedRequestId } : undefined;
       this.transport.send(message, sendOptions).catch((error: Error) => {
+        // A transport's own local error (e.g. HTTP_ERROR with its status) is kept: the client's
+        // era verdict reads it. Anything else means the message never left.
         this.#settle(id)?.reject(
-          new McpError('CONNECTION_CLOSED', `could not send ${method}: ${error.message}`),
+          error instanceof McpError
+            ? error
+            : new McpError('CONNECTION_CLOSED', `could not send ${method}: ${error.message}`, {
+                cause: error,
+              }),
         );
       });
     });

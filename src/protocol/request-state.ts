@@ -72,12 +72,7 @@ export async function sealState(ring: KeyRing, payload: StatePayload): Promise<s
 
 /** Why a state was refused. */
 export type OpenStateFailure =
-  | 'malformed'
-  | 'unknown-key'
-  | 'bad-signature'
-  | 'expired'
-  | 'wrong-principal'
-  | 'wrong-request';
+  'malformed' | 'unknown-key' | 'bad-signature' | 'expired' | 'wrong-principal' | 'wrong-request';
 
 /**
  * Verifies and opens a sealed state. Checks the signature (constant-time, by Web Crypto), the

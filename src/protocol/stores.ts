@@ -11,8 +11,12 @@ import type { ClientCapabilities, Implementation, JsonObject } from './types.js'
 
 /** Stores the messages sent on legacy SSE streams so a client can resume with `Last-Event-ID`. */
 export interface EventStore {
-  /** Stores `message` for `streamId`; resolves to the new event id (unique across the session's streams). */
-  storeEvent(streamId: string, message: JsonRpcMessage): Promise<string>;
+  /**
+   * Stores `message` for `streamId`; resolves to the new event id (unique across the session's
+   * streams). `null` records a priming event (an id with empty data, SEP-1699): it gets an id but
+   * is never replayed.
+   */
+  storeEvent(streamId: string, message: JsonRpcMessage | null): Promise<string>;
   /**
    * Replays the messages stored after `lastEventId` on the same stream, in order, through `send`.
    * Resolves to that stream's id, or `undefined` when the event id is unknown.
@@ -35,7 +39,7 @@ export interface InMemoryEventStoreOptions {
 
 /** A bounded in-memory {@link EventStore}. Event ids are `<streamId>_<sequence>`. */
 export class InMemoryEventStore implements EventStore {
-  #streams = new Map<string, { seq: number; events: { seq: number; message: JsonRpcMessage }[] }>();
+  #streams = new Map<string, { seq: number; events: { seq: number; message: JsonRpcMessage | null }[] }>();
   #maxEvents: number;
   #maxStreams: number;
 
@@ -44,7 +48,7 @@ export class InMemoryEventStore implements EventStore {
     this.#maxStreams = options.maxStreams ?? 10_000;
   }
 
-  async storeEvent(streamId: string, message: JsonRpcMessage): Promise<string> {
+  async storeEvent(streamId: string, message: JsonRpcMessage | null): Promise<string> {
     let s = this.#streams.get(streamId);
     if (s) this.#streams.delete(streamId);
     else s = { seq: 0, events: [] };
@@ -69,7 +73,7 @@ export class InMemoryEventStore implements EventStore {
     const after = Number(lastEventId.slice(cut + 1));
     const s = this.#streams.get(streamId);
     if (!s || !Number.isInteger(after)) return undefined;
-    for (const e of s.events) if (e.seq > after) await send(`${streamId}_${e.seq}`, e.message);
+    for (const e of s.events) if (e.seq > after && e.message) await send(`${streamId}_${e.seq}`, e.message);
     return streamId;
   }
 

@@ -17,6 +17,11 @@ export interface MessageContext {
   headers?: Record<string, string | undefined>;
   /** The legacy session id, where the binding has sessions. */
   sessionId?: string;
+  /**
+   * Legacy Streamable HTTP: closes the SSE stream this message's response travels on, so the client
+   * reconnects with `Last-Event-ID` (SEP-1699 polling). Absent on other bindings.
+   */
+  closeSseStream?: () => void;
 }
 
 /** Options for {@link Transport.send}. */

@@ -206,8 +206,7 @@ export interface GetPromptResult {
 
 /** A completion reference. */
 export type CompletionReference =
-  | { type: 'ref/prompt'; name: string }
-  | { type: 'ref/resource'; uri: string };
+  { type: 'ref/prompt'; name: string } | { type: 'ref/resource'; uri: string };
 
 /** The result of `completion/complete`. */
 export interface CompleteResult {

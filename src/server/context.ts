@@ -155,6 +155,11 @@ export interface HandlerContext {
   readonly sessionId?: string;
   /** The request's `_meta`. */
   readonly meta?: JsonObject;
+  /**
+   * Legacy Streamable HTTP: closes this request's SSE stream now; the client resumes it with
+   * `Last-Event-ID` and nothing is lost (SEP-1699). A no-op on other bindings and eras.
+   */
+  closeSseStream(): void;
   /** Sends `notifications/progress` when the client asked for progress (a no-op otherwise). */
   progress(progress: number, total?: number, message?: string): Promise<void>;
   /** Sends `notifications/message` if the client's log level lets it through. */
@@ -223,6 +228,10 @@ class RequestContext implements HandlerContext {
 
   get signal(): AbortSignal {
     return this.#scope.call.signal;
+  }
+
+  closeSseStream(): void {
+    this.#scope.context.closeSseStream?.();
   }
 
   async progress(progress: number, total?: number, message?: string): Promise<void> {

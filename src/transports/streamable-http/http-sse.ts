@@ -1,0 +1,137 @@
+/**
+ * The 2024-11-05 HTTP+SSE transport (2024-11-05 basic/transports "HTTP with SSE"), deprecated but
+ * still spoken by older clients: a GET stream that first announces the POST endpoint in an
+ * `endpoint` event, then carries every server message as a `message` event.
+ * @module
+ */
+import { ErrorCode, errorResponse } from '../../jsonrpc/errors.js';
+import { parseMessage } from '../../jsonrpc/parse.js';
+import type { JsonRpcMessage } from '../../jsonrpc/types.js';
+import type { MessageContext, Transport } from '../../protocol/transport.js';
+import type { AuthInfo } from '../../protocol/types.js';
+import type { McpServer } from '../../server/mcp-server.js';
+import type { ServerConnection } from '../../server/server-connection.js';
+import { encodeSseEvent, SSE_KEEPALIVE } from '../shared/sse.js';
+import { HttpError } from './exchange.js';
+import type { HttpExchange, StreamWriter } from './exchange.js';
+import { SSE_HEADERS } from './sse-stream.js';
+
+class HttpSseTransport implements Transport {
+  readonly binding = 'http';
+  readonly sessionId: string;
+  onmessage?: (message: JsonRpcMessage | JsonRpcMessage[], context: MessageContext) => void;
+  onerror?: (error: Error) => void;
+  onclose?: () => void;
+  #writer: StreamWriter;
+  #closed = false;
+
+  constructor(id: string, writer: StreamWriter) {
+    this.sessionId = id;
+    this.#writer = writer;
+  }
+
+  async start(): Promise<void> {}
+
+  async send(message: JsonRpcMessage | JsonRpcMessage[]): Promise<void> {
+    if (!this.#closed) this.#writer.write(encodeSseEvent(JSON.stringify(message), undefined, 'message'));
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#writer.end();
+    this.onclose?.();
+  }
+}
+
+/** The HTTP+SSE endpoints of one server. */
+export class HttpSseSessions {
+  #server: McpServer;
+  #paths: { ssePath: string; messagePath: string };
+  #limits: { keepAliveMs: number; maxBodyBytes: number; bodyTimeoutMs: number };
+  #sessions = new Map<string, { transport: HttpSseTransport; conn: ServerConnection }>();
+
+  constructor(
+    server: McpServer,
+    paths: { ssePath: string; messagePath: string },
+    limits: { keepAliveMs: number; maxBodyBytes: number; bodyTimeoutMs: number },
+  ) {
+    this.#server = server;
+    this.#paths = paths;
+    this.#limits = limits;
+  }
+
+  /** True when `path` is one of the HTTP+SSE endpoints. */
+  owns(path: string): boolean {
+    return path === this.#paths.ssePath || path === this.#paths.messagePath;
+  }
+
+  /** Handles a GET on the SSE path or a POST on the message path. */
+  async handle(
+    ex: HttpExchange,
+    cors: Record<string, string>,
+    authInfo: AuthInfo | undefined,
+  ): Promise<void> {
+    const json = { 'content-type': 'application/json', ...cors };
+    if (ex.path === this.#paths.ssePath && ex.method === 'GET') {
+      const id = globalThis.crypto.randomUUID();
+      const writer = ex.stream(200, { ...SSE_HEADERS, ...cors });
+      const transport = new HttpSseTransport(id, writer);
+      writer.write(encodeSseEvent(`${this.#paths.messagePath}?sessionId=${id}`, undefined, 'endpoint'));
+      const conn = await this.#server.connect(transport);
+      this.#sessions.set(id, { transport, conn });
+      const keepAlive = setInterval(() => writer.write(SSE_KEEPALIVE), this.#limits.keepAliveMs);
+      (keepAlive as { unref?: () => void }).unref?.();
+      writer.onclose = () => {
+        clearInterval(keepAlive);
+        this.#sessions.delete(id);
+        void transport.close();
+      };
+      return;
+    }
+    if (ex.path === this.#paths.messagePath && ex.method === 'POST') {
+      const id = new URLSearchParams(ex.query).get('sessionId') ?? '';
+      const session = this.#sessions.get(id);
+      if (!session) {
+        ex.send(404, json, JSON.stringify(errorResponse(null, -32001, 'Session not found')));
+        return;
+      }
+      let body: string;
+      try {
+        body = await ex.readBody(this.#limits.maxBodyBytes, this.#limits.bodyTimeoutMs);
+      } catch (error) {
+        const status = error instanceof HttpError ? error.status : 400;
+        ex.send(
+          status,
+          json,
+          JSON.stringify(errorResponse(null, ErrorCode.InvalidRequest, (error as Error).message)),
+        );
+        return;
+      }
+      const r = parseMessage(body);
+      if (!r.ok) {
+        ex.send(400, json, JSON.stringify(r.error));
+        return;
+      }
+      ex.send(202, cors, 'Accepted');
+      session.transport.onmessage?.('message' in r ? r.message : r.batch, {
+        binding: 'http',
+        headers: ex.headers(),
+        sessionId: id,
+        authInfo,
+      });
+      return;
+    }
+    ex.send(
+      405,
+      { allow: ex.path === this.#paths.ssePath ? 'GET' : 'POST', ...json },
+      JSON.stringify(errorResponse(null, ErrorCode.InvalidRequest, 'Method Not Allowed')),
+    );
+  }
+
+  /** Closes every HTTP+SSE session. */
+  async close(): Promise<void> {
+    await Promise.all([...this.#sessions.values()].map((s) => s.conn.close()));
+    this.#sessions.clear();
+  }
+}

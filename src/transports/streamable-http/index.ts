@@ -1,0 +1,13 @@
+/**
+ * `anywire/http`: the Streamable HTTP binding, server side (Node fast path, web-standard handler,
+ * the 2024-11-05 HTTP+SSE endpoints), both eras.
+ * @module
+ */
+export { createNodeHandler, serveHttp } from './node.js';
+export type { HttpServerHandle, NodeMcpHandler, ServeHttpOptions } from './node.js';
+export { createWebHandler } from './web.js';
+export type { WebMcpHandler } from './web.js';
+export { StreamableHttpServer } from './handler.js';
+export type { StreamableHttpOptions } from './handler.js';
+export type { HttpSecurityOptions } from './security.js';
+export { decodeHeaderValue, encodeHeaderValue } from './mcp-headers.js';

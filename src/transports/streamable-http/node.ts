@@ -1,0 +1,264 @@
+/**
+ * The Node binding of Streamable HTTP: the fast path on `node:http` and `node:http2` (h2c with
+ * prior knowledge, or h2 over TLS with ALPN and an HTTP/1.1 fallback on the same port), with no
+ * `Request`/`Response` objects built on the way.
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import http2 from 'node:http2';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { AddressInfo, Socket } from 'node:net';
+import type { AuthInfo } from '../../protocol/types.js';
+import type { McpServer } from '../../server/mcp-server.js';
+import { HttpError } from './exchange.js';
+import type { HttpExchange, StreamWriter } from './exchange.js';
+import { StreamableHttpServer } from './handler.js';
+import type { StreamableHttpOptions } from './handler.js';
+
+type NodeReq = IncomingMessage | Http2ServerRequest;
+type NodeRes = ServerResponse | Http2ServerResponse;
+
+class NodeExchange implements HttpExchange {
+  readonly method: string;
+  readonly path: string;
+  readonly query: string;
+  readonly authInfo?: AuthInfo;
+  #req: NodeReq;
+  #res: NodeRes;
+  #parsed: unknown;
+  #h2: boolean;
+
+  constructor(req: NodeReq, res: NodeRes, parsedBody: unknown) {
+    this.#req = req;
+    this.#res = res;
+    this.#parsed = parsedBody;
+    this.#h2 = req.httpVersionMajor === 2;
+    this.method = req.method ?? 'GET';
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    this.path = q < 0 ? url : url.slice(0, q);
+    this.query = q < 0 ? '' : url.slice(q + 1);
+    const auth = (req as { auth?: AuthInfo }).auth;
+    if (auth) this.authInfo = auth;
+  }
+
+  header(name: string): string | undefined {
+    if (name === 'host' && this.#h2) return (this.#req as Http2ServerRequest).authority;
+    const v = this.#req.headers[name];
+    return Array.isArray(v) ? v[0] : v;
+  }
+
+  headers(): Record<string, string | undefined> {
+    const out: Record<string, string | undefined> = {};
+    for (const [k, v] of Object.entries(this.#req.headers))
+      if (!k.startsWith(':')) out[k] = Array.isArray(v) ? v.join(', ') : v;
+    return out;
+  }
+
+  readBody(maxBytes: number, timeoutMs: number): Promise<string> {
+    const parsed = this.#parsed;
+    if (parsed !== undefined)
+      return Promise.resolve(typeof parsed === 'string' ? parsed : JSON.stringify(parsed));
+    const req = this.#req;
+    const declared = Number(req.headers['content-length']);
+    if (declared > maxBytes) {
+      req.resume();
+      return Promise.reject(new HttpError(413, `Payload Too Large: body exceeds maxBodyBytes (${maxBytes})`));
+    }
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new HttpError(408, `Request Timeout: body not received within bodyTimeoutMs (${timeoutMs})`));
+        req.destroy();
+      }, timeoutMs);
+      const ondata = (c: Buffer) => {
+        size += c.length;
+        if (size > maxBytes) {
+          cleanup();
+          req.resume();
+          reject(new HttpError(413, `Payload Too Large: body exceeds maxBodyBytes (${maxBytes})`));
+          return;
+        }
+        chunks.push(c);
+      };
+      const onend = () => {
+        cleanup();
+        resolve(
+          chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8'),
+        );
+      };
+      const onerror = (e: Error) => {
+        cleanup();
+        reject(new HttpError(400, `Bad Request: ${e.message}`));
+      };
+      const cleanup = () => {
+        clearTimeout(timer);
+        req.off('data', ondata);
+        req.off('end', onend);
+        req.off('error', onerror);
+      };
+      req.on('data', ondata);
+      req.on('end', onend);
+      req.on('error', onerror);
+    });
+  }
+
+  send(status: number, headers: Record<string, string>, body?: string): void {
+    const res = this.#res as ServerResponse;
+    if (res.headersSent || res.writableEnded) return;
+    if (this.#h2) delete headers.connection;
+    if (body === undefined) {
+      res.writeHead(status, headers);
+      res.end();
+      return;
+    }
+    headers['content-length'] = String(Buffer.byteLength(body));
+    res.writeHead(status, headers);
+    res.end(body);
+  }
+
+  stream(status: number, headers: Record<string, string>): StreamWriter {
+    const res = this.#res as ServerResponse;
+    res.writeHead(status, headers);
+    res.flushHeaders?.();
+    let closed = false;
+    const writer: StreamWriter = {
+      write: (chunk) => {
+        if (closed) return false;
+        res.write(chunk);
+        return true;
+      },
+      end: () => {
+        if (closed) return;
+        closed = true;
+        res.end();
+        writer.onclose?.();
+      },
+      get closed() {
+        return closed;
+      },
+    };
+    res.once('close', () => {
+      if (closed) return;
+      closed = true;
+      writer.onclose?.();
+    });
+    return writer;
+  }
+
+  onabort(cb: () => void): void {
+    const res = this.#res;
+    res.once('close', () => {
+      if (!res.writableFinished) cb();
+    });
+  }
+}
+
+/** A Node request listener (also an Express/Connect handler: `(req, res, next)`). */
+export type NodeMcpHandler = ((req: NodeReq, res: NodeRes, parsedBodyOrNext?: unknown) => void) & {
+  /** The server logic behind it (sessions, close()). */
+  readonly http: StreamableHttpServer;
+};
+
+/**
+ * Creates a Node handler for `node:http`, `node:http2` compat, Express (`app.all('/mcp', h)`) and
+ * Fastify (`reply.hijack(); h(req.raw, reply.raw, req.body)`). A body already parsed by a
+ * framework (`req.body`, or the third argument) is used as is.
+ */
+export function createNodeHandler(server: McpServer, options: StreamableHttpOptions = {}): NodeMcpHandler {
+  const core = new StreamableHttpServer(server, options);
+  const handler = ((req: NodeReq, res: NodeRes, third?: unknown) => {
+    const parsed =
+      typeof third === 'function' || third === undefined ? (req as { body?: unknown }).body : third;
+    void core.handle(new NodeExchange(req, res, parsed));
+  }) as NodeMcpHandler;
+  Object.defineProperty(handler, 'http', { value: core });
+  return handler;
+}
+
+/** Options of {@link serveHttp}. */
+export interface ServeHttpOptions extends StreamableHttpOptions {
+  /** Interface to bind. Default `127.0.0.1`. */
+  host?: string;
+  /** Port (0 = any free port). Default 3000. */
+  port?: number;
+  /** `h2c`: HTTP/2 with prior knowledge (no TLS). With `tls`, HTTP/2 is offered by ALPN with HTTP/1.1 fallback. */
+  http2?: boolean;
+  /** TLS: PEM contents or file paths. */
+  tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer; requestCert?: boolean };
+}
+
+/** A running HTTP server. */
+export interface HttpServerHandle {
+  /** The MCP endpoint URL. */
+  url: string;
+  address: AddressInfo;
+  /** The Streamable HTTP logic (sessions, streams). */
+  http: StreamableHttpServer;
+  /** Stops listening and ends sessions. */
+  close(): Promise<void>;
+}
+
+function pem(v: string | Buffer): string | Buffer {
+  return typeof v === 'string' && !v.includes('-----BEGIN') ? readFileSync(v) : v;
+}
+
+/**
+ * Serves `server` over HTTP/1.1, h2c, or h2+HTTP/1.1 over TLS, at `path` (default `/mcp`).
+ * Binds 127.0.0.1 unless told otherwise.
+ */
+export async function serveHttp(
+  server: McpServer,
+  options: ServeHttpOptions = {},
+): Promise<HttpServerHandle> {
+  const host = options.host ?? '127.0.0.1';
+  const path = options.path ?? '/mcp';
+  const handler = createNodeHandler(server, { ...options, path, bindHost: host });
+  let listener: http.Server | http2.Http2Server | http2.Http2SecureServer;
+  if (options.tls) {
+    const tls = {
+      cert: pem(options.tls.cert),
+      key: pem(options.tls.key),
+      ca: options.tls.ca ? pem(options.tls.ca) : undefined,
+    };
+    listener =
+      options.http2 === false
+        ? (await import('node:https')).createServer(tls, handler as http.RequestListener)
+        : http2.createSecureServer(
+            { ...tls, allowHTTP1: true, requestCert: options.tls.requestCert },
+            handler,
+          );
+  } else if (options.http2) {
+    listener = http2.createServer(handler);
+  } else {
+    listener = http.createServer({ keepAliveTimeout: 65_000 }, handler as http.RequestListener);
+  }
+  const sockets = new Set<Socket>();
+  listener.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen(options.port ?? 3000, host, () => resolve());
+  });
+  const address = listener.address() as AddressInfo;
+  const scheme = options.tls ? 'https' : 'http';
+  const h = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `${scheme}://${h}:${address.port}${path}`,
+    address,
+    http: handler.http,
+    async close() {
+      await handler.http.close();
+      await new Promise<void>((resolve) => {
+        listener.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      });
+    },
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * Where the answer to one POST goes: a JSON body when the result comes first, or an SSE stream as
+ * soon as a notification or server-to-client request for it must go out first
+ * (basic/transports "Sending Messages to the Server": the server MAY answer with either).
+ * @module
+ */
+import type { JsonRpcMessage } from '../../jsonrpc/types.js';
+import type { EventStore } from '../../protocol/stores.js';
+import type { HttpExchange } from './exchange.js';
+import { SSE_HEADERS, SseStream } from './sse-stream.js';
+
+/** Options of a {@link PostSink}. */
+export interface PostSinkOptions {
+  /** Extra response headers (CORS, `Mcp-Session-Id`). */
+  headers: Record<string, string>;
+  /** `auto` upgrades to SSE on the first notification; `sse` always streams; `json` never does. */
+  mode: 'auto' | 'json' | 'sse';
+  /** Event store for resumable (legacy) streams. */
+  store?: EventStore;
+  /** SSE `retry:` in ms, sent with the priming event. */
+  retryMs?: number;
+  keepAliveMs: number;
+  /** Called when an SSE stream opens (to register it for resumption and count it). */
+  onstream?: (stream: SseStream) => void;
+}
+
+let streamSeq = 0;
+const streamPrefix = globalThis.crypto.randomUUID().replaceAll('-', '').slice(0, 12);
+
+/** A fresh stream id (no `_`: the in-memory event store splits ids on it). */
+export function newStreamId(): string {
+  return `${streamPrefix}${(++streamSeq).toString(36)}`;
+}
+
+/** The response of one POST. */
+export class PostSink {
+  #ex: HttpExchange;
+  #opts: PostSinkOptions;
+  #stream: SseStream | undefined;
+  #done = false;
+
+  constructor(ex: HttpExchange, opts: PostSinkOptions) {
+    this.#ex = ex;
+    this.#opts = opts;
+    if (opts.mode === 'sse') this.#sse();
+  }
+
+  /** True once the final message was handed over. */
+  get done(): boolean {
+    return this.#done;
+  }
+
+  /** Sends a message that precedes the response (switches to SSE unless `json` mode drops it). */
+  notify(message: JsonRpcMessage): void {
+    if (this.#done) return;
+    if (this.#opts.mode === 'json') return;
+    this.#sse().push(message);
+  }
+
+  /** Sends the response (or batch of responses) and ends. */
+  finish(message: JsonRpcMessage | JsonRpcMessage[], status = 200): void {
+    if (this.#done) return;
+    this.#done = true;
+    if (this.#stream) {
+      this.#stream.push(message);
+      this.#stream.end();
+      return;
+    }
+    this.#ex.send(
+      status,
+      { 'content-type': 'application/json', ...this.#opts.headers },
+      JSON.stringify(message),
+    );
+  }
+
+  /** Closes the connection now, keeping the stream resumable (SEP-1699 polling). */
+  disconnect(): void {
+    if (this.#done || this.#opts.mode === 'json') return;
+    this.#sse().disconnect();
+  }
+
+  #sse(): SseStream {
+    if (!this.#stream) {
+      const writer = this.#ex.stream(200, { ...SSE_HEADERS, ...this.#opts.headers });
+      this.#stream = new SseStream(newStreamId(), writer, this.#opts.store, this.#opts.keepAliveMs);
+      this.#stream.prime(this.#opts.retryMs);
+      this.#opts.onstream?.(this.#stream);
+    }
+    return this.#stream;
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * One SSE response stream of the HTTP binding, written in order. With an event store (legacy
+ * sessions) every event gets an id, a priming event opens the stream (SEP-1699), and a client that
+ * lost the connection resumes it with `Last-Event-ID`; without one (2026-07-28) events have no ids.
+ * @module
+ */
+import type { JsonRpcMessage } from '../../jsonrpc/types.js';
+import type { EventStore } from '../../protocol/stores.js';
+import { encodeSseEvent, SSE_KEEPALIVE } from '../shared/sse.js';
+import type { StreamWriter } from './exchange.js';
+
+/** Headers of every SSE response. */
+export const SSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-type': 'text/event-stream',
+  'cache-control': 'no-cache, no-transform',
+  'x-accel-buffering': 'no',
+});
+
+/** An ordered, optionally resumable SSE stream. */
+export class SseStream {
+  readonly id: string;
+  #writer: StreamWriter | undefined;
+  #store: EventStore | undefined;
+  #chain: Promise<void> = Promise.resolve();
+  #keepAlive: ReturnType<typeof setInterval> | undefined;
+  #keepAliveMs: number;
+  #ended = false;
+  /** Called once when the stream has delivered its last event (or was abandoned). */
+  onend?: () => void;
+
+  constructor(id: string, writer: StreamWriter, store: EventStore | undefined, keepAliveMs: number) {
+    this.id = id;
+    this.#store = store;
+    this.#keepAliveMs = keepAliveMs;
+    this.attach(writer);
+  }
+
+  /** True once the stream's last event was written (or queued to the store). */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** True while a client connection is attached. */
+  get connected(): boolean {
+    return this.#writer !== undefined && !this.#writer.closed;
+  }
+
+  /** Attaches a (new) client connection; later events go to it. */
+  attach(writer: StreamWriter): void {
+    this.#writer = writer;
+    writer.onclose = () => {
+      if (this.#writer === writer) this.#detach();
+    };
+    if (this.#keepAliveMs > 0 && !this.#keepAlive) {
+      this.#keepAlive = setInterval(() => this.#writer?.write(SSE_KEEPALIVE), this.#keepAliveMs);
+      (this.#keepAlive as { unref?: () => void }).unref?.();
+    }
+  }
+
+  /** Writes the priming event: an id and empty data, with the reconnection delay. */
+  prime(retryMs: number | undefined): void {
+    const store = this.#store;
+    if (!store) return;
+    this.#enqueue(async () => {
+      const eid = await store.storeEvent(this.id, null);
+      this.#writer?.write(encodeSseEvent('', eid, undefined, retryMs));
+    });
+  }
+
+  /** Queues one message. */
+  push(message: JsonRpcMessage | JsonRpcMessage[]): void {
+    const store = this.#store;
+    const data = JSON.stringify(message);
+    if (!store || Array.isArray(message)) {
+      this.#enqueue(() => {
+        this.#writer?.write(encodeSseEvent(data));
+      });
+      return;
+    }
+    this.#enqueue(async () => {
+      const eid = await store.storeEvent(this.id, message);
+      this.#writer?.write(encodeSseEvent(data, eid));
+    });
+  }
+
+  /** Ends the stream after everything queued. */
+  end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#enqueue(() => {
+      this.#writer?.end();
+      this.#detach();
+      this.onend?.();
+    });
+  }
+
+  /** Closes the client connection now without ending the stream (the client may resume it). */
+  disconnect(): void {
+    this.#enqueue(() => {
+      this.#writer?.end();
+      this.#detach();
+    });
+  }
+
+  /** Resolves after everything queued so far was written. */
+  flushed(): Promise<void> {
+    return this.#chain;
+  }
+
+  #detach(): void {
+    this.#writer = undefined;
+    if (this.#keepAlive) clearInterval(this.#keepAlive);
+    this.#keepAlive = undefined;
+  }
+
+  #enqueue(step: () => void | Promise<void>): void {
+    this.#chain = this.#chain.then(step).catch(() => {});
+  }
+}
