@@ -8,6 +8,6 @@ export { buildArguments, callCommand, listCommand, readCommand } from './command
 export { loadServerModule } from './load-module.js';
 export { main, splitArgv } from './main.js';
 export type { ServeOptions } from './serve.js';
-export { serve } from './serve.js';
+export { parseAddress, serve } from './serve.js';
 export type { Target } from './target.js';
 export { connectTarget, looksLikeUrl, transportFor } from './target.js';

@@ -60,13 +60,33 @@ export async function main(argv: string[]): Promise<number> {
 
   program
     .command('serve')
-    .description('serve a module that default-exports an McpServer (or a factory)')
+    .description('serve a module that default-exports an McpServer (or a factory) on one or more bindings')
     .argument('<module>', 'a .ts or .js file')
-    .option('--stdio', 'serve on stdin/stdout (the default)')
+    .option('--stdio', 'serve on stdin/stdout (the default when no other binding is named)')
+    .option('--http <address>', 'serve Streamable HTTP (and HTTP+SSE) on host:port, e.g. 127.0.0.1:3000')
+    .option('--path <path>', 'HTTP path of the MCP endpoint', '/mcp')
+    .option('--http2', 'HTTP/2: h2c without TLS, h2 beside HTTP/1.1 with TLS')
+    .option('--tls-cert <file>', 'TLS certificate (PEM)')
+    .option('--tls-key <file>', 'TLS private key (PEM)')
+    .option('--tls-ca <file>', 'CA bundle for client certificates (PEM)')
     .option('--max-message-bytes <n>', 'longest accepted stdio line', positiveInt)
-    .action(async (module: string, o: { stdio?: boolean; maxMessageBytes?: number }) => {
-      await serve(module, { stdio: true, maxMessageBytes: o.maxMessageBytes });
-    });
+    .action(
+      async (
+        module: string,
+        o: {
+          stdio?: boolean;
+          http?: string;
+          path?: string;
+          http2?: boolean;
+          tlsCert?: string;
+          tlsKey?: string;
+          tlsCa?: string;
+          maxMessageBytes?: number;
+        },
+      ) => {
+        await serve(module, o);
+      },
+    );
 
   const common = (c: Command) =>
     c
