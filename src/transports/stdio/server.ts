@@ -6,10 +6,11 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../jsonrpc/framing.js';
-import type { JsonRpcId, JsonRpcMessage } from '../../jsonrpc/types.js';
+import type { JsonRpcMessage } from '../../jsonrpc/types.js';
 import type { MessageContext, SendOptions, Transport } from '../../protocol/transport.js';
 import { createLineReader } from '../shared/line-reader.js';
 import { LineWriter } from '../shared/line-writer.js';
+import { ResponseSpacing } from '../shared/response-spacing.js';
 
 /** Options of {@link StdioServerTransport}. */
 export interface StdioServerTransportOptions {
@@ -62,8 +63,7 @@ export class StdioServerTransport implements Transport {
   #guard: { restore: () => void } | undefined;
   #closed = false;
   #maxMessageBytes: number;
-  #delayMs: number;
-  #notified = new Set<JsonRpcId>();
+  #spacing: ResponseSpacing;
   #ondata = (chunk: Buffer) => this.#decoder.push(chunk);
   #onend = () => void this.close();
   #onerr = (e: Error) => this.onerror?.(e);
@@ -73,7 +73,7 @@ export class StdioServerTransport implements Transport {
     this.#stdin = options.stdin ?? process.stdin;
     this.#stdout = options.stdout ?? process.stdout;
     this.#maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-    this.#delayMs = options.responseAfterNotificationDelayMs ?? 2;
+    this.#spacing = new ResponseSpacing(options.responseAfterNotificationDelayMs);
     let write: ((chunk: string) => boolean) | undefined;
     if (options.guardStdout ?? this.#stdout === process.stdout) {
       const g = guardStdout();
@@ -101,18 +101,14 @@ export class StdioServerTransport implements Transport {
 
   send(message: JsonRpcMessage | JsonRpcMessage[], options?: SendOptions): Promise<void> {
     if (this.#closed) return Promise.resolve();
-    const related = options?.relatedRequestId;
-    if (related !== undefined && this.#delayMs > 0 && !Array.isArray(message)) {
-      if ('method' in message) {
-        if (!('id' in message)) this.#notified.add(related);
-      } else if (this.#notified.delete(related)) {
-        return new Promise((resolve) => {
-          setTimeout(() => {
-            this.#writer.flushNow();
-            resolve(this.#writer.send(message));
-          }, this.#delayMs);
-        });
-      }
+    const delay = this.#spacing.delayFor(message, options?.relatedRequestId);
+    if (delay > 0) {
+      return new Promise((resolve) => {
+        setTimeout(() => {
+          this.#writer.flushNow();
+          resolve(this.#writer.send(message));
+        }, delay);
+      });
     }
     return this.#writer.send(message);
   }

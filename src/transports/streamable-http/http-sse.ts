@@ -7,10 +7,11 @@
 import { ErrorCode, errorResponse } from '../../jsonrpc/errors.js';
 import { parseMessage } from '../../jsonrpc/parse.js';
 import type { JsonRpcMessage } from '../../jsonrpc/types.js';
-import type { MessageContext, Transport } from '../../protocol/transport.js';
+import type { MessageContext, SendOptions, Transport } from '../../protocol/transport.js';
 import type { AuthInfo } from '../../protocol/types.js';
 import type { McpServer } from '../../server/mcp-server.js';
 import type { ServerConnection } from '../../server/server-connection.js';
+import { ResponseSpacing } from '../shared/response-spacing.js';
 import { encodeSseEvent, SSE_KEEPALIVE } from '../shared/sse.js';
 import { HttpError } from './exchange.js';
 import type { HttpExchange, StreamWriter } from './exchange.js';
@@ -24,6 +25,7 @@ class HttpSseTransport implements Transport {
   onclose?: () => void;
   #writer: StreamWriter;
   #closed = false;
+  #spacing = new ResponseSpacing();
 
   constructor(id: string, writer: StreamWriter) {
     this.sessionId = id;
@@ -32,7 +34,9 @@ class HttpSseTransport implements Transport {
 
   async start(): Promise<void> {}
 
-  async send(message: JsonRpcMessage | JsonRpcMessage[]): Promise<void> {
+  async send(message: JsonRpcMessage | JsonRpcMessage[], options?: SendOptions): Promise<void> {
+    const delay = this.#spacing.delayFor(message, options?.relatedRequestId);
+    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     if (!this.#closed) this.#writer.write(encodeSseEvent(JSON.stringify(message), undefined, 'message'));
   }
 

@@ -72,8 +72,8 @@ class NodeExchange implements HttpExchange {
       let size = 0;
       const timer = setTimeout(() => {
         cleanup();
+        chunks.length = 0; // hold nothing of a body that will never complete
         reject(new HttpError(408, `Request Timeout: body not received within bodyTimeoutMs (${timeoutMs})`));
-        req.destroy();
       }, timeoutMs);
       const ondata = (c: Buffer) => {
         size += c.length;

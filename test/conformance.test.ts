@@ -1,0 +1,60 @@
+/**
+ * The official conformance suite (@modelcontextprotocol/conformance 0.2.0-alpha.12, run with Node 22)
+ * against `anywire serve examples/everything/server.ts --http`, and the everything client.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from './helpers.js';
+
+const run = promisify(execFile);
+const TASKS = /^tasks-/;
+
+describe('official conformance suite', () => {
+  it('server: 2025-11-25 30/30 scored, 2026-07-28 37/37 scored, --suite all but the tasks extension', async () => {
+    let stdout: string;
+    try {
+      ({ stdout } = await run(process.execPath, [`${ROOT}conformance/run.mjs`, '--server-only'], {
+        cwd: ROOT,
+        timeout: 600_000,
+        maxBuffer: 1 << 24,
+      }));
+    } catch (e) {
+      stdout = (e as { stdout: string }).stdout;
+    }
+    const { results } = JSON.parse(stdout.slice(stdout.indexOf('{'))) as {
+      results: { label: string; status: number; passed: number; failed: number; failing: string[] }[];
+    };
+    const byLabel = Object.fromEntries(results.map((r) => [r.label, r]));
+    // 30 scored + 3 unscored scenarios, all passing.
+    expect(byLabel['server --requirements 2025-11-25']).toMatchObject({ status: 0, passed: 33, failed: 0 });
+    // 37 scored + 13 unscored; only the optional tasks extension fails.
+    expect(byLabel['server --requirements 2026-07-28']).toMatchObject({ status: 0, passed: 41 });
+    expect(byLabel['server --requirements 2026-07-28']!.failing.every((n) => TASKS.test(n))).toBe(true);
+    // 65 scenarios: everything but the nine tasks-* ones.
+    expect(byLabel['server --suite all']).toMatchObject({ status: 0, passed: 56, failed: 9 });
+    expect(byLabel['server --suite all']!.failing.every((n) => TASKS.test(n))).toBe(true);
+  });
+
+  it.runIf(existsSync(`${ROOT}examples/everything/client.ts`))(
+    'client: every non-auth scenario of both requirement sets',
+    async () => {
+      let stdout: string;
+      try {
+        ({ stdout } = await run(process.execPath, [`${ROOT}conformance/run.mjs`, '--client-only'], {
+          cwd: ROOT,
+          timeout: 600_000,
+          maxBuffer: 1 << 24,
+        }));
+      } catch (e) {
+        stdout = (e as { stdout: string }).stdout;
+      }
+      const { results } = JSON.parse(stdout.slice(stdout.indexOf('{'))) as {
+        results: { label: string; status: number; failed: number }[];
+      };
+      expect(results.length).toBe(11);
+      expect(results.filter((r) => r.status !== 0 || r.failed > 0).map((r) => r.label)).toEqual([]);
+    },
+  );
+});
