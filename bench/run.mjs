@@ -28,6 +28,7 @@ if (!existsSync(`${shared}node_modules`)) {
 
 const node = process.execPath;
 const anywire = `${node} ${root}bin/anywire.js serve ${root}examples/everything/server.ts --stdio`;
+const anywireHttp = `${node} ${root}bin/anywire.js serve ${root}examples/everything/server.ts --http 127.0.0.1:{port}`;
 const rows = [];
 
 function ratio(kind, era, ref, cand, label) {
@@ -62,6 +63,21 @@ if (!only || only === 'stdio') {
     ratio('stdio', 'legacy', raw, `${node} ${shared}sdk1-server.mjs stdio`, 'sdk v1');
     ratio('stdio', 'legacy', raw, `${node} ${shared}sdk2-server.mjs stdio`, 'sdk v2');
     ratio('stdio', 'modern', raw, `${node} ${shared}sdk2-server.mjs stdio`, 'sdk v2');
+  }
+}
+
+if (!only || only === 'http') {
+  const raw = `${node} ${shared}raw-http-server.mjs {port}`;
+  for (const era of ['modern', 'legacy']) ratio('http', era, raw, anywireHttp, 'anywire');
+  if (args.includes('--peers')) {
+    ratio('http', 'modern', raw, `${node} ${shared}sdk2-server.mjs http {port}`, 'sdk v2 createMcpHandler');
+    ratio(
+      'http',
+      'legacy',
+      raw,
+      `${node} ${shared}sdk1-server.mjs http-stateful {port}`,
+      'sdk v1 sessionful',
+    );
   }
 }
 

@@ -20,6 +20,7 @@ import { Client } from '../src/client/client.js';
 import { JsonRpcError } from '../src/jsonrpc/errors.js';
 import { McpError } from '../src/protocol/errors.js';
 import { encodeHeaderValue, scanToolHeaders } from '../src/transports/streamable-http/client-headers.js';
+import { readSseStream } from '../src/transports/streamable-http/client-sse.js';
 import { StreamableHttpClientTransport } from '../src/transports/streamable-http/client.js';
 import { ROOT } from './helpers.js';
 
@@ -521,6 +522,90 @@ describe('against raw edge servers', () => {
     });
   });
 
+  it('gives up resuming after maxRetries and answers the request with a -32603 error', async () => {
+    const gets: number[] = [];
+    const { served } = await legacyServer({
+      onRequest: (r, res) => {
+        if (r.body.method !== 'tools/call') return false;
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.end('id: p0\ndata: \n\n'); // primed, then closed without the response
+        return true;
+      },
+      onGet: (r, res) => {
+        if (r.headers['last-event-id']) gets.push(Date.now());
+        res.writeHead(r.headers['last-event-id'] ? 503 : 405).end();
+      },
+    });
+    const client = newClient();
+    await client.connect(
+      new StreamableHttpClientTransport({
+        url: served.url,
+        reconnection: { initialDelayMs: 20, maxDelayMs: 100, growFactor: 2, maxRetries: 3 },
+      }),
+    );
+    const error = await client.callTool('slow', {}).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(JsonRpcError);
+    expect(error).toMatchObject({ code: -32603, message: expect.stringContaining('after 3 attempts') });
+    expect(gets).toHaveLength(3);
+    expect(gets[2]! - gets[1]!).toBeGreaterThanOrEqual(gets[1]! - gets[0]! - 5); // delays grow
+  });
+
+  it('reports a server that refuses everything with 404 as HTTP_ERROR after trying HTTP+SSE', async () => {
+    const seen: string[] = [];
+    const served = await serve(async (req, res) => {
+      const body = await readJson(req);
+      seen.push(`${req.method} ${body?.method ?? ''}`.trim());
+      res.writeHead(404).end();
+    });
+    const error = await newClient()
+      .connect(new StreamableHttpClientTransport({ url: served.url }))
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(error).toMatchObject({ code: 'HTTP_ERROR', status: 404 });
+    expect(seen).toEqual(['POST server/discover', 'POST initialize', 'GET']);
+  });
+
+  it('reports a network failure as CONNECTION_CLOSED, not as a legacy verdict', async () => {
+    const served = await serve((_req, res) => res.end());
+    await served.close(); // nothing listens there any more
+    const error = await newClient()
+      .connect(new StreamableHttpClientTransport({ url: served.url }))
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(error).toMatchObject({ code: 'CONNECTION_CLOSED' });
+  });
+
+  it('legacy: cancelling POSTs notifications/cancelled', async () => {
+    const { served, log } = await legacyServer({
+      onRequest: (r, res) => {
+        if (r.body.method !== 'tools/call') return false;
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write('id: c0\ndata: \n\n');
+        return true;
+      },
+    });
+    const client = newClient();
+    await client.connect(new StreamableHttpClientTransport({ url: served.url }));
+    const controller = new AbortController();
+    const pending = client.callTool('slow', {}, { signal: controller.signal });
+    await sleep(50);
+    controller.abort('changed my mind');
+    await expect(pending).rejects.toMatchObject({ code: 'REQUEST_CANCELLED' });
+    for (let i = 0; i < 50 && !log.some((r) => r.body?.method === 'notifications/cancelled'); i++)
+      await sleep(10);
+    const call = log.find((r) => r.body?.method === 'tools/call')!;
+    const cancel = log.find((r) => r.body?.method === 'notifications/cancelled')!;
+    expect(cancel.body.params).toMatchObject({ requestId: call.body.id });
+    expect(cancel.headers).toMatchObject({ 'mcp-session-id': 's1', 'mcp-protocol-version': '2025-11-25' });
+  });
+
   it('treats 401 as an error, not as a legacy verdict', async () => {
     const log: string[] = [];
     const served = await serve(async (req, res) => {
@@ -744,7 +829,39 @@ describe('against raw edge servers', () => {
   });
 });
 
-describe('header helpers', () => {
+describe('pure units', () => {
+  const streamOf = (...chunks: string[]) =>
+    new ReadableStream<Uint8Array>({
+      start(c) {
+        for (const chunk of chunks) c.enqueue(new TextEncoder().encode(chunk));
+        c.close();
+      },
+    });
+
+  it('reads SSE events split across chunks, with retry and comments', async () => {
+    const events: unknown[] = [];
+    const retries: number[] = [];
+    await readSseStream(
+      streamOf(
+        ': keep-alive\r\n\r\nretry: 250\nid: 7\nda',
+        'ta: {"a":1}\n\nevent: endpoint\ndata: /m?s=1\n\n',
+      ),
+      { onevent: (e) => events.push(e), onretry: (ms) => retries.push(ms) },
+      1024,
+    );
+    expect(events).toEqual([
+      { id: '7', event: undefined, data: '{"a":1}' },
+      { id: undefined, event: 'endpoint', data: '/m?s=1' },
+    ]);
+    expect(retries).toEqual([250]);
+  });
+
+  it('refuses an SSE event larger than the limit', async () => {
+    await expect(
+      readSseStream(streamOf(`data: ${'x'.repeat(2000)}`), { onevent: () => {} }, 1024),
+    ).rejects.toMatchObject({ code: 'MESSAGE_TOO_LARGE' });
+  });
+
   it('encodes values as the spec table says', () => {
     expect(encodeHeaderValue('us-west1')).toBe('us-west1');
     expect(encodeHeaderValue('Hello, 世界')).toBe('=?base64?SGVsbG8sIOS4lueVjA==?=');
