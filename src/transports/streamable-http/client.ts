@@ -152,6 +152,16 @@ function lostResponse(id: JsonRpcId, reason: string): JsonRpcErrorResponse {
  * era, where streams are not resumable; in the legacy era when no event id was seen or
  * `maxRetries` is exhausted), the request is answered locally with a JSON-RPC error response
  * `-32603` "Internal error: ..." so the caller does not wait for its timeout.
+ *
+ * HTTP/2 is whatever the fetch in use negotiates: browsers use it over TLS on their own; Node 20's
+ * built-in fetch (undici) speaks HTTP/1.1 unless given a dispatcher with `allowH2` (through
+ * `requestInit` or a custom `fetch`). Nothing here depends on the HTTP version.
+ *
+ * @example
+ * ```ts
+ * const client = new Client({ name: 'app', version: '1.0.0' });
+ * await client.connect(new StreamableHttpClientTransport({ url: 'https://example.com/mcp' }));
+ * ```
  */
 export class StreamableHttpClientTransport implements Transport {
   readonly binding = 'http';
