@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // Examples import 'anywire'; in tests that is the source tree, like every other import.
+  resolve: { alias: { anywire: new URL('./src/index.ts', import.meta.url).pathname } },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,

@@ -131,12 +131,12 @@ for (const binding of bindings) {
         ctx.skip();
       }
       expect(await running.raw!('{not json')).toMatchObject({ error: { code: -32700 } });
-      if (binding.maxMessageBytes) {
+      if (running.maxMessageBytes) {
         const big = JSON.stringify({
           jsonrpc: '2.0',
           id: 1,
           method: 'ping',
-          params: { pad: 'x'.repeat(binding.maxMessageBytes) },
+          params: { pad: 'x'.repeat(running.maxMessageBytes) },
         });
         expect(await running.raw!(big)).toMatchObject({ error: { code: -32600 } });
       }

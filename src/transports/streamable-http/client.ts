@@ -153,6 +153,10 @@ function lostResponse(id: JsonRpcId, reason: string): JsonRpcErrorResponse {
  * `maxRetries` is exhausted), the request is answered locally with a JSON-RPC error response
  * `-32603` "Internal error: ..." so the caller does not wait for its timeout.
  *
+ * `Mcp-Param-*` headers need the tool's `inputSchema`, learned from `tools/list` results that pass
+ * through this transport: call `listTools()` before calling a tool whose parameters are mirrored
+ * (a server answers a missing header with 400 / -32020 HeaderMismatch).
+ *
  * HTTP/2 is whatever the fetch in use negotiates: browsers use it over TLS on their own; Node 20's
  * built-in fetch (undici) speaks HTTP/1.1 unless given a dispatcher with `allowH2` (through
  * `requestInit` or a custom `fetch`). Nothing here depends on the HTTP version.
