@@ -5,19 +5,12 @@
  * @module
  */
 import type { JsonObject } from '../../protocol/types.js';
+import { scanToolHeaders } from './client-headers.js';
+import type { ParamHeaderDeclaration } from './client-headers.js';
 
 const SENTINEL = /^=\?base64\?(.*)\?=$/;
-const PLAIN = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
 
-/** Encodes a header value: plain ASCII as is, anything else (or sentinel-shaped text) as base64. */
-export function encodeHeaderValue(value: string | number | boolean): string {
-  const s = String(value);
-  if (PLAIN.test(s) && !SENTINEL.test(s)) return s;
-  const bytes = new TextEncoder().encode(s);
-  let bin = '';
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return `=?base64?${btoa(bin)}?=`;
-}
+export { encodeHeaderValue } from './client-headers.js';
 
 /** Decodes a header value; `undefined` when the base64 form is malformed. */
 export function decodeHeaderValue(raw: string): string | undefined {
@@ -42,24 +35,26 @@ export function mcpNameOf(method: string, params: JsonObject | undefined): unkno
   return undefined;
 }
 
-/** Property name → header name for every valid `x-mcp-header` in a tool's input schema. */
-export function headerParams(inputSchema: JsonObject | undefined): Map<string, string> {
-  const out = new Map<string, string>();
-  const props = inputSchema?.properties as Record<string, JsonObject> | undefined;
-  if (!props || typeof props !== 'object') return out;
-  for (const [prop, schema] of Object.entries(props)) {
-    const h = schema?.['x-mcp-header'];
-    if (typeof h === 'string' && h) out.set(prop, h);
+/** The `Mcp-Param-*` declarations of a tool's input schema (empty when none or invalid). */
+export function headerParams(inputSchema: JsonObject | undefined): readonly ParamHeaderDeclaration[] {
+  if (!inputSchema) return [];
+  let found = scanned.get(inputSchema);
+  if (!found) {
+    const scan = scanToolHeaders(inputSchema);
+    found = scan.ok ? scan.declarations : [];
+    scanned.set(inputSchema, found); // listings are rebuilt when a tool changes, so identity is a safe key
   }
-  return out;
+  return found;
 }
+
+const scanned = new WeakMap<JsonObject, readonly ParamHeaderDeclaration[]>();
 
 /** Why a set of headers does not match the body, or undefined when it does. */
 export function checkMcpHeaders(
   header: (name: string) => string | undefined,
   method: string,
   params: JsonObject | undefined,
-  paramHeaders: Map<string, string> | undefined,
+  paramHeaders: readonly ParamHeaderDeclaration[] | undefined,
 ): string | undefined {
   const m = header('mcp-method');
   if (m === undefined) return 'Header mismatch: missing Mcp-Method header';
@@ -75,24 +70,24 @@ export function checkMcpHeaders(
       return `Header mismatch: Mcp-Name header value '${decoded}' does not match body value '${String(nameSource)}'`;
     }
   }
-  if (paramHeaders && paramHeaders.size > 0) {
-    const args = (params?.arguments ?? {}) as JsonObject;
-    for (const [prop, name] of paramHeaders) {
-      const value = args[prop];
-      const raw = header(`mcp-param-${name.toLowerCase()}`);
-      if (value === undefined || value === null) {
-        if (raw !== undefined) return `Header mismatch: Mcp-Param-${name} sent without a body value`;
-        continue;
-      }
-      if (raw === undefined) return `Header mismatch: missing Mcp-Param-${name} header`;
-      const decoded = decodeHeaderValue(raw.trim());
-      if (decoded === undefined) return `Header mismatch: Mcp-Param-${name} header is not valid base64`;
-      const same =
-        typeof value === 'number'
-          ? Number(decoded) === value && decoded.trim() !== ''
-          : decoded === String(value);
-      if (!same)
-        return `Header mismatch: Mcp-Param-${name} header value '${decoded}' does not match body value '${String(value)}'`;
+  for (const { path, name } of paramHeaders ?? []) {
+    let value: unknown = params?.arguments;
+    for (const key of path)
+      value = typeof value === 'object' && value !== null ? (value as JsonObject)[key] : undefined;
+    const raw = header(`mcp-param-${name.toLowerCase()}`);
+    if (value === undefined || value === null) {
+      if (raw !== undefined) return `Header mismatch: Mcp-Param-${name} sent without a body value`;
+      continue;
+    }
+    if (raw === undefined) return `Header mismatch: missing Mcp-Param-${name} header`;
+    const decoded = decodeHeaderValue(raw.trim());
+    if (decoded === undefined) return `Header mismatch: Mcp-Param-${name} header is not valid base64`;
+    const same =
+      typeof value === 'number'
+        ? decoded.trim() !== '' && Number(decoded) === value
+        : decoded === String(value);
+    if (!same) {
+      return `Header mismatch: Mcp-Param-${name} header value '${decoded}' does not match body value '${String(value)}'`;
     }
   }
   return undefined;
