@@ -75,7 +75,7 @@ async function withClient(
     client = await connectTarget(target, o);
     return await work(client);
   } catch (e) {
-    err.write(`anywire: ${(e as Error).message}\n`);
+    err.write(`anywire: ${(e as Error).message.replace(/^anywire: /, '')}\n`);
     return 1;
   } finally {
     await client?.close().catch(() => {});

@@ -143,7 +143,7 @@ export async function main(argv: string[]): Promise<number> {
     const err = e as { code?: string; exitCode?: number; message: string };
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
     if (err.code?.startsWith('commander.')) return err.exitCode ?? 1;
-    process.stderr.write(`${err.message}\n`);
+    process.stderr.write(`anywire: ${err.message.replace(/^anywire: /, '')}\n`);
     return 1;
   }
   return status;

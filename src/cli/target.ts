@@ -5,6 +5,7 @@
 import { Client } from '../client/client.js';
 import type { Transport } from '../protocol/transport.js';
 import { StdioClientTransport } from '../transports/stdio/client.js';
+import { StreamableHttpClientTransport } from '../transports/streamable-http/client.js';
 
 /** A parsed target. */
 export type Target = { kind: 'stdio'; command: string[] } | { kind: 'url'; url: URL };
@@ -18,7 +19,7 @@ export function looksLikeUrl(s: string | undefined): boolean {
 export function transportFor(target: Target, options: { quiet?: boolean } = {}): Transport {
   if (target.kind === 'stdio') {
     const [command, ...args] = target.command;
-    if (!command) throw new Error('anywire: give the stdio server command after --');
+    if (!command) throw new Error('give the stdio server command after --');
     return new StdioClientTransport({
       command,
       args,
@@ -26,8 +27,11 @@ export function transportFor(target: Target, options: { quiet?: boolean } = {}):
       env: passthroughEnv(),
     });
   }
+  const url = target.url;
+  if (url.protocol === 'http:' || url.protocol === 'https:')
+    return new StreamableHttpClientTransport({ url: url.href });
   throw new Error(
-    `anywire: no binding for ${target.url.protocol} targets yet; give a stdio command after --`,
+    `no binding for ${url.protocol} targets; give an http(s):// URL or a stdio command after --`,
   );
 }
 

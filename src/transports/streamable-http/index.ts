@@ -11,3 +11,7 @@ export { StreamableHttpServer } from './handler.js';
 export type { StreamableHttpOptions } from './handler.js';
 export type { HttpSecurityOptions } from './security.js';
 export { decodeHeaderValue, encodeHeaderValue } from './mcp-headers.js';
+export { DEFAULT_RECONNECTION, StreamableHttpClientTransport } from './client.js';
+export type { FetchLike, ReconnectionOptions, StreamableHttpClientTransportOptions } from './client.js';
+export { scanToolHeaders } from './client-headers.js';
+export type { ParamHeaderDeclaration, ToolHeaderScan } from './client-headers.js';
