@@ -81,6 +81,12 @@ if (!only || only === 'http') {
   }
 }
 
+if (!only || only === 'memory') {
+  const out = execFileSync(node, [`${root}bench/memory.mjs`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const m = JSON.parse(out.trim().split('\n').pop());
+  console.error(`memory: ${m.sessions} idle legacy sessions ${m.sessions_rss_mib} MiB (${m.bytes_per_idle_session} B each); ${m.sse_streams} open SSE streams ${m.streams_rss_mib} MiB (${m.bytes_per_open_stream} B each)`);
+}
+
 console.log(
   '\n| binding | era | candidate | candidate req/s | reference req/s | ratio | p50 ms | p99 ms | bad |',
 );
