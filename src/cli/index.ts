@@ -8,6 +8,10 @@ export { buildArguments, callCommand, listCommand, readCommand } from './command
 export { loadServerModule } from './load-module.js';
 export { main, splitArgv } from './main.js';
 export type { ServeOptions } from './serve.js';
-export { parseAddress, serve } from './serve.js';
+export { bindingUrls, serve } from './serve.js';
+export { parseAddress, printEndpoints, registerBinding, startBinding } from './bindings.js';
+export type { BindingFlags, BindingStarter, StartedBinding } from './bindings.js';
+export { bridge } from './bridge.js';
+export type { BridgeOptions } from './bridge.js';
 export type { Target } from './target.js';
 export { connectTarget, looksLikeUrl, transportFor } from './target.js';

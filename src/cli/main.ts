@@ -7,7 +7,10 @@ import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import type { ClientCommandOptions } from './commands.js';
 import { callCommand, listCommand, readCommand } from './commands.js';
+import { bridge } from './bridge.js';
+import type { BridgeOptions } from './bridge.js';
 import { serve } from './serve.js';
+import type { ServeOptions } from './serve.js';
 import type { Target } from './target.js';
 import { looksLikeUrl } from './target.js';
 
@@ -58,35 +61,52 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .showHelpAfterError();
 
-  program
-    .command('serve')
-    .description('serve a module that default-exports an McpServer (or a factory) on one or more bindings')
-    .argument('<module>', 'a .ts or .js file')
-    .option('--stdio', 'serve on stdin/stdout (the default when no other binding is named)')
-    .option('--http <address>', 'serve Streamable HTTP (and HTTP+SSE) on host:port, e.g. 127.0.0.1:3000')
-    .option('--path <path>', 'HTTP path of the MCP endpoint', '/mcp')
-    .option('--http2', 'HTTP/2: h2c without TLS, h2 beside HTTP/1.1 with TLS')
-    .option('--tls-cert <file>', 'TLS certificate (PEM)')
-    .option('--tls-key <file>', 'TLS private key (PEM)')
-    .option('--tls-ca <file>', 'CA bundle for client certificates (PEM)')
-    .option('--max-message-bytes <n>', 'longest accepted stdio line', positiveInt)
-    .action(
-      async (
-        module: string,
-        o: {
-          stdio?: boolean;
-          http?: string;
-          path?: string;
-          http2?: boolean;
-          tlsCert?: string;
-          tlsKey?: string;
-          tlsCa?: string;
-          maxMessageBytes?: number;
-        },
-      ) => {
-        await serve(module, o);
-      },
-    );
+  const collect = (v: string, prev: string[]) => [...prev, v];
+  const bindingOptions = (c: Command) =>
+    c
+      .option('--http2', 'HTTP/2: h2c without TLS, h2 beside HTTP/1.1 with TLS')
+      .option('--tls-cert <file>', 'TLS certificate (PEM)')
+      .option('--tls-key <file>', 'TLS private key (PEM)')
+      .option('--tls-ca <file>', 'CA bundle that signs client certificates (PEM)')
+      .option('--mtls', 'require and verify client certificates')
+      .option('--max-message-bytes <n>', 'longest accepted message on stream bindings', positiveInt);
+
+  bindingOptions(
+    program
+      .command('serve')
+      .description('serve a module that default-exports an McpServer (or a factory) on one or more bindings')
+      .argument('<module>', 'a .ts or .js file')
+      .option('--stdio', 'serve on stdin/stdout (the default when no other binding is named)')
+      .option('--http <address>', 'serve Streamable HTTP (and HTTP+SSE) on host:port, e.g. 127.0.0.1:3000')
+      .option('--path <path>', 'HTTP path of the MCP endpoint', '/mcp')
+      .option('--url <url>', 'serve on the binding this URL names (repeatable)', collect, []),
+  ).action(async (module: string, o: ServeOptions & { url: string[] }) => {
+    await serve(module, { ...o, urls: o.url });
+  });
+
+  bindingOptions(
+    program
+      .command('bridge')
+      .description(
+        'expose an MCP server reachable on one wire on others: anywire bridge <from-URL> --to <URL> ... | --to <URL> ... -- <command ...>',
+      )
+      .argument('[from]', 'the upstream server URL (or give a stdio command after --)')
+      .option(
+        '--to <url>',
+        'a binding to expose it on: stdio, http://host:port/mcp, ... (repeatable)',
+        collect,
+        [],
+      )
+      .option(
+        '--shared',
+        'one upstream connection for every client (ids remapped) instead of one per client session',
+      )
+      .option('-q, --quiet', "drop a stdio upstream's stderr"),
+  ).action(async (from: string | undefined, o: BridgeOptions) => {
+    const t = resolveTarget(from, [], command);
+    if (t.rest.length) throw new Error(`unexpected argument ${t.rest[0]}`);
+    await bridge(t.target, o);
+  });
 
   const common = (c: Command) =>
     c

@@ -83,6 +83,12 @@ export interface ClientOptions {
   onlog?: (params: { level: string; logger?: string; data: unknown }) => void;
   /** Receives every other server notification. */
   onnotification?: (notification: JsonRpcNotification) => void;
+  /**
+   * Receives non-fatal errors of the connection: what the transport skipped or dropped (e.g. a tool
+   * removed from `tools/list` for invalid `x-mcp-header` annotations, an unparseable SSE event) and
+   * error responses without an id.
+   */
+  onerror?: (error: Error) => void;
 }
 
 /** Per-call options. */
@@ -170,6 +176,7 @@ export class Client {
       {
         onrequest: (r, call) => this.#onrequest(r, call.signal),
         onnotification: (n) => this.#onnotification(n),
+        onerror: (error) => this.options.onerror?.(error),
       },
       { requestTimeoutMs: this.options.requestTimeoutMs },
     );

@@ -29,7 +29,7 @@ const invalidParams = (message: string, data?: unknown) =>
   new JsonRpcError(ErrorCode.InvalidParams, message, data);
 
 /** Versions this server speaks, newest first, honouring `options.eras`. */
-export function supportedVersions(server: McpServer): string[] {
+export function supportedVersions(server: { options: { eras?: 'both' | 'modern' | 'legacy' } }): string[] {
   const eras = server.options.eras ?? 'both';
   return [
     ...(eras !== 'legacy' ? MODERN_PROTOCOL_VERSIONS : []),

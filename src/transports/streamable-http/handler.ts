@@ -15,7 +15,7 @@ import type { EventStore } from '../../protocol/stores.js';
 import type { MessageContext } from '../../protocol/transport.js';
 import type { AuthInfo, JsonObject } from '../../protocol/types.js';
 import { supportedVersions } from '../../server/dispatch.js';
-import type { McpServer } from '../../server/mcp-server.js';
+import type { Servable } from '../../server/servable.js';
 import { HttpError } from './exchange.js';
 import type { HttpExchange } from './exchange.js';
 import { HttpSseSessions } from './http-sse.js';
@@ -91,9 +91,9 @@ function statusFor(code: number): number {
   }
 }
 
-/** The Streamable HTTP server for one `McpServer`. */
+/** The Streamable HTTP server for one `Servable`. */
 export class StreamableHttpServer {
-  readonly server: McpServer;
+  readonly server: Servable;
   readonly options: StreamableHttpOptions;
   readonly sessions = new Map<string, HttpSession>();
   #loopback: boolean;
@@ -103,7 +103,7 @@ export class StreamableHttpServer {
   #httpSse: HttpSseSessions | undefined;
   #closed = false;
 
-  constructor(server: McpServer, options: StreamableHttpOptions = {}) {
+  constructor(server: Servable, options: StreamableHttpOptions = {}) {
     this.server = server;
     this.options = options;
     this.#loopback = isLoopbackHost(options.bindHost ?? '127.0.0.1');

@@ -9,8 +9,8 @@ import { parseMessage } from '../../jsonrpc/parse.js';
 import type { JsonRpcMessage } from '../../jsonrpc/types.js';
 import type { MessageContext, SendOptions, Transport } from '../../protocol/transport.js';
 import type { AuthInfo } from '../../protocol/types.js';
-import type { McpServer } from '../../server/mcp-server.js';
-import type { ServerConnection } from '../../server/server-connection.js';
+import type { Servable } from '../../server/servable.js';
+import type { ServedConnection } from '../../server/servable.js';
 import { ResponseSpacing } from '../shared/response-spacing.js';
 import { encodeSseEvent, SSE_KEEPALIVE } from '../shared/sse.js';
 import { HttpError } from './exchange.js';
@@ -50,13 +50,13 @@ class HttpSseTransport implements Transport {
 
 /** The HTTP+SSE endpoints of one server. */
 export class HttpSseSessions {
-  #server: McpServer;
+  #server: Servable;
   #paths: { ssePath: string; messagePath: string };
   #limits: { keepAliveMs: number; maxBodyBytes: number; bodyTimeoutMs: number };
-  #sessions = new Map<string, { transport: HttpSseTransport; conn: ServerConnection }>();
+  #sessions = new Map<string, { transport: HttpSseTransport; conn: ServedConnection }>();
 
   constructor(
-    server: McpServer,
+    server: Servable,
     paths: { ssePath: string; messagePath: string },
     limits: { keepAliveMs: number; maxBodyBytes: number; bodyTimeoutMs: number },
   ) {

@@ -15,3 +15,5 @@ export { DEFAULT_RECONNECTION, StreamableHttpClientTransport } from './client.js
 export type { FetchLike, ReconnectionOptions, StreamableHttpClientTransportOptions } from './client.js';
 export { scanToolHeaders } from './client-headers.js';
 export type { ParamHeaderDeclaration, ToolHeaderScan } from './client-headers.js';
+export { createHttp2Fetch } from './http2-fetch.js';
+export type { Http2Fetch, Http2FetchOptions } from './http2-fetch.js';

@@ -1,6 +1,6 @@
 /**
  * A legacy (2025-11-25 and older) Streamable HTTP session: the {@link Transport} a
- * `ServerConnection` runs on, fed by POSTs and answering on their responses, the GET stream, and
+ * `ServedConnection` runs on, fed by POSTs and answering on their responses, the GET stream, and
  * resumed streams (basic/transports "Session Management", "Resumability and Redelivery").
  * Request ids are remapped per POST, so two POSTs that reuse an id never receive each other's answer.
  * @module
@@ -8,7 +8,7 @@
 import type { JsonRpcId, JsonRpcMessage, JsonRpcRequest } from '../../jsonrpc/types.js';
 import type { EventStore } from '../../protocol/stores.js';
 import type { MessageContext, SendOptions, Transport } from '../../protocol/transport.js';
-import type { ServerConnection } from '../../server/server-connection.js';
+import type { ServedConnection } from '../../server/servable.js';
 import type { PostSink } from './post-sink.js';
 import type { SseStream } from './sse-stream.js';
 
@@ -25,7 +25,7 @@ export class HttpSession implements Transport {
   onerror?: (error: Error) => void;
   onclose?: () => void;
   /** The connection running on this session (set by the handler). */
-  connection: ServerConnection | undefined;
+  connection: ServedConnection | undefined;
   /** Last activity, ms since the epoch. */
   lastSeen = Date.now();
   /** Open streams by id, for `Last-Event-ID` resumption. */

@@ -11,7 +11,7 @@ import http2 from 'node:http2';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import type { AuthInfo } from '../../protocol/types.js';
-import type { McpServer } from '../../server/mcp-server.js';
+import type { Servable } from '../../server/servable.js';
 import { HttpError } from './exchange.js';
 import type { HttpExchange, StreamWriter } from './exchange.js';
 import { StreamableHttpServer } from './handler.js';
@@ -169,7 +169,7 @@ export type NodeMcpHandler = ((req: NodeReq, res: NodeRes, parsedBodyOrNext?: un
  * Fastify (`reply.hijack(); h(req.raw, reply.raw, req.body)`). A body already parsed by a
  * framework (`req.body`, or the third argument) is used as is.
  */
-export function createNodeHandler(server: McpServer, options: StreamableHttpOptions = {}): NodeMcpHandler {
+export function createNodeHandler(server: Servable, options: StreamableHttpOptions = {}): NodeMcpHandler {
   const core = new StreamableHttpServer(server, options);
   const handler = ((req: NodeReq, res: NodeRes, third?: unknown) => {
     const parsed =
@@ -199,6 +199,12 @@ export interface HttpServerHandle {
   address: AddressInfo;
   /** The Streamable HTTP logic (sessions, streams). */
   http: StreamableHttpServer;
+  /**
+   * The Node server underneath: `http.Server` (HTTP/1.1), `http2.Http2Server` (h2c) or
+   * `http2.Http2SecureServer` (TLS; `https.Server` when `http2: false`). For observation (its
+   * `connection`, `session` and `request` events); closing it directly skips `close()`'s cleanup.
+   */
+  readonly listener: http.Server | http2.Http2Server | http2.Http2SecureServer;
   /** Stops listening and ends sessions. */
   close(): Promise<void>;
 }
@@ -211,10 +217,7 @@ function pem(v: string | Buffer): string | Buffer {
  * Serves `server` over HTTP/1.1, h2c, or h2+HTTP/1.1 over TLS, at `path` (default `/mcp`).
  * Binds 127.0.0.1 unless told otherwise.
  */
-export async function serveHttp(
-  server: McpServer,
-  options: ServeHttpOptions = {},
-): Promise<HttpServerHandle> {
+export async function serveHttp(server: Servable, options: ServeHttpOptions = {}): Promise<HttpServerHandle> {
   const host = options.host ?? '127.0.0.1';
   const path = options.path ?? '/mcp';
   const handler = createNodeHandler(server, { ...options, path, bindHost: host });
@@ -253,6 +256,7 @@ export async function serveHttp(
     url: `${scheme}://${h}:${address.port}${path}`,
     address,
     http: handler.http,
+    listener,
     async close() {
       await handler.http.close();
       await new Promise<void>((resolve) => {

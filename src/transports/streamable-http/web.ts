@@ -4,7 +4,7 @@
  * @module
  */
 import type { AuthInfo } from '../../protocol/types.js';
-import type { McpServer } from '../../server/mcp-server.js';
+import type { Servable } from '../../server/servable.js';
 import { HttpError } from './exchange.js';
 import type { HttpExchange, StreamWriter } from './exchange.js';
 import { StreamableHttpServer } from './handler.js';
@@ -138,7 +138,7 @@ export type WebMcpHandler = ((request: Request, authInfo?: AuthInfo) => Promise<
  * Creates a `(Request) => Promise<Response>` handler. Mount it in Hono with
  * `app.all('/mcp', (c) => handler(c.req.raw))`.
  */
-export function createWebHandler(server: McpServer, options: StreamableHttpOptions = {}): WebMcpHandler {
+export function createWebHandler(server: Servable, options: StreamableHttpOptions = {}): WebMcpHandler {
   const core = new StreamableHttpServer(server, options);
   const handler = (async (request: Request, authInfo?: AuthInfo) => {
     const ex = new WebExchange(request, authInfo);

@@ -1,0 +1,115 @@
+/**
+ * Starts a server (or a bridge's proxy) on a binding named by URL: `stdio`, `http(s)://host:port/path`,
+ * and the other bindings as they are registered. `serve` and `bridge` share it.
+ * @module
+ */
+import type { Servable } from '../server/servable.js';
+import { StdioServerTransport } from '../transports/stdio/server.js';
+import { serveHttp } from '../transports/streamable-http/node.js';
+
+/** TLS and transport options that come from flags rather than the URL. */
+export interface BindingFlags {
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+  /** Require and verify client certificates (mTLS). */
+  mtls?: boolean;
+  http2?: boolean;
+  maxMessageBytes?: number;
+}
+
+/** A started binding. */
+export interface StartedBinding {
+  /** Table label, e.g. `streamable-http (h2c)`. */
+  label: string;
+  /** Where clients connect. */
+  endpoint: string;
+  /** Resolves when the binding ends by itself (stdin EOF); never for listeners. */
+  ended: Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Extra binding starters, keyed by URL scheme (`ws:`, `tcp:`, ...). */
+export type BindingStarter = (server: Servable, url: URL, flags: BindingFlags) => Promise<StartedBinding>;
+const starters = new Map<string, BindingStarter>();
+
+/** Registers a starter for a URL scheme. */
+export function registerBinding(scheme: string, starter: BindingStarter): void {
+  starters.set(scheme, starter);
+}
+
+const never = new Promise<void>(() => {});
+
+/** Parses `host:port`, `[v6]:port`, `:port` or `port`. */
+export function parseAddress(spec: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*))?:?(\d+)$/.exec(spec.trim());
+  if (!m) throw new Error(`cannot read address "${spec}" (expected host:port)`);
+  return { host: m[1] ?? (m[2] || '127.0.0.1'), port: Number(m[3]) };
+}
+
+/**
+ * Starts `server` on the binding `spec` names (`stdio` or a URL).
+ * @throws Error for an unknown scheme
+ */
+export async function startBinding(
+  server: Servable,
+  spec: string,
+  flags: BindingFlags = {},
+): Promise<StartedBinding> {
+  if (spec === 'stdio' || spec === 'stdio:') {
+    const transport = new StdioServerTransport({ maxMessageBytes: flags.maxMessageBytes });
+    const conn = await server.connect(transport);
+    conn.onerror = (e) => process.stderr.write(`anywire: ${e.message}\n`);
+    return { label: 'stdio', endpoint: 'stdin/stdout', ended: conn.closed, close: () => conn.close() };
+  }
+  const url = new URL(spec);
+  if (url.protocol === 'http:' || url.protocol === 'https:') {
+    const tls =
+      url.protocol === 'https:' || (flags.tlsCert && flags.tlsKey)
+        ? {
+            cert: need(flags.tlsCert, '--tls-cert'),
+            key: need(flags.tlsKey, '--tls-key'),
+            ca: flags.tlsCa,
+            requestCert: flags.mtls,
+          }
+        : undefined;
+    const http = await serveHttp(server, {
+      host: url.hostname.replace(/^\[|\]$/g, ''),
+      port: Number(url.port || (tls ? 443 : 80)),
+      path: url.pathname === '/' ? '/mcp' : url.pathname,
+      http2: flags.http2,
+      tls,
+    });
+    const kind = tls ? (flags.http2 === false ? 'https' : 'h2 + https') : flags.http2 ? 'h2c' : 'http';
+    return {
+      label: `streamable-http (${kind}) + http+sse at /sse`,
+      endpoint: http.url,
+      ended: never,
+      close: () => http.close(),
+    };
+  }
+  const starter = starters.get(url.protocol);
+  if (!starter) throw new Error(`no binding for ${url.protocol} URLs`);
+  return starter(server, url, flags);
+}
+
+function need(v: string | undefined, flag: string): string {
+  if (!v) throw new Error(`TLS needs ${flag}`);
+  return v;
+}
+
+/** Prints the endpoint table to stderr. */
+export function printEndpoints(name: string, started: StartedBinding[]): void {
+  const width = Math.max(...started.map((b) => b.label.length));
+  process.stderr.write(
+    `anywire: ${name}\n${started.map((b) => `  ${b.label.padEnd(width)}  ${b.endpoint}`).join('\n')}\n`,
+  );
+}
+
+/** Resolves on SIGINT or SIGTERM. */
+export function signalled(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}

@@ -1,0 +1,32 @@
+/**
+ * What a binding needs from the thing it serves: an `McpServer`, or a proxy that forwards to
+ * another server (`McpProxy`). Connection-shaped bindings call `connect()`; request-shaped ones
+ * (2026-07-28 HTTP) call `dispatch()`.
+ * @module
+ */
+import type { JsonRpcRequest } from '../jsonrpc/types.js';
+import type { Transport } from '../protocol/transport.js';
+import type { Implementation, JsonObject, Tool } from '../protocol/types.js';
+import type { RequestScope } from './context.js';
+
+/** A served connection: when it closes, and the legacy version its session negotiated. */
+export interface ServedConnection {
+  readonly closed: Promise<void>;
+  close(): Promise<void>;
+  onerror?: (error: Error) => void;
+  readonly session: { protocolVersion?: string };
+}
+
+/** Anything a binding can serve. */
+export interface Servable {
+  readonly info: Implementation;
+  readonly options: { eras?: 'both' | 'modern' | 'legacy' };
+  /** Tools by name, for bindings that validate `Mcp-Param-*` headers against input schemas. */
+  readonly tools: ReadonlyMap<string, { listing: Tool }>;
+  /** Serves one connection. */
+  connect(transport: Transport): Promise<ServedConnection>;
+  /** Answers one self-contained request. @throws JsonRpcError */
+  dispatch(request: JsonRpcRequest, scope: RequestScope): Promise<JsonObject>;
+  /** Stops serving. */
+  close(): Promise<void>;
+}
