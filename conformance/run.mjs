@@ -6,6 +6,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import net from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -97,7 +98,65 @@ async function startServer() {
   return { url, stop: () => child.kill('SIGTERM') };
 }
 
+/** Spawns `anywire <argv>` and resolves with the first URL matching `pattern` that it prints. */
+async function startAnywire(argv, pattern) {
+  const child = spawn(process.execPath, [join(root, 'bin/anywire.js'), ...argv], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  const url = await new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`anywire ${argv[0]} did not start: ${err}`)), 30_000);
+    child.stderr.on('data', (d) => {
+      err += d;
+      const m = pattern.exec(err);
+      if (m) {
+        clearTimeout(t);
+        resolve(m[1]);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`anywire ${argv[0]} exited (${code}): ${err}`)));
+  });
+  return { url, stop: () => child.kill('SIGTERM') };
+}
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
 let failures = 0;
+// --via <scheme>: serve the everything server on that binding only, put `anywire bridge` in front of
+// it with a Streamable HTTP face, and run the server suite through the chain.
+const via = args.includes('--via') ? args[args.indexOf('--via') + 1].split(',') : [];
+for (const scheme of via) {
+  const port = await freePort();
+  const inner = {
+    ws: `ws://127.0.0.1:${port}/mcp`,
+    tcp: `tcp://127.0.0.1:${port}`,
+    tls: `tls://127.0.0.1:${port}`,
+    grpc: `grpc://127.0.0.1:${port}`,
+    mqtt: `${process.env.ANYWIRE_MQTT_URL ?? 'mqtt://127.0.0.1:1883'}/conformance-${port}`,
+  }[scheme];
+  if (!inner) throw new Error(`unknown --via binding ${scheme}`);
+  const tlsFlags = scheme === 'tls' ? (process.env.ANYWIRE_TLS_FLAGS ?? '').split(' ').filter(Boolean) : [];
+  const server = await startAnywire(['serve', join(root, 'examples/everything/server.ts'), '--url', inner, ...tlsFlags], /(\S+:\/\/\S+)/);
+  const bridge = await startAnywire(['bridge', inner, '--to', 'http://127.0.0.1:0/mcp', ...tlsFlags], /(http:\/\/127\.0\.0\.1:\d+\/mcp)/);
+  try {
+    failures += conformance(`via ${scheme} server --requirements 2025-11-25`, ['server', '--url', bridge.url, '--requirements', '2025-11-25']);
+    failures += conformance(`via ${scheme} server --requirements 2026-07-28`, ['server', '--url', bridge.url, '--requirements', '2026-07-28']);
+  } finally {
+    bridge.stop();
+    server.stop();
+  }
+}
+if (via.length) {
+  console.log(JSON.stringify({ results }, null, 2));
+  process.exit(failures ? 1 : 0);
+}
+
 if (!args.includes('--client-only')) {
   const given = args.includes('--url') ? args[args.indexOf('--url') + 1] : undefined;
   const server = given ? { url: given, stop() {} } : await startServer();
