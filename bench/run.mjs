@@ -81,10 +81,21 @@ if (!only || only === 'http') {
   }
 }
 
+if (!only || only === 'ws') {
+  const raw = `${node} ${shared}raw-ws-server.mjs {port}`;
+  for (const era of ['legacy', 'modern'])
+    ratio('ws', era, raw, `${node} ${root}bench/serve-ws.mjs {port}`, 'anywire');
+}
+
 if (!only || only === 'memory') {
-  const out = execFileSync(node, [`${root}bench/memory.mjs`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = execFileSync(node, [`${root}bench/memory.mjs`], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const m = JSON.parse(out.trim().split('\n').pop());
-  console.error(`memory: ${m.sessions} idle legacy sessions ${m.sessions_rss_mib} MiB (${m.bytes_per_idle_session} B each); ${m.sse_streams} open SSE streams ${m.streams_rss_mib} MiB (${m.bytes_per_open_stream} B each)`);
+  console.error(
+    `memory: ${m.sessions} idle legacy sessions ${m.sessions_rss_mib} MiB (${m.bytes_per_idle_session} B each); ${m.sse_streams} open SSE streams ${m.streams_rss_mib} MiB (${m.bytes_per_open_stream} B each)`,
+  );
 }
 
 console.log(

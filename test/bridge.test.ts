@@ -6,6 +6,10 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { Client as V2Client, StreamableHTTPClientTransport as V2Http } from '@modelcontextprotocol/client';
 import { StdioClientTransport as V2Stdio } from '@modelcontextprotocol/client/stdio';
+import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { WebSocketClientTransport as V1WebSocket } from '@modelcontextprotocol/sdk/client/websocket.js';
+import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import WebSocket from 'ws';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEverythingServer } from '../examples/everything/server.js';
 import { serveHttp } from '../src/transports/streamable-http/node.js';
@@ -45,6 +49,49 @@ async function startBridge(args: string[]): Promise<string[]> {
 }
 
 describe('anywire bridge', () => {
+  it('server-everything on WebSocket and HTTP at once: the SDK v1 WebSocket client and the v2 HTTP client, sampling included', async () => {
+    const [ws, http] = await startBridge([
+      '--to',
+      'ws://127.0.0.1:0/mcp',
+      '--to',
+      'http://127.0.0.1:0/mcp',
+      '-q',
+      '--',
+      ...EVERYTHING_STDIO,
+    ]);
+    expect(ws).toMatch(/^ws:\/\//);
+    expect(http).toMatch(/^http:\/\//);
+    // The v1 SDK uses the global WebSocket (Node 22+); on Node 20 lend it ws's.
+    const g = globalThis as { WebSocket?: unknown };
+    const previous = g.WebSocket;
+    if (!previous) g.WebSocket = WebSocket;
+    try {
+      const v1 = new V1Client({ name: 'sdk-v1-ws', version: '1.0.0' }, { capabilities: { sampling: {} } });
+      v1.setRequestHandler(CreateMessageRequestSchema, async () => sampled);
+      await v1.connect(new V1WebSocket(new URL(ws!)));
+      expect((await v1.callTool({ name: 'echo', arguments: { message: 'over ws' } })).content).toEqual([
+        { type: 'text', text: 'Echo: over ws' },
+      ]);
+      const s1 = await v1.callTool({
+        name: 'trigger-sampling-request',
+        arguments: { prompt: 'hi', maxTokens: 5 },
+      });
+      expect(JSON.stringify(s1.content)).toContain('sampled by the client');
+      await v1.close();
+    } finally {
+      if (!previous) delete g.WebSocket;
+    }
+    const v2 = new V2Client({ name: 'sdk-v2-http', version: '1.0.0' }, { capabilities: { sampling: {} } });
+    v2.setRequestHandler('sampling/createMessage', async () => sampled);
+    await v2.connect(new V2Http(new URL(http!)));
+    const s2 = await v2.callTool({
+      name: 'trigger-sampling-request',
+      arguments: { prompt: 'hi', maxTokens: 5 },
+    });
+    expect(JSON.stringify(s2.content)).toContain('sampled by the client');
+    await v2.close();
+  });
+
   it('a stdio server (server-everything) as Streamable HTTP: the v2 client uses it, sampling included', async () => {
     const [url] = await startBridge(['--to', 'http://127.0.0.1:0/mcp', '-q', '--', ...EVERYTHING_STDIO]);
     for (const mode of ['legacy', 'auto'] as const) {

@@ -11,7 +11,7 @@ import type { JsonRpcId, JsonRpcNotification, JsonRpcRequest } from '../jsonrpc/
 import { META } from '../protocol/constants.js';
 import { Peer } from '../protocol/peer.js';
 import type { Transport } from '../protocol/transport.js';
-import type { Implementation, JsonObject, ServerCapabilities } from '../protocol/types.js';
+import type { Implementation, JsonObject, ServerCapabilities, Tool } from '../protocol/types.js';
 import type { RequestScope } from '../server/context.js';
 import { splice } from './splice.js';
 import type { Splice } from './splice.js';
@@ -39,8 +39,12 @@ export interface ProxyConnection {
 export class McpProxy {
   readonly info: Implementation;
   readonly options: { eras: 'both' };
-  /** Bindings read tool schemas from here to validate `Mcp-Param-*`; the upstream validates itself. */
-  readonly tools = new Map<string, never>();
+  /**
+   * Upstream tools, learned from the first modern request's `tools/list`, so HTTP bindings can check
+   * `Mcp-Param-*` headers at the bridge as a direct server would.
+   */
+  readonly tools = new Map<string, { listing: Tool }>();
+  #toolsLoaded: Promise<void> | undefined;
   readonly capabilities: ServerCapabilities = {};
   #upstream: () => Transport | Promise<Transport>;
   #opts: McpProxyOptions;
@@ -77,6 +81,14 @@ export class McpProxy {
   /** Forwards one self-contained (2026-07-28) request on the shared upstream connection. */
   async dispatch(request: JsonRpcRequest, scope: RequestScope): Promise<JsonObject> {
     const up = await this.#sharedUpstream();
+    const meta = (request.params as JsonObject | undefined)?._meta as JsonObject | undefined;
+    this.#toolsLoaded ??= up.peer
+      .request('tools/list', { _meta: { ...meta, progressToken: undefined } })
+      .then((r) => {
+        for (const t of (r.tools as Tool[] | undefined) ?? []) this.tools.set(t.name, { listing: t });
+      })
+      .catch(() => {});
+    await this.#toolsLoaded;
     return up.forward(request, scope);
   }
 

@@ -88,6 +88,25 @@ export async function startBinding(
       close: () => http.close(),
     };
   }
+  if (url.protocol === 'ws:' || url.protocol === 'wss:') {
+    const { serveWebSocket } = await import('../transports/websocket/server.js');
+    const tls =
+      url.protocol === 'wss:'
+        ? { cert: need(flags.tlsCert, '--tls-cert'), key: need(flags.tlsKey, '--tls-key'), ca: flags.tlsCa }
+        : undefined;
+    const ws = await serveWebSocket(server, {
+      host: url.hostname.replace(/^\[|\]$/g, ''),
+      port: Number(url.port || (tls ? 443 : 80)),
+      path: url.pathname === '/' ? undefined : url.pathname,
+      maxMessageBytes: flags.maxMessageBytes,
+      tls,
+    });
+    const endpoint =
+      url.pathname === '/' || ws.url.endsWith(url.pathname)
+        ? ws.url
+        : `${ws.url.replace(/\/$/, '')}${url.pathname}`;
+    return { label: 'websocket (subprotocol mcp)', endpoint, ended: never, close: () => ws.close() };
+  }
   const starter = starters.get(url.protocol);
   if (!starter) throw new Error(`no binding for ${url.protocol} URLs`);
   return starter(server, url, flags);

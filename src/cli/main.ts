@@ -79,7 +79,13 @@ export async function main(argv: string[]): Promise<number> {
       .option('--stdio', 'serve on stdin/stdout (the default when no other binding is named)')
       .option('--http <address>', 'serve Streamable HTTP (and HTTP+SSE) on host:port, e.g. 127.0.0.1:3000')
       .option('--path <path>', 'HTTP path of the MCP endpoint', '/mcp')
-      .option('--url <url>', 'serve on the binding this URL names (repeatable)', collect, []),
+      .option('--ws <address>', 'serve WebSocket (subprotocol mcp) on host:port, path /mcp')
+      .option(
+        '--url <url>',
+        'serve on the binding this URL names, e.g. ws://127.0.0.1:3001/mcp (repeatable)',
+        collect,
+        [],
+      ),
   ).action(async (module: string, o: ServeOptions & { url: string[] }) => {
     await serve(module, { ...o, urls: o.url });
   });

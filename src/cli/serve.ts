@@ -16,6 +16,8 @@ export interface ServeOptions extends BindingFlags {
   http?: string;
   /** HTTP path. Default `/mcp`. */
   path?: string;
+  /** WebSocket address (`host:port`); served at `/mcp`. */
+  ws?: string;
   /** More bindings as URLs (`ws://127.0.0.1:3001/mcp`, `tcp://127.0.0.1:3002`, ...). */
   urls?: string[];
   /** Grace period for in-flight requests on SIGINT/SIGTERM, in ms. Default 5000. */
@@ -30,6 +32,11 @@ export function bindingUrls(options: ServeOptions): string[] {
     const h = host.includes(':') ? `[${host}]` : host;
     urls.push(`${options.tlsCert ? 'https' : 'http'}://${h}:${port}${options.path ?? '/mcp'}`);
   }
+  const addr = (spec: string, scheme: string, path = '') => {
+    const { host, port } = parseAddress(spec);
+    return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}${path}`;
+  };
+  if (options.ws) urls.push(addr(options.ws, options.tlsCert ? 'wss' : 'ws', '/mcp'));
   urls.push(...(options.urls ?? []));
   if (options.stdio ?? urls.length === 0) urls.push('stdio');
   return urls;

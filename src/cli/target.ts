@@ -6,6 +6,7 @@ import { Client } from '../client/client.js';
 import type { Transport } from '../protocol/transport.js';
 import { StdioClientTransport } from '../transports/stdio/client.js';
 import { StreamableHttpClientTransport } from '../transports/streamable-http/client.js';
+import { WebSocketClientTransport } from '../transports/websocket/client.js';
 
 /** A parsed target. */
 export type Target = { kind: 'stdio'; command: string[] } | { kind: 'url'; url: URL };
@@ -28,11 +29,18 @@ export function transportFor(target: Target, options: { quiet?: boolean } = {}):
     });
   }
   const url = target.url;
-  if (url.protocol === 'http:' || url.protocol === 'https:')
-    return new StreamableHttpClientTransport({ url: url.href });
-  throw new Error(
-    `no binding for ${url.protocol} targets; give an http(s):// URL or a stdio command after --`,
-  );
+  switch (url.protocol) {
+    case 'http:':
+    case 'https:':
+      return new StreamableHttpClientTransport({ url: url.href });
+    case 'ws:':
+    case 'wss:':
+      return new WebSocketClientTransport(url);
+    default:
+      throw new Error(
+        `no binding for ${url.protocol} targets; give a URL (http, ws, ...) or a stdio command after --`,
+      );
+  }
 }
 
 /** Variables a CLI user expects a spawned server to see (npm and proxies need them). */

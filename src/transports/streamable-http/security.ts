@@ -25,6 +25,7 @@ const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
 function hostName(hostHeader: string): string {
   if (hostHeader.startsWith('[')) return hostHeader.slice(0, hostHeader.indexOf(']') + 1).toLowerCase();
+  if (hostHeader.indexOf(':') !== hostHeader.lastIndexOf(':')) return `[${hostHeader.toLowerCase()}]`; // bare IPv6
   const colon = hostHeader.lastIndexOf(':');
   return (colon > 0 ? hostHeader.slice(0, colon) : hostHeader).toLowerCase();
 }
