@@ -107,6 +107,30 @@ export async function startBinding(
         : `${ws.url.replace(/\/$/, '')}${url.pathname}`;
     return { label: 'websocket (subprotocol mcp)', endpoint, ended: never, close: () => ws.close() };
   }
+  if (url.protocol === 'grpc:' || url.protocol === 'grpcs:') {
+    const { serveGrpc } = await import('../transports/grpc/server.js');
+    const tls =
+      url.protocol === 'grpcs:'
+        ? {
+            cert: need(flags.tlsCert, '--tls-cert'),
+            key: need(flags.tlsKey, '--tls-key'),
+            ca: flags.tlsCa,
+            requestCert: flags.mtls,
+          }
+        : undefined;
+    const g = await serveGrpc(server, {
+      host: url.hostname.replace(/^\[|\]$/g, ''),
+      port: Number(url.port || 50051),
+      maxMessageBytes: flags.maxMessageBytes,
+      tls,
+    });
+    return {
+      label: `grpc (anywire.mcp.v1.Mcp${tls?.requestCert ? ', mTLS' : ''})`,
+      endpoint: g.url,
+      ended: never,
+      close: () => g.close(),
+    };
+  }
   const starter = starters.get(url.protocol);
   if (!starter) throw new Error(`no binding for ${url.protocol} URLs`);
   return starter(server, url, flags);

@@ -80,6 +80,7 @@ export async function main(argv: string[]): Promise<number> {
       .option('--http <address>', 'serve Streamable HTTP (and HTTP+SSE) on host:port, e.g. 127.0.0.1:3000')
       .option('--path <path>', 'HTTP path of the MCP endpoint', '/mcp')
       .option('--ws <address>', 'serve WebSocket (subprotocol mcp) on host:port, path /mcp')
+      .option('--grpc <address>', 'serve gRPC (anywire.mcp.v1.Mcp) on host:port')
       .option(
         '--url <url>',
         'serve on the binding this URL names, e.g. ws://127.0.0.1:3001/mcp (repeatable)',

@@ -18,6 +18,8 @@ export interface ServeOptions extends BindingFlags {
   path?: string;
   /** WebSocket address (`host:port`); served at `/mcp`. */
   ws?: string;
+  /** gRPC address (`host:port`). */
+  grpc?: string;
   /** More bindings as URLs (`ws://127.0.0.1:3001/mcp`, `tcp://127.0.0.1:3002`, ...). */
   urls?: string[];
   /** Grace period for in-flight requests on SIGINT/SIGTERM, in ms. Default 5000. */
@@ -37,6 +39,7 @@ export function bindingUrls(options: ServeOptions): string[] {
     return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}${path}`;
   };
   if (options.ws) urls.push(addr(options.ws, options.tlsCert ? 'wss' : 'ws', '/mcp'));
+  if (options.grpc) urls.push(addr(options.grpc, options.tlsCert ? 'grpcs' : 'grpc'));
   urls.push(...(options.urls ?? []));
   if (options.stdio ?? urls.length === 0) urls.push('stdio');
   return urls;

@@ -7,6 +7,8 @@ import type { Transport } from '../protocol/transport.js';
 import { StdioClientTransport } from '../transports/stdio/client.js';
 import { StreamableHttpClientTransport } from '../transports/streamable-http/client.js';
 import { WebSocketClientTransport } from '../transports/websocket/client.js';
+import { GrpcClientTransport } from '../transports/grpc/client.js';
+import { readFileSync } from 'node:fs';
 
 /** A parsed target. */
 export type Target = { kind: 'stdio'; command: string[] } | { kind: 'url'; url: URL };
@@ -36,11 +38,31 @@ export function transportFor(target: Target, options: { quiet?: boolean } = {}):
     case 'ws:':
     case 'wss:':
       return new WebSocketClientTransport(url);
+    case 'grpc:':
+    case 'grpcs:':
+      return new GrpcClientTransport({ url, tls: url.protocol === 'grpcs:' ? clientTls(url) : undefined });
     default:
       throw new Error(
         `no binding for ${url.protocol} targets; give a URL (http, ws, ...) or a stdio command after --`,
       );
   }
+}
+
+/**
+ * TLS client material from a target URL's query: `?ca=FILE&cert=FILE&key=FILE&servername=NAME`
+ * (files in PEM). The query is removed from what is dialled.
+ */
+export function clientTls(url: URL): { ca?: Buffer; cert?: Buffer; key?: Buffer; serverName?: string } {
+  const q = url.searchParams;
+  const file = (k: string) => (q.get(k) ? readFileSync(q.get(k)!) : undefined);
+  const out = {
+    ca: file('ca'),
+    cert: file('cert'),
+    key: file('key'),
+    serverName: q.get('servername') ?? undefined,
+  };
+  for (const k of ['ca', 'cert', 'key', 'servername']) q.delete(k);
+  return out;
 }
 
 /** Variables a CLI user expects a spawned server to see (npm and proxies need them). */

@@ -176,12 +176,13 @@ class OriginSession {
       session.on('error', onerror);
       session.on('close', onclose);
     });
-    // Held (ref'd) while connecting, so a pending request keeps the process alive; idle after.
+    // Held (ref'd) while connecting, so a pending request keeps the process alive; idle after. A
+    // failed connect retires the session even when Node emits no 'close' (destroyed while connecting).
     this.ready.then(
       () => {
         if (this.active === 0) this.#idle();
       },
-      () => {},
+      () => this.retire(),
     );
   }
 
@@ -196,7 +197,19 @@ class OriginSession {
 
   /** Waits for a stream slot; false when the session retired meanwhile (try a new one). */
   async acquire(signal: AbortSignal | undefined): Promise<boolean> {
-    await this.ready;
+    if (signal) {
+      signal.throwIfAborted();
+      let onabort!: () => void;
+      const aborted = new Promise<never>((_, reject) => {
+        onabort = () => reject(signal.reason);
+        signal.addEventListener('abort', onabort, { once: true });
+      });
+      try {
+        await Promise.race([this.ready, aborted]);
+      } finally {
+        signal.removeEventListener('abort', onabort);
+      }
+    } else await this.ready;
     while (this.usable && this.active >= this.#max) {
       await new Promise<void>((resolve, reject) => {
         const wake = () => {
@@ -306,10 +319,16 @@ function webBody(
           settled = true;
           controller.close();
         });
-        source.once('error', (e) => fail(new TypeError('terminated', { cause: e })));
-        source.once('close', () =>
-          fail(new TypeError('terminated', { cause: new Error('the HTTP/2 stream closed before its end') })),
-        );
+        // Errors are built only when they happen: 'close' also follows every normal end.
+        source.once('error', (e) => {
+          if (!settled) fail(new TypeError('terminated', { cause: e }));
+        });
+        source.once('close', () => {
+          if (!settled)
+            fail(
+              new TypeError('terminated', { cause: new Error('the HTTP/2 stream closed before its end') }),
+            );
+        });
       },
       pull() {
         source.resume();
@@ -421,6 +440,7 @@ export function createHttp2Fetch(options: Http2FetchOptions = {}): Http2Fetch {
     sessions.set(origin, entry);
     all.add(entry);
     session.once('close', () => all.delete(entry));
+    entry.ready.catch(() => all.delete(entry));
     return entry;
   }
 
@@ -597,13 +617,19 @@ export function createHttp2Fetch(options: Http2FetchOptions = {}): Http2Fetch {
           new Promise<void>((resolve) => {
             entry.retire();
             if (entry.session.destroyed) return resolve();
-            const timer = setTimeout(() => entry.session.destroy(), graceMs);
-            timer.unref();
-            entry.session.once('close', () => {
+            const done = () => {
               clearTimeout(timer);
               resolve();
-            });
+            };
+            const timer = setTimeout(() => {
+              entry.session.destroy();
+              done();
+            }, graceMs);
+            timer.unref();
+            entry.session.once('close', done);
             entry.session.close();
+            // A session still connecting is destroyed at once, and Node emits no 'close' for it.
+            if (entry.session.destroyed) done();
           }),
       ),
     );
