@@ -100,7 +100,9 @@ async function startServer() {
 
 /** Spawns `anywire <argv>` and resolves with the first URL matching `pattern` that it prints. */
 async function startAnywire(argv, pattern) {
-  const child = spawn(process.execPath, [join(root, 'bin/anywire.js'), ...argv], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [join(root, 'bin/anywire.js'), ...argv], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let err = '';
   const url = await new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`anywire ${argv[0]} did not start: ${err}`)), 30_000);
@@ -142,11 +144,29 @@ for (const scheme of via) {
   }[scheme];
   if (!inner) throw new Error(`unknown --via binding ${scheme}`);
   const tlsFlags = scheme === 'tls' ? (process.env.ANYWIRE_TLS_FLAGS ?? '').split(' ').filter(Boolean) : [];
-  const server = await startAnywire(['serve', join(root, 'examples/everything/server.ts'), '--url', inner, ...tlsFlags], /(\S+:\/\/\S+)/);
-  const bridge = await startAnywire(['bridge', inner, '--to', 'http://127.0.0.1:0/mcp', ...tlsFlags], /(http:\/\/127\.0\.0\.1:\d+\/mcp)/);
+  const server = await startAnywire(
+    ['serve', join(root, 'examples/everything/server.ts'), '--url', inner, ...tlsFlags],
+    /(\S+:\/\/\S+)/,
+  );
+  const bridge = await startAnywire(
+    ['bridge', inner, '--to', 'http://127.0.0.1:0/mcp', ...tlsFlags],
+    /(http:\/\/127\.0\.0\.1:\d+\/mcp)/,
+  );
   try {
-    failures += conformance(`via ${scheme} server --requirements 2025-11-25`, ['server', '--url', bridge.url, '--requirements', '2025-11-25']);
-    failures += conformance(`via ${scheme} server --requirements 2026-07-28`, ['server', '--url', bridge.url, '--requirements', '2026-07-28']);
+    failures += conformance(`via ${scheme} server --requirements 2025-11-25`, [
+      'server',
+      '--url',
+      bridge.url,
+      '--requirements',
+      '2025-11-25',
+    ]);
+    failures += conformance(`via ${scheme} server --requirements 2026-07-28`, [
+      'server',
+      '--url',
+      bridge.url,
+      '--requirements',
+      '2026-07-28',
+    ]);
   } finally {
     bridge.stop();
     server.stop();

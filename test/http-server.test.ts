@@ -2,7 +2,7 @@
  * The Streamable HTTP server: official SDK clients in both eras, HTTP+SSE, framework mounting, and
  * bad input answered with the spec's status and a JSON-RPC error body while the server keeps serving.
  */
-import http from 'node:http';
+import type http from 'node:http';
 import net from 'node:net';
 import { Client as V2Client, StreamableHTTPClientTransport as V2Http } from '@modelcontextprotocol/client';
 import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';

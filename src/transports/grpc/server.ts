@@ -92,10 +92,7 @@ export function grpcServerCredentials(tls: GrpcServerTlsOptions | undefined): Se
  * Serves `server` over gRPC (`anywire.mcp.v1.Mcp`, see `proto/anywire/mcp/v1/mcp.proto`).
  * @throws Error when the address cannot be bound; TypeError for inconsistent TLS options
  */
-export async function serveGrpc(
-  server: Servable,
-  options: ServeGrpcOptions = {},
-): Promise<GrpcServerHandle> {
+export async function serveGrpc(server: Servable, options: ServeGrpcOptions = {}): Promise<GrpcServerHandle> {
   const host = options.host ?? '127.0.0.1';
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const maxFrameBytes = options.maxFrameBytes ?? 2 * maxMessageBytes;
