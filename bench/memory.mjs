@@ -13,9 +13,20 @@ const opt = (k, d) => (args.includes(k) ? Number(args[args.indexOf(k) + 1]) : d)
 const SESSIONS = opt('--sessions', 10_000);
 const STREAMS = opt('--streams', 10_000);
 
-const child = spawn(process.execPath, ['--expose-gc', `${root}bin/anywire.js`, 'serve', `${root}examples/everything/server.ts`, '--http', '127.0.0.1:0'], {
-  stdio: ['ignore', 'ignore', 'pipe'],
-});
+const child = spawn(
+  process.execPath,
+  [
+    '--expose-gc',
+    `${root}bin/anywire.js`,
+    'serve',
+    `${root}examples/everything/server.ts`,
+    '--http',
+    '127.0.0.1:0',
+  ],
+  {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  },
+);
 const url = await new Promise((resolve, reject) => {
   let err = '';
   child.stderr.on('data', (d) => {
@@ -33,7 +44,15 @@ function post(body, headers = {}) {
   return new Promise((resolve, reject) => {
     const req = http.request(
       url,
-      { method: 'POST', agent, headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } },
+      {
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          ...headers,
+        },
+      },
       (res) => {
         res.resume();
         res.on('end', () => resolve(res.headers['mcp-session-id']));
@@ -49,21 +68,30 @@ async function openSession(i) {
     jsonrpc: '2.0',
     id: 1,
     method: 'initialize',
-    params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: `mem-${i}`, version: '1' } },
+    params: {
+      protocolVersion: '2025-11-25',
+      capabilities: {},
+      clientInfo: { name: `mem-${i}`, version: '1' },
+    },
   });
-  await post({ jsonrpc: '2.0', method: 'notifications/initialized' }, { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' });
+  await post(
+    { jsonrpc: '2.0', method: 'notifications/initialized' },
+    { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' },
+  );
   return sid;
 }
 
 async function pool(n, fn, width = 64) {
   const out = new Array(n);
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < n) {
-      const i = next++;
-      out[i] = await fn(i);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < n) {
+        const i = next++;
+        out[i] = await fn(i);
+      }
+    }),
+  );
   return out;
 }
 
@@ -74,20 +102,26 @@ await settle();
 const afterSessions = rssKiB();
 
 const sockets = [];
-await pool(Math.min(STREAMS, sessions.length), (i) =>
-  new Promise((resolve, reject) => {
-    const req = http.request(url, {
-      method: 'GET',
-      agent: false,
-      headers: { accept: 'text/event-stream', 'mcp-session-id': sessions[i], 'mcp-protocol-version': '2025-11-25' },
-    });
-    req.on('response', (res) => {
-      sockets.push(req);
-      res.once('data', () => resolve()); // the priming event
-    });
-    req.on('error', reject);
-    req.end();
-  }),
+await pool(
+  Math.min(STREAMS, sessions.length),
+  (i) =>
+    new Promise((resolve, reject) => {
+      const req = http.request(url, {
+        method: 'GET',
+        agent: false,
+        headers: {
+          accept: 'text/event-stream',
+          'mcp-session-id': sessions[i],
+          'mcp-protocol-version': '2025-11-25',
+        },
+      });
+      req.on('response', (res) => {
+        sockets.push(req);
+        res.once('data', () => resolve()); // the priming event
+      });
+      req.on('error', reject);
+      req.end();
+    }),
 );
 await settle();
 const afterStreams = rssKiB();
