@@ -4,7 +4,7 @@
 // usage: node conformance/run.mjs [--server-only] [--client-only] [--url URL (a running server)]
 // Exits non-zero when a scored scenario fails or an unexpected failure appears.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import net from 'node:net';
 import { join } from 'node:path';
@@ -140,8 +140,30 @@ for (const scheme of via) {
     tcp: `tcp://127.0.0.1:${port}`,
     tls: `tls://127.0.0.1:${port}`,
     grpc: `grpc://127.0.0.1:${port}`,
-    mqtt: `${process.env.ANYWIRE_MQTT_URL ?? 'mqtt://127.0.0.1:1883'}/conformance-${port}`,
+    mqtt: `mqtt://127.0.0.1:${port}/conformance`,
   }[scheme];
+  let broker;
+  if (scheme === 'mqtt') {
+    // A private mosquitto on the free port (never the machine's own broker).
+    const dir = mkdtempSync(join(tmpdir(), 'anywire-mosquitto-'));
+    writeFileSync(
+      join(dir, 'm.conf'),
+      `listener ${port} 127.0.0.1\nallow_anonymous true\nset_tcp_nodelay true\n`,
+    );
+    const bin = existsSync('/usr/sbin/mosquitto') ? '/usr/sbin/mosquitto' : 'mosquitto';
+    broker = spawn(bin, ['-c', join(dir, 'm.conf')], { stdio: 'ignore' });
+    for (let i = 0; i < 100; i++) {
+      const up = await new Promise((r) => {
+        const c = net.connect(port, '127.0.0.1', () => {
+          c.end();
+          r(true);
+        });
+        c.on('error', () => r(false));
+      });
+      if (up) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
   if (!inner) throw new Error(`unknown --via binding ${scheme}`);
   const tlsFlags = scheme === 'tls' ? (process.env.ANYWIRE_TLS_FLAGS ?? '').split(' ').filter(Boolean) : [];
   const server = await startAnywire(
@@ -170,6 +192,7 @@ for (const scheme of via) {
   } finally {
     bridge.stop();
     server.stop();
+    broker?.kill();
   }
 }
 if (via.length) {

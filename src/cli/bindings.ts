@@ -3,6 +3,7 @@
  * and the other bindings as they are registered. `serve` and `bridge` share it.
  * @module
  */
+import { readFileSync } from 'node:fs';
 import type { Servable } from '../server/servable.js';
 import { StdioServerTransport } from '../transports/stdio/server.js';
 import { serveHttp } from '../transports/streamable-http/node.js';
@@ -130,6 +131,27 @@ export async function startBinding(
       ended: never,
       close: () => g.close(),
     };
+  }
+  if (url.protocol === 'mqtt:' || url.protocol === 'mqtts:') {
+    const { serveMqtt } = await import('../transports/mqtt/server.js');
+    const { parseMqttUrl } = await import('../transports/mqtt/topics.js');
+    const target = parseMqttUrl(url);
+    const tls =
+      url.protocol === 'mqtts:'
+        ? {
+            ca: flags.tlsCa ? readFileSync(flags.tlsCa) : undefined,
+            cert: flags.tlsCert ? readFileSync(flags.tlsCert) : undefined,
+            key: flags.tlsKey ? readFileSync(flags.tlsKey) : undefined,
+          }
+        : undefined;
+    const m = await serveMqtt(server, {
+      ...target,
+      password: target.password ?? process.env.MQTT_PASSWORD,
+      tls,
+      maxMessageBytes: flags.maxMessageBytes,
+    });
+    const endpoint = `${url.protocol}//${url.host}/${target.serverName}`;
+    return { label: 'mqtt 5 (QoS 1)', endpoint, ended: never, close: () => m.close() };
   }
   const starter = starters.get(url.protocol);
   if (!starter) throw new Error(`no binding for ${url.protocol} URLs`);

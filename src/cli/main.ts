@@ -81,6 +81,7 @@ export async function main(argv: string[]): Promise<number> {
       .option('--path <path>', 'HTTP path of the MCP endpoint', '/mcp')
       .option('--ws <address>', 'serve WebSocket (subprotocol mcp) on host:port, path /mcp')
       .option('--grpc <address>', 'serve gRPC (anywire.mcp.v1.Mcp) on host:port')
+      .option('--mqtt <url>', 'serve over an MQTT 5 broker: mqtt://broker:1883/<server-name>')
       .option(
         '--url <url>',
         'serve on the binding this URL names, e.g. ws://127.0.0.1:3001/mcp (repeatable)',

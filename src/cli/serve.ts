@@ -20,6 +20,8 @@ export interface ServeOptions extends BindingFlags {
   ws?: string;
   /** gRPC address (`host:port`). */
   grpc?: string;
+  /** MQTT broker URL with the server name as its path: `mqtt://127.0.0.1:1883/demo`. */
+  mqtt?: string;
   /** More bindings as URLs (`ws://127.0.0.1:3001/mcp`, `tcp://127.0.0.1:3002`, ...). */
   urls?: string[];
   /** Grace period for in-flight requests on SIGINT/SIGTERM, in ms. Default 5000. */
@@ -40,6 +42,7 @@ export function bindingUrls(options: ServeOptions): string[] {
   };
   if (options.ws) urls.push(addr(options.ws, options.tlsCert ? 'wss' : 'ws', '/mcp'));
   if (options.grpc) urls.push(addr(options.grpc, options.tlsCert ? 'grpcs' : 'grpc'));
+  if (options.mqtt) urls.push(options.mqtt);
   urls.push(...(options.urls ?? []));
   if (options.stdio ?? urls.length === 0) urls.push('stdio');
   return urls;

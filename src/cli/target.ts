@@ -8,6 +8,7 @@ import { StdioClientTransport } from '../transports/stdio/client.js';
 import { StreamableHttpClientTransport } from '../transports/streamable-http/client.js';
 import { WebSocketClientTransport } from '../transports/websocket/client.js';
 import { GrpcClientTransport } from '../transports/grpc/client.js';
+import { connectMqtt } from '../transports/mqtt/client.js';
 import { readFileSync } from 'node:fs';
 
 /** A parsed target. */
@@ -38,6 +39,9 @@ export function transportFor(target: Target, options: { quiet?: boolean } = {}):
     case 'ws:':
     case 'wss:':
       return new WebSocketClientTransport(url);
+    case 'mqtt:':
+    case 'mqtts:':
+      return connectMqtt(url, { tls: url.protocol === 'mqtts:' ? clientTls(url) : undefined });
     case 'grpc:':
     case 'grpcs:':
       return new GrpcClientTransport({ url, tls: url.protocol === 'grpcs:' ? clientTls(url) : undefined });

@@ -251,7 +251,9 @@ export class Client {
     if (!(error instanceof McpError)) return false;
     if (error.code === 'HTTP_ERROR')
       return error.status !== 401 && error.status !== 403 && (error.status ?? 0) < 500;
-    if (error.code === 'REQUEST_TIMEOUT') return peer.transport.binding !== 'http';
+    // Silence from a local process means a legacy server; from a network service, an outage.
+    if (error.code === 'REQUEST_TIMEOUT')
+      return peer.transport.binding === 'stdio' || peer.transport.binding === undefined;
     return false;
   }
 
