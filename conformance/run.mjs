@@ -165,13 +165,66 @@ for (const scheme of via) {
     }
   }
   if (!inner) throw new Error(`unknown --via binding ${scheme}`);
-  const tlsFlags = scheme === 'tls' ? (process.env.ANYWIRE_TLS_FLAGS ?? '').split(' ').filter(Boolean) : [];
+  let tlsFlags = [];
+  let upstream = inner;
+  if (scheme === 'tls') {
+    // A throwaway CA and a server certificate for 127.0.0.1; the bridge trusts the CA.
+    const dir = mkdtempSync(join(tmpdir(), 'anywire-tls-'));
+    const ssl = (...a) => execFileSync('openssl', a, { cwd: dir, stdio: 'ignore' });
+    ssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=anywire test CA',
+    );
+    ssl(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'server.key',
+      '-out',
+      'server.csr',
+      '-subj',
+      '/CN=127.0.0.1',
+    );
+    writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'server.pem',
+      '-days',
+      '2',
+      '-extfile',
+      'ext.cnf',
+    );
+    tlsFlags = ['--tls-cert', join(dir, 'server.pem'), '--tls-key', join(dir, 'server.key')];
+    upstream = `${inner}?ca=${encodeURIComponent(join(dir, 'ca.pem'))}`;
+  }
   const server = await startAnywire(
     ['serve', join(root, 'examples/everything/server.ts'), '--url', inner, ...tlsFlags],
     /(\S+:\/\/\S+)/,
   );
   const bridge = await startAnywire(
-    ['bridge', inner, '--to', 'http://127.0.0.1:0/mcp', ...tlsFlags],
+    ['bridge', upstream, '--to', 'http://127.0.0.1:0/mcp'],
     /(http:\/\/127\.0\.0\.1:\d+\/mcp)/,
   );
   try {

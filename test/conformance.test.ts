@@ -57,4 +57,35 @@ describe('official conformance suite', () => {
       expect(results.filter((r) => r.status !== 0 || r.failed > 0).map((r) => r.label)).toEqual([]);
     },
   );
+
+  it('server suite through a bridge in front of every other binding: WebSocket, TCP, TLS, gRPC, MQTT', async () => {
+    let stdout: string;
+    try {
+      ({ stdout } = await run(
+        process.execPath,
+        [`${ROOT}conformance/run.mjs`, '--via', 'ws,tcp,tls,grpc,mqtt'],
+        {
+          cwd: ROOT,
+          timeout: 900_000,
+          maxBuffer: 1 << 24,
+        },
+      ));
+    } catch (e) {
+      stdout = (e as { stdout: string }).stdout;
+    }
+    const { results } = JSON.parse(stdout.slice(stdout.indexOf('{'))) as {
+      results: { label: string; status: number; passed: number; failing: string[] }[];
+    };
+    expect(results).toHaveLength(10);
+    for (const scheme of ['ws', 'tcp', 'tls', 'grpc', 'mqtt']) {
+      const legacy = results.find((r) => r.label === `via ${scheme} server --requirements 2025-11-25`);
+      const modern = results.find((r) => r.label === `via ${scheme} server --requirements 2026-07-28`);
+      expect(legacy, scheme).toMatchObject({ status: 0, passed: 33 });
+      expect(modern, scheme).toMatchObject({ status: 0, passed: 41 });
+      expect(
+        modern!.failing.every((n) => TASKS.test(n)),
+        scheme,
+      ).toBe(true);
+    }
+  });
 });

@@ -153,6 +153,31 @@ export async function startBinding(
     const endpoint = `${url.protocol}//${url.host}/${target.serverName}`;
     return { label: 'mqtt 5 (QoS 1)', endpoint, ended: never, close: () => m.close() };
   }
+  if (url.protocol === 'tcp:' || url.protocol === 'tls:' || url.protocol === 'unix:') {
+    const { serveTcp, serveTls, serveUnix } = await import('../transports/stream/server.js');
+    const common = { maxMessageBytes: flags.maxMessageBytes };
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const h =
+      url.protocol === 'unix:'
+        ? await serveUnix(server, { ...common, path: url.pathname })
+        : url.protocol === 'tcp:'
+          ? await serveTcp(server, { ...common, host, port: Number(url.port) })
+          : await serveTls(server, {
+              ...common,
+              host,
+              port: Number(url.port),
+              cert: readFileSync(need(flags.tlsCert, '--tls-cert')),
+              key: readFileSync(need(flags.tlsKey, '--tls-key')),
+              ca: flags.tlsCa ? readFileSync(flags.tlsCa) : undefined,
+              requestCert: flags.mtls,
+            });
+    const label = {
+      'tcp:': 'tcp (ndjson)',
+      'tls:': `tls (ndjson${flags.mtls ? ', mTLS' : ''})`,
+      'unix:': 'unix socket (ndjson)',
+    }[url.protocol]!;
+    return { label, endpoint: h.url, ended: never, close: () => h.close() };
+  }
   const starter = starters.get(url.protocol);
   if (!starter) throw new Error(`no binding for ${url.protocol} URLs`);
   return starter(server, url, flags);

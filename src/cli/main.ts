@@ -82,6 +82,12 @@ export async function main(argv: string[]): Promise<number> {
       .option('--ws <address>', 'serve WebSocket (subprotocol mcp) on host:port, path /mcp')
       .option('--grpc <address>', 'serve gRPC (anywire.mcp.v1.Mcp) on host:port')
       .option('--mqtt <url>', 'serve over an MQTT 5 broker: mqtt://broker:1883/<server-name>')
+      .option('--tcp <address>', 'serve newline-delimited JSON-RPC over TCP on host:port')
+      .option('--unix <path>', 'serve newline-delimited JSON-RPC on a Unix socket')
+      .option(
+        '--tls <address>',
+        'serve newline-delimited JSON-RPC over TLS on host:port (--tls-cert, --tls-key, --mtls)',
+      )
       .option(
         '--url <url>',
         'serve on the binding this URL names, e.g. ws://127.0.0.1:3001/mcp (repeatable)',

@@ -22,6 +22,12 @@ export interface ServeOptions extends BindingFlags {
   grpc?: string;
   /** MQTT broker URL with the server name as its path: `mqtt://127.0.0.1:1883/demo`. */
   mqtt?: string;
+  /** TCP address (`host:port`), newline-delimited JSON-RPC. */
+  tcp?: string;
+  /** Unix socket path. */
+  unix?: string;
+  /** TLS address (`host:port`); needs `tlsCert` and `tlsKey`. */
+  tls?: string;
   /** More bindings as URLs (`ws://127.0.0.1:3001/mcp`, `tcp://127.0.0.1:3002`, ...). */
   urls?: string[];
   /** Grace period for in-flight requests on SIGINT/SIGTERM, in ms. Default 5000. */
@@ -43,6 +49,9 @@ export function bindingUrls(options: ServeOptions): string[] {
   if (options.ws) urls.push(addr(options.ws, options.tlsCert ? 'wss' : 'ws', '/mcp'));
   if (options.grpc) urls.push(addr(options.grpc, options.tlsCert ? 'grpcs' : 'grpc'));
   if (options.mqtt) urls.push(options.mqtt);
+  if (options.tcp) urls.push(addr(options.tcp, 'tcp'));
+  if (options.unix) urls.push(`unix:${options.unix}`);
+  if (options.tls) urls.push(addr(options.tls, 'tls'));
   urls.push(...(options.urls ?? []));
   if (options.stdio ?? urls.length === 0) urls.push('stdio');
   return urls;

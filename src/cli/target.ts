@@ -9,6 +9,7 @@ import { StreamableHttpClientTransport } from '../transports/streamable-http/cli
 import { WebSocketClientTransport } from '../transports/websocket/client.js';
 import { GrpcClientTransport } from '../transports/grpc/client.js';
 import { connectMqtt } from '../transports/mqtt/client.js';
+import { connectStream } from '../transports/stream/client.js';
 import { readFileSync } from 'node:fs';
 
 /** A parsed target. */
@@ -31,7 +32,7 @@ export function transportFor(target: Target, options: { quiet?: boolean } = {}):
       env: passthroughEnv(),
     });
   }
-  const url = target.url;
+  const url = new URL(target.url.href); // per connection: the TLS query is consumed below
   switch (url.protocol) {
     case 'http:':
     case 'https:':
@@ -39,6 +40,13 @@ export function transportFor(target: Target, options: { quiet?: boolean } = {}):
     case 'ws:':
     case 'wss:':
       return new WebSocketClientTransport(url);
+    case 'tcp:':
+    case 'unix:':
+      return connectStream(url);
+    case 'tls:': {
+      const t = clientTls(url);
+      return connectStream(url, { ca: t.ca, cert: t.cert, key: t.key, servername: t.serverName });
+    }
     case 'mqtt:':
     case 'mqtts:':
       return connectMqtt(url, { tls: url.protocol === 'mqtts:' ? clientTls(url) : undefined });
