@@ -1,5 +1,6 @@
 // anywire benchmarks: every figure is a ratio against a reference measured in the same run, rounds
-// alternating (../shared/bench/ratio.mjs). Usage: npm run bench [-- --seconds S --rounds N --only stdio]
+// alternating (../shared/bench/ratio.mjs and the bench/*.mjs references).
+// Usage: npm run bench [-- --seconds S --rounds N --only stdio|http|ws|stream|grpc|mqtt|h2c|memory] [--peers]
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -85,6 +86,14 @@ if (!only || only === 'ws') {
   const raw = `${node} ${shared}raw-ws-server.mjs {port}`;
   for (const era of ['legacy', 'modern'])
     ratio('ws', era, raw, `${node} ${root}bench/serve-ws.mjs {port}`, 'anywire');
+}
+
+// The other bindings bring their own raw references (a raw grpc-js echo, a raw MQTT responder on the
+// same broker, a raw TCP newline echo) and print their own tables.
+for (const name of ['stream', 'grpc', 'mqtt', 'h2c']) {
+  if (only && only !== name) continue;
+  console.error(`\n== ${name} ==`);
+  execFileSync(node, [`${root}bench/${name}.mjs`, '--seconds', seconds, '--rounds', rounds], { stdio: 'inherit' });
 }
 
 if (!only || only === 'memory') {
