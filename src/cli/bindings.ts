@@ -65,15 +65,7 @@ export async function startBinding(
   }
   const url = new URL(spec);
   if (url.protocol === 'http:' || url.protocol === 'https:') {
-    const tls =
-      url.protocol === 'https:' || (flags.tlsCert && flags.tlsKey)
-        ? {
-            cert: need(flags.tlsCert, '--tls-cert'),
-            key: need(flags.tlsKey, '--tls-key'),
-            ca: flags.tlsCa,
-            requestCert: flags.mtls,
-          }
-        : undefined;
+    const tls = serverTls(flags, url.protocol === 'https:' || !!(flags.tlsCert && flags.tlsKey));
     const http = await serveHttp(server, {
       host: url.hostname.replace(/^\[|\]$/g, ''),
       port: Number(url.port || (tls ? 443 : 80)),
@@ -91,10 +83,7 @@ export async function startBinding(
   }
   if (url.protocol === 'ws:' || url.protocol === 'wss:') {
     const { serveWebSocket } = await import('../transports/websocket/server.js');
-    const tls =
-      url.protocol === 'wss:'
-        ? { cert: need(flags.tlsCert, '--tls-cert'), key: need(flags.tlsKey, '--tls-key'), ca: flags.tlsCa }
-        : undefined;
+    const tls = serverTls(flags, url.protocol === 'wss:');
     const ws = await serveWebSocket(server, {
       host: url.hostname.replace(/^\[|\]$/g, ''),
       port: Number(url.port || (tls ? 443 : 80)),
@@ -110,15 +99,7 @@ export async function startBinding(
   }
   if (url.protocol === 'grpc:' || url.protocol === 'grpcs:') {
     const { serveGrpc } = await import('../transports/grpc/server.js');
-    const tls =
-      url.protocol === 'grpcs:'
-        ? {
-            cert: need(flags.tlsCert, '--tls-cert'),
-            key: need(flags.tlsKey, '--tls-key'),
-            ca: flags.tlsCa,
-            requestCert: flags.mtls,
-          }
-        : undefined;
+    const tls = serverTls(flags, url.protocol === 'grpcs:');
     const g = await serveGrpc(server, {
       host: url.hostname.replace(/^\[|\]$/g, ''),
       port: Number(url.port || 50051),
@@ -166,10 +147,7 @@ export async function startBinding(
               ...common,
               host,
               port: Number(url.port),
-              cert: readFileSync(need(flags.tlsCert, '--tls-cert')),
-              key: readFileSync(need(flags.tlsKey, '--tls-key')),
-              ca: flags.tlsCa ? readFileSync(flags.tlsCa) : undefined,
-              requestCert: flags.mtls,
+              ...serverTls(flags, true)!,
             });
     const label = {
       'tcp:': 'tcp (ndjson)',
@@ -181,6 +159,20 @@ export async function startBinding(
   const starter = starters.get(url.protocol);
   if (!starter) throw new Error(`no binding for ${url.protocol} URLs`);
   return starter(server, url, flags);
+}
+
+/** Server TLS material from the flags (PEM file contents), or undefined when `secure` is false. */
+function serverTls(
+  flags: BindingFlags,
+  secure: boolean,
+): { cert: Buffer; key: Buffer; ca?: Buffer; requestCert?: boolean } | undefined {
+  if (!secure) return undefined;
+  return {
+    cert: readFileSync(need(flags.tlsCert, '--tls-cert')),
+    key: readFileSync(need(flags.tlsKey, '--tls-key')),
+    ca: flags.tlsCa ? readFileSync(flags.tlsCa) : undefined,
+    requestCert: flags.mtls,
+  };
 }
 
 function need(v: string | undefined, flag: string): string {
