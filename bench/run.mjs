@@ -93,7 +93,9 @@ if (!only || only === 'ws') {
 for (const name of ['stream', 'grpc', 'mqtt', 'h2c']) {
   if (only && only !== name) continue;
   console.error(`\n== ${name} ==`);
-  execFileSync(node, [`${root}bench/${name}.mjs`, '--seconds', seconds, '--rounds', rounds], { stdio: 'inherit' });
+  execFileSync(node, [`${root}bench/${name}.mjs`, '--seconds', seconds, '--rounds', rounds], {
+    stdio: 'inherit',
+  });
 }
 
 if (!only || only === 'memory') {
