@@ -89,14 +89,58 @@ if (!only || only === 'ws') {
 }
 
 // The other bindings bring their own raw references (a raw grpc-js echo, a raw MQTT responder on the
-// same broker, a raw TCP newline echo) and print their own tables.
-for (const name of ['stream', 'grpc', 'mqtt', 'h2c']) {
-  if (only && only !== name) continue;
+// same broker, a raw TCP newline echo); their rows join the one table.
+function bench(name, extra = []) {
   console.error(`\n== ${name} ==`);
-  execFileSync(node, [`${root}bench/${name}.mjs`, '--seconds', seconds, '--rounds', rounds], {
-    stdio: 'inherit',
-  });
+  const out = execFileSync(
+    node,
+    [`${root}bench/${name}.mjs`, '--seconds', seconds, '--rounds', rounds, ...extra],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  return out
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l));
 }
+if (!only || only === 'stream') {
+  const last = bench('stream', ['--text-bytes', '5', '--no-client']).pop();
+  for (const r of last.e2e) {
+    rows.push({
+      binding: 'tcp (ndjson)',
+      era: r.era,
+      candidate: 'anywire',
+      cand_rps: r.ndjson_rps,
+      ref_rps: r.raw_rps,
+      ratio: r.ndjson_ratio,
+      cand_p50_ms: r.ndjson_p50_ms ?? '',
+      cand_p99_ms: r.ndjson_p99_ms ?? '',
+      cand_bad: 0,
+    });
+    rows.push({
+      binding: 'tcp (msgpack)',
+      era: r.era,
+      candidate: 'anywire',
+      cand_rps: r.msgpack_rps,
+      ref_rps: r.raw_rps,
+      ratio: r.msgpack_ratio,
+      cand_p50_ms: '',
+      cand_p99_ms: '',
+      cand_bad: 0,
+    });
+  }
+}
+if (!only || only === 'grpc') {
+  const last = bench('grpc').pop();
+  for (const r of last.rows) rows.push({ binding: 'grpc', candidate: 'anywire', cand_bad: r.bad, ...r });
+}
+if (!only || only === 'mqtt') {
+  for (const r of bench('mqtt')) if (r.binding === 'mqtt') rows.push(r);
+}
+if (!only || only === 'h2c') bench('h2c');
 
 if (!only || only === 'memory') {
   const out = execFileSync(node, [`${root}bench/memory.mjs`], {
