@@ -127,7 +127,7 @@ if (!only || only === 'stream') {
       cand_rps: r.msgpack_rps,
       ref_rps: r.raw_rps,
       ratio: r.msgpack_ratio,
-      cand_p50_ms: '',
+      cand_p50_ms: r.msgpack_p50_ms ?? '',
       cand_p99_ms: '',
       cand_bad: 0,
     });
