@@ -153,4 +153,41 @@ describe('anywire bridge', () => {
       await http.close();
     }
   });
+
+  it('--shared: two clients on one upstream child, ids remapped, each gets its own answers and sampling requests', async () => {
+    const [url] = await startBridge([
+      '--to',
+      'http://127.0.0.1:0/mcp',
+      '--shared',
+      '-q',
+      '--',
+      ...EVERYTHING_STDIO,
+    ]);
+    const clients = await Promise.all(
+      ['a', 'b'].map(async (name) => {
+        const c = new V2Client({ name, version: '1.0.0' }, { capabilities: { sampling: {} } });
+        c.setRequestHandler('sampling/createMessage', async () => ({
+          ...sampled,
+          content: { type: 'text', text: `sampled by ${name}` },
+        }));
+        await c.connect(new V2Http(new URL(url!)));
+        return c;
+      }),
+    );
+    // Concurrent calls from both clients reuse JSON-RPC ids on the shared upstream: no cross-delivery.
+    const echoes = await Promise.all(
+      clients.flatMap((c, i) =>
+        [1, 2, 3].map((n) => c.callTool({ name: 'echo', arguments: { message: `${i}-${n}` } })),
+      ),
+    );
+    expect(echoes.map((r) => (r.content as { text: string }[])[0]!.text)).toEqual(
+      ['0-1', '0-2', '0-3', '1-1', '1-2', '1-3'].map((m) => `Echo: ${m}`),
+    );
+    const s = await clients[1]!.callTool({
+      name: 'trigger-sampling-request',
+      arguments: { prompt: 'hi', maxTokens: 5 },
+    });
+    expect(JSON.stringify(s.content)).toContain('sampled by b');
+    await Promise.all(clients.map((c) => c.close()));
+  });
 });
