@@ -1,7 +1,7 @@
 /**
  * The `anywire` command line as a new user types it.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { buildArguments } from '../src/cli/commands.js';
@@ -69,6 +69,54 @@ describe('anywire CLI', () => {
     expect(help.stdout).toMatch(/serve/);
     const version = await anywire(['--version']);
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
+
+describe('anywire serve: graceful shutdown', () => {
+  it('on SIGTERM, a request in flight finishes before the process exits', async () => {
+    const child = spawn(
+      process.execPath,
+      [`${ROOT}bin/anywire.js`, 'serve', EVERYTHING, '--http', '127.0.0.1:0'],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let err = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stderr.on('data', (d) => {
+        err += d;
+        const m = /(http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(err);
+        if (m) resolve(m[1]!);
+      });
+      child.once('exit', () => reject(new Error(err)));
+    });
+    const meta = {
+      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+      'io.modelcontextprotocol/clientCapabilities': {},
+    };
+    const call = fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2026-07-28',
+        'mcp-method': 'tools/call',
+        'mcp-name': 'test_tool_with_logging',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'tools/call',
+        params: { name: 'test_tool_with_logging', _meta: meta },
+      }),
+    });
+    await new Promise((r) => setTimeout(r, 30)); // the tool takes about 100 ms
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    const r = await call;
+    expect(r.status).toBe(200);
+    expect(((await r.json()) as any).result.content[0].text).toBe('Tool with logging executed successfully');
+    expect(await exited).toBe(0);
   });
 });
 

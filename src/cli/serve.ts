@@ -69,6 +69,9 @@ export async function serve(modulePath: string, options: ServeOptions): Promise<
   }
   printEndpoints(`serving ${server.info.name} ${server.info.version}`, started);
   await Promise.race([signalled(), ...started.map((b) => b.ended)]);
-  const grace = new Promise<void>((r) => setTimeout(r, options.shutdownGraceMs ?? 5000).unref());
-  await Promise.race([Promise.all(started.map((b) => b.close())).then(() => server.close()), grace]);
+  // Graceful shutdown: in-flight requests get up to shutdownGraceMs to finish, then everything closes.
+  const grace = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+  const graceMs = options.shutdownGraceMs ?? 5000;
+  await Promise.race([server.whenIdle(), grace(graceMs)]);
+  await Promise.race([Promise.all(started.map((b) => b.close())).then(() => server.close()), grace(1000)]);
 }

@@ -8,7 +8,8 @@ import type { KeyRing, NotificationBus, ServerEvent } from '../protocol/stores.j
 import { InMemoryNotificationBus, StaticKeyRing } from '../protocol/stores.js';
 import type { Transport } from '../protocol/transport.js';
 import type { CacheHints, Implementation, JsonObject, ServerCapabilities } from '../protocol/types.js';
-import type { HandlerContext, LegacySession } from './context.js';
+import type { JsonRpcRequest } from '../jsonrpc/types.js';
+import type { HandlerContext, LegacySession, RequestScope } from './context.js';
 import { dispatchRequest, handleClientNotification } from './dispatch.js';
 import type { ListenSubscription } from './listen.js';
 import type { PromptConfig, PromptEntry, PromptHandler, RegisteredPrompt } from './prompts.js';
@@ -84,6 +85,8 @@ export class McpServer {
   #pendingChanges = new Set<'tools' | 'prompts' | 'resources'>();
   #unsubscribe: () => void;
   #capabilities: ServerCapabilities | undefined;
+  #inFlight = 0;
+  #idleWaiters: (() => void)[] = [];
 
   /**
    * @param info name and version reported as `serverInfo`
@@ -315,8 +318,31 @@ export class McpServer {
     this.#unsubscribe();
   }
 
-  /** @internal Dispatches one request (bindings call this). */
-  dispatch = dispatchRequest.bind(null, this);
+  /**
+   * Dispatches one request (bindings call this). Counted in {@link inFlight} except long-lived
+   * `subscriptions/listen` streams.
+   * @throws JsonRpcError with the spec's code for protocol-level failures
+   */
+  dispatch = (request: JsonRpcRequest, scope: RequestScope): Promise<JsonObject> => {
+    if (request.method === 'subscriptions/listen') return dispatchRequest(this, request, scope);
+    this.#inFlight++;
+    return dispatchRequest(this, request, scope).finally(() => {
+      if (--this.#inFlight === 0) for (const w of this.#idleWaiters.splice(0)) w();
+    });
+  };
+
+  /** Requests being handled right now (listen streams excluded). */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** Resolves when no request is being handled (for graceful shutdown). */
+  whenIdle(): Promise<void> {
+    return this.#inFlight === 0
+      ? Promise.resolve()
+      : new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
   /** @internal Handles one client notification (bindings call this). */
   notification = handleClientNotification.bind(null, this);
 

@@ -29,4 +29,6 @@ export interface Servable {
   dispatch(request: JsonRpcRequest, scope: RequestScope): Promise<JsonObject>;
   /** Stops serving. */
   close(): Promise<void>;
+  /** Resolves when no request is being handled (graceful shutdown waits for it, bounded). */
+  whenIdle?(): Promise<void>;
 }
