@@ -28,13 +28,17 @@ import { callTool } from './tools.js';
 const invalidParams = (message: string, data?: unknown) =>
   new JsonRpcError(ErrorCode.InvalidParams, message, data);
 
-/** Versions this server speaks, newest first, honouring `options.eras`. */
-export function supportedVersions(server: { options: { eras?: 'both' | 'modern' | 'legacy' } }): string[] {
-  const eras = server.options.eras ?? 'both';
-  return [
-    ...(eras !== 'legacy' ? MODERN_PROTOCOL_VERSIONS : []),
-    ...(eras !== 'modern' ? LEGACY_PROTOCOL_VERSIONS : []),
-  ];
+const VERSIONS_BY_ERAS = {
+  both: [...MODERN_PROTOCOL_VERSIONS, ...LEGACY_PROTOCOL_VERSIONS],
+  modern: [...MODERN_PROTOCOL_VERSIONS],
+  legacy: [...LEGACY_PROTOCOL_VERSIONS],
+} as const;
+
+/** Versions this server speaks, newest first, honouring `options.eras` (a shared array: do not modify). */
+export function supportedVersions(server: {
+  options: { eras?: 'both' | 'modern' | 'legacy' };
+}): readonly string[] {
+  return VERSIONS_BY_ERAS[server.options.eras ?? 'both'];
 }
 
 /**
@@ -68,10 +72,9 @@ async function dispatchModern(
 ): Promise<JsonObject> {
   if (typeof claimed !== 'string')
     throw invalidParams(`Invalid params: _meta["${META.protocolVersion}"] must be a string`);
-  const modern = supportedVersions(server).filter(isModernVersion);
-  if (!modern.includes(claimed)) {
+  if (!isModernVersion(claimed) || !supportedVersions(server).includes(claimed)) {
     throw new JsonRpcError(ErrorCode.UnsupportedProtocolVersion, 'Unsupported protocol version', {
-      supported: supportedVersions(server),
+      supported: [...supportedVersions(server)],
       requested: claimed,
     });
   }
@@ -103,7 +106,9 @@ async function dispatchModern(
     : await route(server, method, params, scope, info, createHandlerContext(scope, info));
   if (result.resultType === undefined) result.resultType = 'complete';
   const resultMeta = result._meta as JsonObject | undefined;
-  result._meta = { ...resultMeta, [META.serverInfo]: server.info };
+  result._meta = resultMeta
+    ? { ...resultMeta, [META.serverInfo]: server.info }
+    : { [META.serverInfo]: server.info };
   return result;
 }
 
@@ -203,7 +208,7 @@ async function dispatchLegacy(
     if (version === undefined) {
       // A modern-only server names its versions in the error (2026-07-28 basic/versioning).
       throw new JsonRpcError(ErrorCode.UnsupportedProtocolVersion, 'Unsupported protocol version', {
-        supported: supportedVersions(server),
+        supported: [...supportedVersions(server)],
         requested: params.protocolVersion,
       });
     }
@@ -332,7 +337,7 @@ async function route(
   switch (method) {
     case 'server/discover': {
       const result: JsonObject = {
-        supportedVersions: supportedVersions(server),
+        supportedVersions: [...supportedVersions(server)],
         capabilities: server.capabilities,
       };
       if (server.options.instructions !== undefined) result.instructions = server.options.instructions;

@@ -485,9 +485,9 @@ export class StreamableHttpServer {
       );
       return;
     }
-    if (!supportedVersions(this.server).filter(isModernVersion).includes(version)) {
+    if (!isModernVersion(version) || !supportedVersions(this.server).includes(version)) {
       this.#fail(ex, 400, id, ErrorCode.UnsupportedProtocolVersion, 'Unsupported protocol version', cors, {
-        supported: supportedVersions(this.server),
+        supported: [...supportedVersions(this.server)],
         requested: version,
       });
       return;
