@@ -22,8 +22,13 @@ import { HttpSseSessions } from './http-sse.js';
 import { HttpSession } from './legacy-session.js';
 import { checkMcpHeaders, headerParams } from './mcp-headers.js';
 import { PostSink } from './post-sink.js';
-import { checkHostAndOrigin, corsHeaders, isLoopbackHost, preflightHeaders } from './security.js';
-import type { HttpSecurityOptions } from './security.js';
+import {
+  checkHostAndOrigin,
+  corsHeaders,
+  isLoopbackHost,
+  preflightHeaders,
+} from '../shared/http-security.js';
+import type { HttpSecurityOptions } from '../shared/http-security.js';
 import { SSE_HEADERS, SseStream } from './sse-stream.js';
 
 /** Options of the Streamable HTTP server. Every limit has a unit in its name and a safe default. */

@@ -9,7 +9,7 @@ export { createWebHandler } from './web.js';
 export type { WebMcpHandler } from './web.js';
 export { StreamableHttpServer } from './handler.js';
 export type { StreamableHttpOptions } from './handler.js';
-export type { HttpSecurityOptions } from './security.js';
+export type { HttpSecurityOptions } from '../shared/http-security.js';
 export { decodeHeaderValue, encodeHeaderValue } from './mcp-headers.js';
 export { DEFAULT_RECONNECTION, StreamableHttpClientTransport } from './client.js';
 export type { FetchLike, ReconnectionOptions, StreamableHttpClientTransportOptions } from './client.js';
