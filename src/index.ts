@@ -5,9 +5,22 @@
  * @module
  */
 
-export * from './client/index.js';
-export { ErrorCode, JsonRpcError } from './jsonrpc/errors.js';
-export * as jsonrpc from './jsonrpc/index.js';
+export type {
+  CallOptions,
+  ClientHandlers,
+  ClientOptions,
+  ClientRequestContext,
+  Subscription,
+} from './client/client.js';
+export { Client } from './client/client.js';
+export { ErrorCode, errorResponse, JsonRpcError } from './jsonrpc/errors.js';
+export type { ErrorCodeValue } from './jsonrpc/errors.js';
+export { DEFAULT_MAX_MESSAGE_BYTES, LineDecoder } from './jsonrpc/framing.js';
+export type { LineDecoderOptions } from './jsonrpc/framing.js';
+export { parseMessage, validateValue } from './jsonrpc/parse.js';
+export type { ParseResult } from './jsonrpc/parse.js';
+export { encodeLine, serializeMessage } from './jsonrpc/serialize.js';
+export { isErrorResponse, isNotification, isRequest, isResponse } from './jsonrpc/types.js';
 export type {
   JsonRpcErrorResponse,
   JsonRpcId,
@@ -53,8 +66,87 @@ export {
   StaticKeyRing,
 } from './protocol/stores.js';
 export type { MessageContext, SendOptions, Transport } from './protocol/transport.js';
-export type * from './protocol/types.js';
-export * from './server/index.js';
+export type {
+  JsonObject,
+  Meta,
+  Implementation,
+  Icon,
+  ClientCapabilities,
+  ServerCapabilities,
+  Annotations,
+  TextContent,
+  ImageContent,
+  AudioContent,
+  ResourceLink,
+  ResourceContents,
+  EmbeddedResource,
+  ContentBlock,
+  ToolAnnotations,
+  Tool,
+  CallToolResult,
+  Resource,
+  ResourceTemplateInfo,
+  ReadResourceResult,
+  PromptArgument,
+  Prompt,
+  PromptMessage,
+  GetPromptResult,
+  CompletionReference,
+  CompleteResult,
+  CreateMessageParams,
+  CreateMessageResult,
+  ElicitParams,
+  ElicitResult,
+  Root,
+  ListRootsResult,
+  ListenFilter,
+  InputRequest,
+  InputResponses,
+  CacheHints,
+  DiscoverResult,
+  AuthInfo,
+} from './protocol/types.js';
+export type {
+  Era,
+  HandlerContext,
+  InputOptions,
+  LegacySession,
+  RequestInfo,
+  RequestScope,
+} from './server/context.js';
+export { supportedVersions } from './server/dispatch.js';
+export type { CacheableMethod, CustomRequestHandler, McpServerOptions } from './server/mcp-server.js';
+export { McpServer } from './server/mcp-server.js';
+export type {
+  ArgumentCompleter,
+  PromptArgumentConfig,
+  PromptConfig,
+  PromptHandler,
+  PromptReturn,
+  RegisteredPrompt,
+} from './server/prompts.js';
+export type {
+  ReadReturn,
+  RegisteredResource,
+  ResourceHandler,
+  ResourceMetadata,
+  TemplateHandler,
+  VariableCompleter,
+} from './server/resources.js';
+export { ResourceTemplate } from './server/resources.js';
+export type {
+  CompiledSchema,
+  InferSchema,
+  RawShape,
+  SchemaInput,
+  ValidationResult,
+} from './server/schema.js';
+export { compileSchema } from './server/schema.js';
+export type { ServerConnectionOptions } from './server/server-connection.js';
+export { ServerConnection } from './server/server-connection.js';
+export type { RegisteredTool, ToolConfig, ToolHandler, ToolReturn } from './server/tools.js';
+export type { TemplateVariables } from './server/uri-template.js';
+export { UriTemplate } from './server/uri-template.js';
 export type {
   FetchLike,
   ReconnectionOptions,
