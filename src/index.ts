@@ -158,3 +158,5 @@ export { encodeHeaderValue, scanToolHeaders } from './transports/streamable-http
 export { createWebHandler } from './transports/streamable-http/web.js';
 export type { WebMcpHandler } from './transports/streamable-http/web.js';
 export type { StreamableHttpOptions } from './transports/streamable-http/handler.js';
+export { TaskRunner, taskView } from './server/tasks.js';
+export type { TasksOptions } from './server/tasks.js';

@@ -245,7 +245,51 @@ async function dispatchLegacy(
     logLevel: session.logLevel,
     meta: params._meta as JsonObject | undefined,
   };
+  const tasks = server.taskRunner;
+  const owner = session.id ?? scope.context.authInfo?.subject;
   switch (method) {
+    case 'tasks/get':
+    case 'tasks/result':
+    case 'tasks/list':
+    case 'tasks/cancel': {
+      if (!tasks)
+        throw new JsonRpcError(ErrorCode.MethodNotFound, `Method not found: ${method} (no tasks capability)`);
+      if (method === 'tasks/get') return tasks.get(params, owner);
+      if (method === 'tasks/result') return tasks.result(params, owner, scope.call.signal);
+      if (method === 'tasks/list') return tasks.list(owner);
+      return tasks.cancel(params, owner);
+    }
+    case 'tools/call': {
+      const tool = typeof params.name === 'string' ? server.tools.get(params.name) : undefined;
+      const support =
+        (tool?.config.execution as { taskSupport?: string } | undefined)?.taskSupport ?? 'forbidden';
+      if (params.task !== undefined && tasks && tool?.enabled) {
+        if (support === 'forbidden') {
+          throw new JsonRpcError(
+            ErrorCode.MethodNotFound,
+            `Method not found: tool ${tool.name} does not support task-augmented execution`,
+          );
+        }
+        // The task outlives this request: give it its own call, cancelled only by tasks/cancel.
+        return tasks.start(
+          (params.task as JsonObject | null)?.ttl,
+          owner,
+          (call) =>
+            callTool(
+              tool,
+              params.arguments,
+              createHandlerContext({ ...scope, call }, info),
+            ) as Promise<JsonObject>,
+        );
+      }
+      if (support === 'required' && tasks) {
+        throw new JsonRpcError(
+          ErrorCode.MethodNotFound,
+          `Method not found: tool ${params.name} must be called as a task`,
+        );
+      }
+      break;
+    }
     case 'logging/setLevel': {
       if (!(LOG_LEVELS as readonly unknown[]).includes(params.level)) {
         throw invalidParams(`Invalid params: unknown log level ${JSON.stringify(params.level)}`);
@@ -336,10 +380,9 @@ async function route(
 ): Promise<JsonObject> {
   switch (method) {
     case 'server/discover': {
-      const result: JsonObject = {
-        supportedVersions: [...supportedVersions(server)],
-        capabilities: server.capabilities,
-      };
+      // The 2025-11-25 tasks capability has no place in 2026-07-28 (tasks became an extension there).
+      const { tasks: _legacyTasks, ...capabilities } = server.capabilities;
+      const result: JsonObject = { supportedVersions: [...supportedVersions(server)], capabilities };
       if (server.options.instructions !== undefined) result.instructions = server.options.instructions;
       result._meta = { [META.serverInfo]: server.info };
       return withHints(server, 'server/discover', info, result);

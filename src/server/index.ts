@@ -38,3 +38,5 @@ export { ServerConnection } from './server-connection.js';
 export type { RegisteredTool, ToolConfig, ToolHandler, ToolReturn } from './tools.js';
 export type { TemplateVariables } from './uri-template.js';
 export { UriTemplate } from './uri-template.js';
+export { TaskRunner, taskView } from './tasks.js';
+export type { TasksOptions } from './tasks.js';

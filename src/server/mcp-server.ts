@@ -27,6 +27,8 @@ import type { SchemaInput } from './schema.js';
 import type { ServerConnectionOptions } from './server-connection.js';
 import { ServerConnection } from './server-connection.js';
 import type { RegisteredTool, ToolConfig, ToolEntry, ToolHandler } from './tools.js';
+import { TaskRunner } from './tasks.js';
+import type { TasksOptions } from './tasks.js';
 import { makeToolEntry } from './tools.js';
 
 /** Methods whose modern results carry caching hints (2026-07-28 server/utilities/caching). */
@@ -56,6 +58,11 @@ export interface McpServerOptions {
   notificationBus?: NotificationBus;
   /** Timeout in ms of server-to-client requests (legacy sampling, elicitation, roots). Default 60 000. */
   requestTimeoutMs?: number;
+  /**
+   * The 2025-11-25 experimental Tasks for `tools/call` (tools opt in with
+   * `execution: { taskSupport: 'optional' | 'required' }`). Default: off.
+   */
+  tasks?: TasksOptions | boolean;
   /** Called when a legacy client sends `notifications/roots/list_changed`. */
   onRootsListChanged?: (session: LegacySession) => void;
 }
@@ -81,6 +88,8 @@ export class McpServer {
   /** @internal */ readonly listens = new Set<ListenSubscription>();
   /** @internal */ readonly keyRing: KeyRing;
   readonly bus: NotificationBus;
+  /** Runs task-augmented tool calls when `options.tasks` is on. */
+  readonly taskRunner: TaskRunner | undefined;
   #connections = new Set<ServerConnection>();
   #pendingChanges = new Set<'tools' | 'prompts' | 'resources'>();
   #unsubscribe: () => void;
@@ -97,6 +106,7 @@ export class McpServer {
     this.options = options;
     this.keyRing = options.requestState?.keyRing ?? new StaticKeyRing();
     this.bus = options.notificationBus ?? new InMemoryNotificationBus();
+    this.taskRunner = options.tasks ? new TaskRunner(options.tasks === true ? {} : options.tasks) : undefined;
     this.#unsubscribe = this.bus.subscribe((event) => this.#onEvent(event));
   }
 
@@ -111,6 +121,7 @@ export class McpServer {
       [...this.prompts.values()].some((p) => p.args.some((a) => a.complete)) ||
       [...this.templates.values()].some((t) => Object.keys(t.template.complete).length > 0);
     if (completes) caps.completions = {};
+    if (this.taskRunner) caps.tasks = TaskRunner.capabilities();
     this.#capabilities = { ...caps, ...this.options.capabilities };
     return this.#capabilities;
   }
