@@ -17,6 +17,7 @@ export class LineWriter {
   #scheduled = false;
   #blocked = false;
   #waiters: (() => void)[] = [];
+  #closed = false;
   onerror?: (error: Error) => void;
 
   /**
@@ -30,6 +31,7 @@ export class LineWriter {
 
   /** Queues a message; resolves at once unless the stream is backed up, then when it drains. */
   send(message: JsonRpcMessage | JsonRpcMessage[]): Promise<void> {
+    if (this.#closed) return DONE;
     this.#queue.push(`${JSON.stringify(message)}\n`);
     if (!this.#scheduled && !this.#blocked) {
       this.#scheduled = true;
@@ -42,6 +44,18 @@ export class LineWriter {
   /** Writes everything queued now (used before closing). */
   flushNow(): void {
     this.#flush();
+  }
+
+  /**
+   * Stops writing: drops what is queued and releases callers waiting for `drain`, which never
+   * comes once the stream is gone. Later sends resolve at once and write nothing.
+   */
+  close(): void {
+    this.#closed = true;
+    this.#queue = [];
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w();
   }
 
   /** Number of bytes waiting in memory (queued here, or buffered in the stream). */

@@ -170,6 +170,7 @@ export class StdioClientTransport implements Transport {
   #finish(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#writer?.close();
     this.onclose?.();
   }
 }

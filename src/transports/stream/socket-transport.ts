@@ -246,6 +246,7 @@ export class SocketTransport implements Transport {
   destroy(error?: Error): void {
     this.#closing = true;
     this.#frameWriter?.close();
+    this.#lineWriter.close();
     this.socket.destroy(error);
     this.#finish();
   }
