@@ -21,20 +21,30 @@ import { WebSocketClientTransport } from './transports/websocket/client.js';
 /** A target: a URL, or a stdio server's command line. */
 export type TargetSpec = string | URL | StdioServerParameters;
 
+/** Options of {@link transportForUrl}. */
+export interface TargetOptions {
+  /**
+   * Request headers (e.g. `authorization`): HTTP headers, the WebSocket upgrade's headers, gRPC
+   * metadata, or MQTT 5 user properties. Ignored for stdio (use the environment).
+   */
+  headers?: Record<string, string>;
+}
+
 /**
  * A new (unstarted) client transport for `target`.
  * @throws Error for a scheme no binding serves
  */
-export function transportForUrl(target: TargetSpec): Transport {
+export function transportForUrl(target: TargetSpec, options: TargetOptions = {}): Transport {
+  const headers = options.headers && Object.keys(options.headers).length ? options.headers : undefined;
   if (typeof target === 'object' && !(target instanceof URL)) return new StdioClientTransport(target);
   const url = new URL(String(target)); // a copy: the TLS query is consumed below
   switch (url.protocol) {
     case 'http:':
     case 'https:':
-      return new StreamableHttpClientTransport({ url: url.href });
+      return new StreamableHttpClientTransport({ url: url.href, headers });
     case 'ws:':
     case 'wss:':
-      return new WebSocketClientTransport(url);
+      return new WebSocketClientTransport(url, headers ? { headers } : {});
     case 'tcp:':
     case 'unix:':
       return connectStream(url);
@@ -44,10 +54,17 @@ export function transportForUrl(target: TargetSpec): Transport {
     }
     case 'mqtt:':
     case 'mqtts:':
-      return connectMqtt(url, { tls: url.protocol === 'mqtts:' ? clientTls(url) : undefined });
+      return connectMqtt(url, {
+        tls: url.protocol === 'mqtts:' ? clientTls(url) : undefined,
+        userProperties: headers,
+      });
     case 'grpc:':
     case 'grpcs:':
-      return new GrpcClientTransport({ url, tls: url.protocol === 'grpcs:' ? clientTls(url) : undefined });
+      return new GrpcClientTransport({
+        url,
+        tls: url.protocol === 'grpcs:' ? clientTls(url) : undefined,
+        metadata: headers,
+      });
     default:
       throw new Error(`anywire: no binding for ${url.protocol} targets`);
   }

@@ -5,6 +5,8 @@ import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { buildArguments } from '../src/cli/commands.js';
+import { McpServer } from '../src/server/mcp-server.js';
+import { serveHttp } from '../src/transports/streamable-http/node.js';
 import { EVERYTHING, ROOT } from './helpers.js';
 
 const run = promisify(execFile);
@@ -117,6 +119,32 @@ describe('anywire serve: graceful shutdown', () => {
     expect(r.status).toBe(200);
     expect(((await r.json()) as any).result.content[0].text).toBe('Tool with logging executed successfully');
     expect(await exited).toBe(0);
+  });
+});
+
+describe('anywire call with request headers', () => {
+  it('-H sends a header to a URL target; the server sees it as authInfo', async () => {
+    const server = new McpServer({ name: 'auth', version: '1.0.0' });
+    server.registerTool(
+      'whoami',
+      { description: 'who is calling' },
+      (_a, ctx) => ctx.authInfo?.subject ?? 'anonymous',
+    );
+    const http = await serveHttp(server, {
+      port: 0,
+      authenticate: (headers) =>
+        headers.authorization?.startsWith('Bearer ')
+          ? { subject: headers.authorization.slice(7), token: headers.authorization }
+          : undefined,
+    });
+    try {
+      expect((await anywire(['call', http.url, 'whoami'])).stdout).toBe('anonymous\n');
+      expect((await anywire(['call', http.url, 'whoami', '-H', 'Authorization: Bearer ada'])).stdout).toBe(
+        'ada\n',
+      );
+    } finally {
+      await http.close();
+    }
   });
 });
 

@@ -17,6 +17,8 @@ export interface ClientCommandOptions {
   timeoutMs?: number;
   /** Drop the stdio server's stderr. */
   quiet?: boolean;
+  /** Request headers for URL targets (HTTP headers, WebSocket upgrade headers, gRPC metadata, MQTT user properties). */
+  headers?: Record<string, string>;
   /** Where to write results (default process.stdout) and diagnostics (default process.stderr). */
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WriteStream;

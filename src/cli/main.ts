@@ -41,12 +41,25 @@ function resolveTarget(
   return { target: { kind: 'stdio', command }, rest: first === undefined ? rest : [first, ...rest] };
 }
 
-type Opts = { json?: boolean; timeout?: number; quiet?: boolean; args?: string };
+type Opts = { json?: boolean; timeout?: number; quiet?: boolean; args?: string; header?: string[] };
+
+/** Parses repeated `Name: value` options into a header record (lower-case names). */
+export function parseHeaders(specs: string[] = []): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const spec of specs) {
+    const colon = spec.indexOf(':');
+    if (colon <= 0) throw new Error(`expected "Name: value", got "${spec}"`);
+    out[spec.slice(0, colon).trim().toLowerCase()] = spec.slice(colon + 1).trim();
+  }
+  return out;
+}
+
 const clientOpts = (o: Opts): ClientCommandOptions & { args?: string } => ({
   json: o.json,
   timeoutMs: o.timeout,
   quiet: o.quiet,
   args: o.args,
+  headers: parseHeaders(o.header),
 });
 
 /** Runs the CLI; resolves to the exit status. */
@@ -126,6 +139,12 @@ export async function main(argv: string[]): Promise<number> {
     c
       .option('--json', 'print JSON for scripts')
       .option('--timeout <ms>', 'per-request timeout in ms', positiveInt)
+      .option(
+        '-H, --header <header>',
+        'a request header for URL targets, e.g. "authorization: Bearer T" (repeatable)',
+        (v: string, prev: string[]) => [...prev, v],
+        [] as string[],
+      )
       .option('-q, --quiet', "drop the stdio server's stderr");
 
   common(

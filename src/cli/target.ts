@@ -15,7 +15,10 @@ export function looksLikeUrl(s: string | undefined): boolean {
 }
 
 /** Builds the transport for a target. @throws Error for schemes no binding serves */
-export function transportFor(target: Target, options: { quiet?: boolean } = {}): Transport {
+export function transportFor(
+  target: Target,
+  options: { quiet?: boolean; headers?: Record<string, string> } = {},
+): Transport {
   if (target.kind === 'stdio') {
     const [command, ...args] = target.command;
     if (!command) throw new Error('give the stdio server command after --');
@@ -26,7 +29,7 @@ export function transportFor(target: Target, options: { quiet?: boolean } = {}):
       env: passthroughEnv(),
     });
   }
-  return transportForUrl(target.url);
+  return transportForUrl(target.url, { headers: options.headers });
 }
 
 /** Variables a CLI user expects a spawned server to see (npm and proxies need them). */
@@ -45,7 +48,7 @@ function passthroughEnv(): Record<string, string> {
 /** Connects a CLI client to the target. */
 export async function connectTarget(
   target: Target,
-  options: { quiet?: boolean; timeoutMs?: number } = {},
+  options: { quiet?: boolean; timeoutMs?: number; headers?: Record<string, string> } = {},
 ): Promise<Client> {
   const client = new Client(
     { name: 'anywire-cli', version: '0.1.0' },
