@@ -17,125 +17,35 @@
  * @module
  */
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../jsonrpc/framing.js';
-import { validateValue } from '../../jsonrpc/parse.js';
-import type {
-  JsonRpcErrorResponse,
-  JsonRpcId,
-  JsonRpcMessage,
-  JsonRpcNotification,
-  JsonRpcRequest,
-  JsonRpcResponse,
-} from '../../jsonrpc/types.js';
+import type { JsonRpcId, JsonRpcMessage, JsonRpcNotification, JsonRpcRequest } from '../../jsonrpc/types.js';
 import { isErrorResponse, isRequest, isResponse } from '../../jsonrpc/types.js';
 import { McpError } from '../../protocol/errors.js';
 import type { MessageContext, SendOptions, Transport } from '../../protocol/transport.js';
-import type { ParamHeaderDeclaration } from './client-headers.js';
-import { modernHeaders, scanToolHeaders } from './client-headers.js';
+import { modernHeaders } from './client-headers.js';
+import { parseMessages, ToolHeaderCache } from './client-inbound.js';
 import { LegacySseConnection } from './client-legacy-sse.js';
-import { discardBody, mediaType, readBodyText, readSseStream } from './client-sse.js';
+import type {
+  FetchLike,
+  ReconnectionOptions,
+  StreamableHttpClientTransportOptions,
+} from './client-options.js';
+import { DEFAULT_RECONNECTION } from './client-options.js';
+import { LegacySession } from './client-session.js';
+import { discardBody, mediaType, readBodyText } from './client-sse.js';
+import type { ResponseWaiter, StreamState } from './client-streams.js';
+import { CANCELLED, CLOSED, ClientStreams } from './client-streams.js';
 
-/** The subset of `fetch` the transport uses; pass your own for proxies, auth, tests or HTTP/2 agents. */
-export type FetchLike = (input: string | URL, init: RequestInit) => Promise<Response>;
+export { DEFAULT_RECONNECTION } from './client-options.js';
+export type {
+  FetchLike,
+  ReconnectionOptions,
+  StreamableHttpClientTransportOptions,
+} from './client-options.js';
 
-/** How broken legacy SSE streams are resumed (GET + `Last-Event-ID`). */
-export interface ReconnectionOptions {
-  /** Delay before the first reconnection in ms when the server sent no `retry:`. Default 1000. */
-  initialDelayMs: number;
-  /** Cap on the grown delay in ms (a larger server `retry:` is still honoured). Default 30 000. */
-  maxDelayMs: number;
-  /** Each failed attempt multiplies the delay by this. Default 1.5. */
-  growFactor: number;
-  /** Reconnection attempts in a row without receiving an event before giving up; 0 disables resumption. Default 2. */
-  maxRetries: number;
-}
-
-/** Default {@link ReconnectionOptions}. */
-export const DEFAULT_RECONNECTION: Readonly<ReconnectionOptions> = Object.freeze({
-  initialDelayMs: 1000,
-  maxDelayMs: 30_000,
-  growFactor: 1.5,
-  maxRetries: 2,
-});
-
-/** Options of {@link StreamableHttpClientTransport}. */
-export interface StreamableHttpClientTransportOptions {
-  /** The MCP endpoint (for an HTTP+SSE server: its SSE URL). */
-  url: string | URL;
-  /** Custom fetch. Default: the global `fetch`. */
-  fetch?: FetchLike;
-  /**
-   * Headers added to every HTTP request (e.g. `Authorization`), or a function called before each
-   * request that returns them (for refreshed tokens). The protocol headers win over these.
-   */
-  headers?: HeadersInit | (() => HeadersInit | Promise<HeadersInit>);
-  /** Extra fetch options for every request (`credentials`, `mode`, `dispatcher`, ...); `method`, `body` and `signal` are the transport's. */
-  requestInit?: RequestInit;
-  /** Resumption policy for legacy SSE streams; missing fields take {@link DEFAULT_RECONNECTION}. */
-  reconnection?: Partial<ReconnectionOptions>;
-  /** Largest accepted JSON body or SSE event in bytes. Default 4 MiB. */
-  maxMessageBytes?: number;
-  /** Legacy: open the GET stream for server-initiated messages after `initialize` (405 is fine). Default true. */
-  openGetStream?: boolean;
-  /** Fall back to the 2024-11-05 HTTP+SSE transport when `initialize` is refused with 400/404/405. Default true. */
-  sseFallback?: boolean;
-  /** HTTP+SSE: time in ms to wait for the `endpoint` event. Default 10 000. */
-  endpointTimeoutMs?: number;
-  /** Legacy: time in ms to wait for a transparent re-`initialize` after the session expired. Default 30 000. */
-  reinitializeTimeoutMs?: number;
-  /** Legacy: time in ms `close()` waits for the session DELETE. Default 2000. */
-  closeTimeoutMs?: number;
-}
-
-/** Abort reasons, to tell a caller's cancellation from a close. */
-const CANCELLED = Object.freeze({ anywire: 'cancelled' });
-const CLOSED = Object.freeze({ anywire: 'closed' });
-/** How many SSE event ids per stream are remembered to drop replayed duplicates. */
-const SEEN_EVENT_IDS = 1024;
 /** Statuses after which the HTTP+SSE fallback is tried (2025-11-25 basic/transports "Backwards Compatibility"). */
 const FALLBACK_STATUSES = new Set([400, 404, 405]);
 /** Error codes only a modern server sends: their presence rules out a fallback. */
 const MODERN_ERROR_CODES = new Set([-32020, -32021, -32022]);
-
-/** One HTTP exchange and its SSE stream (a POST, its resumptions, or the standalone GET). */
-interface StreamState {
-  readonly kind: 'post' | 'get';
-  readonly modern: boolean;
-  readonly label: string;
-  /** Aborts the current fetch and ends the stream for good (cancellation or close). */
-  readonly controller: AbortController;
-  /** Request ids whose responses this stream still owes. */
-  readonly pending: Set<JsonRpcId>;
-  readonly seen: Set<string>;
-  lastEventId: string | undefined;
-  retryMs: number | undefined;
-  /** Reconnection attempts since the last event. */
-  attempts: number;
-}
-
-interface Inflight {
-  method: string;
-  modern: boolean;
-  stream: StreamState;
-  /** Internal requests (the re-`initialize`) are answered here instead of `onmessage`. */
-  waiter?: (response: JsonRpcResponse) => void;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted || ms <= 0) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-
-function lostResponse(id: JsonRpcId, reason: string): JsonRpcErrorResponse {
-  return { jsonrpc: '2.0', id, error: { code: -32603, message: `Internal error: ${reason}` } };
-}
 
 /**
  * An MCP client connection over Streamable HTTP (both eras) with the HTTP+SSE fallback.
@@ -175,38 +85,49 @@ export class StreamableHttpClientTransport implements Transport {
   readonly url: URL;
   readonly options: StreamableHttpClientTransportOptions;
   readonly #fetch: FetchLike;
-  readonly #reconnection: ReconnectionOptions;
   readonly #maxMessageBytes: number;
+  readonly #streams: ClientStreams;
+  readonly #session: LegacySession;
   #closed = false;
   #closeFired = false;
-  #streams = new Set<StreamState>();
-  #inflight = new Map<JsonRpcId, Inflight>();
-  #toolHeaders = new Map<string, readonly ParamHeaderDeclaration[]>();
+  readonly #toolHeaders = new ToolHeaderCache();
   #modernSeen = false;
-  #sessionId: string | undefined;
-  #legacyVersion: string | undefined;
-  #initRequest: JsonRpcRequest | undefined;
-  #renewing: Promise<void> | undefined;
-  #internalIds = 0;
-  #getStream: StreamState | undefined;
   #sse: LegacySseConnection | undefined;
 
   constructor(options: StreamableHttpClientTransportOptions) {
     this.options = options;
     this.url = new URL(options.url);
     this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
-    this.#reconnection = { ...DEFAULT_RECONNECTION, ...options.reconnection };
+    const reconnection: ReconnectionOptions = { ...DEFAULT_RECONNECTION, ...options.reconnection };
     this.#maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.#streams = new ClientStreams({
+      reconnection,
+      maxMessageBytes: this.#maxMessageBytes,
+      get: (lastEventId, signal) => this.#session.get(lastEventId, signal),
+      ondata: (data, state) => this.#receive(data, state),
+      deliver: (response, state) => this.#deliver(response, state),
+      onerror: (error) => this.onerror?.(error),
+    });
+    this.#session = new LegacySession({
+      url: this.url,
+      fetch: this.#fetch,
+      headers: () => this.#headers(),
+      options,
+      post: (message, waiter) => this.#post(message, false, waiter),
+      forget: (id) => this.#streams.forget(id),
+      endGetStream: () => this.#streams.endGetStream(),
+      onerror: (error) => this.onerror?.(error),
+    });
   }
 
   /** The legacy session id the server issued, if any. */
   get sessionId(): string | undefined {
-    return this.#sessionId;
+    return this.#session.id;
   }
 
   /** The legacy protocol version read from the `initialize` result, once it passed through. */
   get protocolVersion(): string | undefined {
-    return this.#legacyVersion;
+    return this.#session.protocolVersion;
   }
 
   /** `streamable-http`, or `http+sse` after falling back to the 2024-11-05 transport. */
@@ -238,30 +159,31 @@ export class StreamableHttpClientTransport implements Transport {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const s of this.#streams) s.controller.abort(CLOSED);
+    this.#streams.abortAll(CLOSED);
     this.#sse?.close();
-    const session = this.#sessionId;
-    if (session !== undefined && !this.#sse) await this.#deleteSession(session);
+    const session = this.#session.id;
+    if (session !== undefined && !this.#sse) await this.#session.delete(session);
     this.#fireClose();
   }
 
-  // ---- cancellation ------------------------------------------------------------------------
+  /** Fires `onclose` once, whether `close()` or the end of an HTTP+SSE connection comes first. */
+  #fireClose(): void {
+    if (this.#closeFired) return;
+    this.#closeFired = true;
+    this.onclose?.();
+  }
 
   /** Aborts the exchange of a cancelled request; true when the notification must not be POSTed. */
   #cancel(notification: JsonRpcNotification): boolean {
     const id = (notification.params as { requestId?: JsonRpcId } | undefined)?.requestId;
-    const entry = id === undefined ? undefined : this.#inflight.get(id);
-    if (entry && id !== undefined) {
-      this.#inflight.delete(id);
-      entry.stream.pending.delete(id);
-      if (entry.stream.pending.size === 0) entry.stream.controller.abort(CANCELLED);
-      return entry.modern;
-    }
-    return this.#modernSeen && this.#initRequest === undefined;
+    const entry = id === undefined ? undefined : this.#streams.cancel(id);
+    if (entry) return entry.modern;
+    return this.#modernSeen && this.#session.initRequest === undefined;
   }
 
   // ---- POST --------------------------------------------------------------------------------
 
+  /** The headers every request starts from: `requestInit.headers`, then the `headers` option over them. */
   async #headers(): Promise<Headers> {
     const headers = new Headers(this.options.requestInit?.headers);
     const extra =
@@ -270,41 +192,9 @@ export class StreamableHttpClientTransport implements Transport {
     return headers;
   }
 
-  #newStream(kind: 'post' | 'get', modern: boolean, label: string): StreamState {
-    const state: StreamState = {
-      kind,
-      modern,
-      label,
-      controller: new AbortController(),
-      pending: new Set(),
-      seen: new Set(),
-      lastEventId: undefined,
-      retryMs: undefined,
-      attempts: 0,
-    };
-    this.#streams.add(state);
-    return state;
-  }
-
-  /** Forgets a stream and the requests it still owed (their callers learn of it otherwise). */
-  #drop(state: StreamState): void {
-    this.#streams.delete(state);
-    for (const id of state.pending) if (this.#inflight.get(id)?.stream === state) this.#inflight.delete(id);
-    state.pending.clear();
-  }
-
-  #track(state: StreamState, requests: JsonRpcRequest[], waiter?: Inflight['waiter']): void {
-    for (const r of requests) {
-      state.pending.add(r.id);
-      const entry: Inflight = { method: r.method, modern: state.modern, stream: state };
-      if (waiter) entry.waiter = waiter;
-      this.#inflight.set(r.id, entry);
-    }
-  }
-
   /** Turns a failed fetch or body read into the right outcome: silence after a cancellation, else an McpError. */
   #failed(state: StreamState, error: unknown, what: string): void {
-    this.#drop(state);
+    this.#streams.drop(state);
     const reason = state.controller.signal.aborted ? state.controller.signal.reason : undefined;
     if (reason === CANCELLED) return;
     if (reason === CLOSED || this.#closed)
@@ -315,27 +205,31 @@ export class StreamableHttpClientTransport implements Transport {
     });
   }
 
+  /**
+   * POSTs to the MCP endpoint and handles the answer (JSON, an SSE stream run in the background, 202,
+   * or a refusal); re-`initialize`s once and retries when a legacy session expired (`mayRenewSession`).
+   */
   async #post(
     message: JsonRpcMessage | JsonRpcMessage[],
     mayRenewSession: boolean,
-    waiter?: Inflight['waiter'],
+    waiter?: ResponseWaiter,
   ): Promise<void> {
     const single = Array.isArray(message) ? undefined : message;
     const requests = (Array.isArray(message) ? message : [message]).filter(isRequest);
     const modern = single ? modernHeaders(single, (tool) => this.#toolHeaders.get(tool)) : undefined;
     const isInit = single !== undefined && isRequest(single) && single.method === 'initialize';
-    if (isInit && !waiter) this.#initRequest = single as JsonRpcRequest;
+    if (isInit && !waiter) this.#session.initRequest = single as JsonRpcRequest;
     const label = single && 'method' in single ? single.method : 'batch';
-    const state = this.#newStream('post', modern !== undefined, label);
-    this.#track(state, requests, waiter);
+    const state = this.#streams.open('post', modern !== undefined, label);
+    this.#streams.track(state, requests, waiter);
 
     const headers = await this.#headers();
     headers.set('Content-Type', 'application/json');
     headers.set('Accept', 'application/json, text/event-stream');
-    const session = modern || isInit ? undefined : this.#sessionId;
+    const session = modern || isInit ? undefined : this.#session.id;
     if (modern) for (const [name, value] of Object.entries(modern)) headers.set(name, value);
     else if (!isInit) {
-      if (this.#legacyVersion) headers.set('MCP-Protocol-Version', this.#legacyVersion);
+      if (this.#session.protocolVersion) headers.set('MCP-Protocol-Version', this.#session.protocolVersion);
       if (session !== undefined) headers.set('Mcp-Session-Id', session);
     }
     let response: Response;
@@ -353,32 +247,32 @@ export class StreamableHttpClientTransport implements Transport {
     const status = response.status;
     if (isInit && response.ok) {
       const issued = response.headers.get('mcp-session-id');
-      if (issued) this.#sessionId = issued;
+      if (issued) this.#session.id = issued;
     }
     // 2025-11-25 basic/transports "Session Management": 404 on a session id = the session is gone.
-    if (status === 404 && session !== undefined && mayRenewSession && this.#initRequest) {
+    if (status === 404 && session !== undefined && mayRenewSession && this.#session.initRequest) {
       discardBody(response);
-      this.#drop(state);
-      await this.#renewSession(session);
+      this.#streams.drop(state);
+      await this.#session.renew(session);
       return this.#post(message, false, waiter);
     }
     if (!response.ok) return this.#refused(response, state, message, isInit);
     if (modern) this.#modernSeen = true;
     if (requests.length === 0 || status === 202 || status === 204) {
       discardBody(response);
-      this.#streams.delete(state); // a request answered 202 gets its response on another stream
+      this.#streams.release(state); // a request answered 202 gets its response on another stream
       if (single && 'method' in single && single.method === 'notifications/initialized' && !modern)
         this.#openGetStream();
       return;
     }
     const type = mediaType(response.headers.get('content-type'));
     if (type === 'text/event-stream') {
-      void this.#run(state, response);
+      void this.#streams.run(state, response);
       return;
     }
     if (type !== 'application/json') {
       discardBody(response);
-      this.#drop(state);
+      this.#streams.drop(state);
       throw new McpError('PROTOCOL_ERROR', `POST answered ${status} with Content-Type "${type}"`);
     }
     let text: string;
@@ -387,14 +281,14 @@ export class StreamableHttpClientTransport implements Transport {
     } catch (error) {
       return this.#failed(state, error, `reading the answer to ${label}`);
     }
-    this.#streams.delete(state);
+    this.#streams.release(state);
     const messages = this.#parse(text);
     if (!messages) {
-      this.#drop(state);
+      this.#streams.drop(state);
       throw new McpError('PROTOCOL_ERROR', `the answer to ${label} is not JSON-RPC: ${text.slice(0, 200)}`);
     }
     this.#deliverAll(messages, state, requests.length === 1 ? requests[0]!.id : undefined);
-    this.#lose(state, `the JSON answer to ${label} did not contain its response`);
+    this.#streams.lose(state, `the JSON answer to ${label} did not contain its response`);
   }
 
   /** A non-2xx answer: deliver a JSON-RPC error body, try the HTTP+SSE fallback, or reject. */
@@ -420,11 +314,11 @@ export class StreamableHttpClientTransport implements Transport {
         (MODERN_ERROR_CODES.has(m.error.code) || (status === 404 && m.error.code === -32601)),
     );
     if (isInit && FALLBACK_STATUSES.has(status) && !modernError && this.options.sseFallback !== false) {
-      this.#streams.delete(state);
+      this.#streams.release(state);
       try {
         await this.#startSse();
       } catch (error) {
-        this.#drop(state);
+        this.#streams.drop(state);
         if (body) return this.#deliverAll(body, undefined, fixId);
         throw new McpError(
           'HTTP_ERROR',
@@ -432,41 +326,47 @@ export class StreamableHttpClientTransport implements Transport {
           { status, cause: error },
         );
       }
-      this.#drop(state);
+      this.#streams.drop(state);
       return this.#postSse(message);
     }
-    this.#streams.delete(state);
+    this.#streams.release(state);
     if (body) {
       this.#deliverAll(body, state, fixId);
-      this.#drop(state);
+      this.#streams.drop(state);
       return;
     }
-    this.#drop(state);
+    this.#streams.drop(state);
     throw new McpError('HTTP_ERROR', `POST ${this.url} answered ${status} ${response.statusText}`.trimEnd(), {
       status,
     });
+  }
+
+  /** Legacy: opens the standalone GET stream after `notifications/initialized`, unless disabled or moot. */
+  #openGetStream(): void {
+    if (this.options.openGetStream === false || this.#closed || this.#sse) return;
+    this.#streams.openGetStream();
   }
 
   // ---- inbound -----------------------------------------------------------------------------
 
   /** Parses a body or event into messages; `undefined` when it is not JSON-RPC at all. */
   #parse(text: string): JsonRpcMessage[] | undefined {
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      return undefined;
-    }
-    const parsed = validateValue(value);
-    if (!parsed.ok) return undefined;
-    if ('message' in parsed) return [parsed.message];
-    for (const e of parsed.errors)
-      this.onerror?.(
-        new McpError('PROTOCOL_ERROR', `ignored an invalid message in a batch: ${e.error.message}`),
-      );
-    return parsed.batch;
+    return parseMessages(text, (error) => this.onerror?.(error));
   }
 
+  /** The data of one SSE `message` event (of `state`, or of the HTTP+SSE GET stream): delivered, or reported. */
+  #receive(data: string, state: StreamState | undefined): void {
+    const messages = this.#parse(data);
+    if (!messages) {
+      this.onerror?.(
+        new McpError('PROTOCOL_ERROR', `ignored an SSE event that is not JSON-RPC: ${data.slice(0, 200)}`),
+      );
+      return;
+    }
+    this.#deliverAll(messages, state);
+  }
+
+  /** Delivers each message; an id-less error response is given `fixId` (the id of the one request sent). */
   #deliverAll(messages: JsonRpcMessage[], state: StreamState | undefined, fixId?: JsonRpcId): void {
     for (let m of messages) {
       if (fixId !== undefined && isResponse(m) && m.id === null) m = { ...m, id: fixId };
@@ -474,19 +374,18 @@ export class StreamableHttpClientTransport implements Transport {
     }
   }
 
+  /** Settles the request a response answers (learning the legacy version and tool headers), then hands it on. */
   #deliver(message: JsonRpcMessage, state?: StreamState): void {
     let m = message;
     if (isResponse(m) && m.id !== null) {
-      state?.pending.delete(m.id);
-      const entry = this.#inflight.get(m.id);
+      const entry = this.#streams.settle(m.id, state);
       if (entry) {
-        this.#inflight.delete(m.id);
-        entry.stream.pending.delete(m.id);
         if ('result' in m) {
           const result = m.result;
           if (entry.method === 'initialize' && typeof result.protocolVersion === 'string')
-            this.#legacyVersion = result.protocolVersion;
-          if (entry.method === 'tools/list' && entry.modern) m = this.#filterTools(m);
+            this.#session.protocolVersion = result.protocolVersion;
+          if (entry.method === 'tools/list' && entry.modern)
+            m = this.#toolHeaders.filter(m, (error) => this.onerror?.(error));
         }
         if (entry.waiter) {
           entry.waiter(m);
@@ -495,277 +394,13 @@ export class StreamableHttpClientTransport implements Transport {
       }
     }
     const context: MessageContext = { binding: 'http' };
-    if (this.#sessionId !== undefined) context.sessionId = this.#sessionId;
+    if (this.#session.id !== undefined) context.sessionId = this.#session.id;
     this.onmessage?.(m, context);
-  }
-
-  /**
-   * Drops tools whose `x-mcp-header` annotations are invalid and remembers the declarations of the
-   * others (2026-07-28 streamable-http "Schema Extension": an HTTP client MUST exclude them).
-   */
-  #filterTools(response: JsonRpcResponse & { result: Record<string, unknown> }): JsonRpcResponse {
-    const tools = response.result.tools;
-    if (!Array.isArray(tools)) return response;
-    const kept: unknown[] = [];
-    for (const tool of tools) {
-      const name = (tool as { name?: unknown } | null)?.name;
-      if (typeof name !== 'string') {
-        kept.push(tool);
-        continue;
-      }
-      const scan = scanToolHeaders((tool as { inputSchema?: unknown }).inputSchema);
-      if (scan.ok) {
-        if (scan.declarations.length > 0) this.#toolHeaders.set(name, scan.declarations);
-        else this.#toolHeaders.delete(name);
-        kept.push(tool);
-      } else {
-        this.#toolHeaders.delete(name);
-        this.onerror?.(
-          new McpError('PROTOCOL_ERROR', `dropped tool "${name}" from tools/list: ${scan.reason}`),
-        );
-      }
-    }
-    return kept.length === tools.length
-      ? response
-      : { ...response, result: { ...response.result, tools: kept } };
-  }
-
-  /** Answers every request a dead stream still owed with a local -32603 error response. */
-  #lose(state: StreamState, reason: string): void {
-    for (const id of [...state.pending]) {
-      if (this.#inflight.get(id)?.stream === state) this.#deliver(lostResponse(id, reason), state);
-    }
-    state.pending.clear();
-  }
-
-  // ---- SSE streams -------------------------------------------------------------------------
-
-  #onevent(
-    state: StreamState,
-    event: { id?: string | undefined; event?: string | undefined; data: string },
-  ): void {
-    if (event.id) {
-      if (state.seen.has(event.id)) return; // replayed twice by the server: deliver once
-      state.seen.add(event.id);
-      if (state.seen.size > SEEN_EVENT_IDS) state.seen.delete(state.seen.values().next().value as string);
-      state.lastEventId = event.id;
-    }
-    state.attempts = 0;
-    if (!event.data) return; // priming event (2025-11-25): an id and empty data
-    if (event.event !== undefined && event.event !== 'message') return;
-    const messages = this.#parse(event.data);
-    if (!messages) {
-      this.onerror?.(
-        new McpError(
-          'PROTOCOL_ERROR',
-          `ignored an SSE event that is not JSON-RPC: ${event.data.slice(0, 200)}`,
-        ),
-      );
-      return;
-    }
-    this.#deliverAll(messages, state);
-  }
-
-  async #consume(state: StreamState, response: Response): Promise<unknown> {
-    if (!response.body) return undefined;
-    try {
-      await readSseStream(
-        response.body,
-        {
-          onevent: (event) => this.#onevent(state, event),
-          onretry: (ms) => {
-            state.retryMs = ms;
-          },
-        },
-        this.#maxMessageBytes,
-      );
-      return undefined;
-    } catch (error) {
-      return error;
-    }
-  }
-
-  #delay(state: StreamState): number {
-    const r = this.#reconnection;
-    const base = state.retryMs ?? r.initialDelayMs;
-    return Math.min(base * r.growFactor ** state.attempts, Math.max(r.maxDelayMs, base));
-  }
-
-  async #get(state: StreamState): Promise<Response> {
-    const headers = await this.#headers();
-    headers.set('Accept', 'text/event-stream');
-    if (this.#sessionId !== undefined) headers.set('Mcp-Session-Id', this.#sessionId);
-    if (this.#legacyVersion) headers.set('MCP-Protocol-Version', this.#legacyVersion);
-    if (state.lastEventId !== undefined) headers.set('Last-Event-ID', state.lastEventId);
-    return this.#fetch(this.url, {
-      ...this.options.requestInit,
-      method: 'GET',
-      headers,
-      signal: state.controller.signal,
-    });
-  }
-
-  /**
-   * Reads a stream to its end and keeps it alive: a legacy stream that breaks before its response
-   * (or the standalone GET stream, whenever it ends) is reopened with GET + `Last-Event-ID` after the
-   * server's `retry:` delay, growing per {@link ReconnectionOptions} (2025-11-25 basic/transports
-   * "Resumability and Redelivery"). A stream that cannot be resumed loses its requests (see {@link #lose}).
-   */
-  async #run(state: StreamState, first?: Response): Promise<void> {
-    let response = first;
-    let immediate = first === undefined;
-    try {
-      for (;;) {
-        if (response) {
-          const error = await this.#consume(state, response);
-          response = undefined;
-          if (state.controller.signal.aborted) return;
-          if (state.kind === 'post' && state.pending.size === 0) return;
-          if (error instanceof McpError && error.code === 'MESSAGE_TOO_LARGE') {
-            this.onerror?.(error);
-            this.#lose(state, error.message);
-            return;
-          }
-          if (state.modern) {
-            this.#lose(
-              state,
-              `the response stream of ${state.label} ended before the response (2026-07-28 streams are not resumable)`,
-            );
-            return;
-          }
-          if (state.kind === 'post' && state.lastEventId === undefined) {
-            this.#lose(
-              state,
-              `the response stream of ${state.label} ended before the response, without an event id to resume from`,
-            );
-            return;
-          }
-        }
-        if (state.attempts >= this.#reconnection.maxRetries) {
-          const why = `gave up resuming the ${state.label} stream after ${state.attempts} attempts`;
-          if (state.kind === 'get') this.onerror?.(new McpError('CONNECTION_CLOSED', why));
-          this.#lose(state, why);
-          return;
-        }
-        await sleep(immediate ? 0 : this.#delay(state), state.controller.signal);
-        immediate = false;
-        if (state.controller.signal.aborted) return;
-        state.attempts++;
-        let r: Response;
-        try {
-          r = await this.#get(state);
-        } catch {
-          if (state.controller.signal.aborted) return;
-          continue; // a network error: try again after the delay
-        }
-        if (r.ok && mediaType(r.headers.get('content-type')) === 'text/event-stream') {
-          response = r;
-          continue;
-        }
-        discardBody(r);
-        if (r.status >= 500 || r.status === 429) continue;
-        // No GET stream offered (405 on the first GET) is normal; anything else is worth a report.
-        const quiet = state.kind === 'get' && r.status === 405 && state.lastEventId === undefined;
-        if (!quiet)
-          this.onerror?.(
-            new McpError('HTTP_ERROR', `GET to resume the ${state.label} stream answered ${r.status}`, {
-              status: r.status,
-            }),
-          );
-        this.#lose(state, `resuming the ${state.label} stream was refused with ${r.status}`);
-        return;
-      }
-    } finally {
-      this.#drop(state);
-      if (this.#getStream === state) this.#getStream = undefined;
-    }
-  }
-
-  #openGetStream(): void {
-    if (this.options.openGetStream === false || this.#getStream || this.#closed || this.#sse) return;
-    const state = this.#newStream('get', false, 'GET');
-    this.#getStream = state;
-    void this.#run(state);
-  }
-
-  // ---- legacy sessions ---------------------------------------------------------------------
-
-  /** Re-`initialize`s after the server forgot session `expired`; concurrent callers share one attempt. */
-  async #renewSession(expired: string): Promise<void> {
-    if (this.#renewing) return this.#renewing;
-    if (this.#sessionId !== expired) return; // another message already renewed it
-    this.#renewing = this.#reinitialize().finally(() => {
-      this.#renewing = undefined;
-    });
-    return this.#renewing;
-  }
-
-  async #reinitialize(): Promise<void> {
-    const init = this.#initRequest!;
-    this.#getStream?.controller.abort(CANCELLED);
-    this.#getStream = undefined;
-    this.#sessionId = undefined;
-    const id = `anywire-reinitialize-${++this.#internalIds}`;
-    const ms = this.options.reinitializeTimeoutMs ?? 30_000;
-    const response = await new Promise<JsonRpcResponse>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#inflight.delete(id);
-        reject(new McpError('REQUEST_TIMEOUT', `re-initializing the expired session took over ${ms} ms`));
-      }, ms);
-      this.#post({ ...init, id }, false, (r) => {
-        clearTimeout(timer);
-        resolve(r);
-      }).catch((error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-    });
-    if ('error' in response)
-      throw new McpError(
-        'PROTOCOL_ERROR',
-        `re-initializing the expired session failed: ${response.error.message}`,
-      );
-    await this.#post({ jsonrpc: '2.0', method: 'notifications/initialized' }, false);
-  }
-
-  async #deleteSession(session: string): Promise<void> {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), this.options.closeTimeoutMs ?? 2000);
-    try {
-      const headers = await this.#headers();
-      headers.set('Mcp-Session-Id', session);
-      if (this.#legacyVersion) headers.set('MCP-Protocol-Version', this.#legacyVersion);
-      const r = await this.#fetch(this.url, {
-        ...this.options.requestInit,
-        method: 'DELETE',
-        headers,
-        signal: controller.signal,
-      });
-      discardBody(r);
-      // 405: the server does not let clients end sessions (allowed); 404: already gone.
-      if (!r.ok && r.status !== 405 && r.status !== 404)
-        this.onerror?.(
-          new McpError('HTTP_ERROR', `DELETE of the session answered ${r.status}`, { status: r.status }),
-        );
-    } catch (error) {
-      this.onerror?.(
-        new McpError('CONNECTION_CLOSED', `DELETE of the session failed: ${(error as Error).message}`, {
-          cause: error,
-        }),
-      );
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  #fireClose(): void {
-    if (this.#closeFired) return;
-    this.#closeFired = true;
-    this.onclose?.();
   }
 
   // ---- HTTP+SSE (2024-11-05) -----------------------------------------------------------------
 
+  /** Switches to the 2024-11-05 HTTP+SSE transport: opens its GET stream and waits for the endpoint. */
   async #startSse(): Promise<void> {
     this.#sse = await LegacySseConnection.open({
       url: this.url,
@@ -774,22 +409,12 @@ export class StreamableHttpClientTransport implements Transport {
       requestInit: this.options.requestInit,
       maxMessageBytes: this.#maxMessageBytes,
       endpointTimeoutMs: this.options.endpointTimeoutMs ?? 10_000,
-      ondata: (data) => {
-        const messages = this.#parse(data);
-        if (messages) this.#deliverAll(messages, undefined);
-        else
-          this.onerror?.(
-            new McpError(
-              'PROTOCOL_ERROR',
-              `ignored an SSE event that is not JSON-RPC: ${data.slice(0, 200)}`,
-            ),
-          );
-      },
+      ondata: (data) => this.#receive(data, undefined),
       onerror: (error) => this.onerror?.(error),
       onclose: () => {
         // 2024-11-05 has no resumption: the end of the GET stream is the end of the connection.
         this.#closed = true;
-        for (const s of this.#streams) s.controller.abort(CLOSED);
+        this.#streams.abortAll(CLOSED);
         this.#fireClose();
       },
     });
@@ -799,12 +424,12 @@ export class StreamableHttpClientTransport implements Transport {
   async #postSse(message: JsonRpcMessage | JsonRpcMessage[]): Promise<void> {
     const sse = this.#sse!;
     const requests = (Array.isArray(message) ? message : [message]).filter(isRequest);
-    const state = this.#newStream('post', false, 'HTTP+SSE POST');
-    this.#track(state, requests);
+    const state = this.#streams.open('post', false, 'HTTP+SSE POST');
+    this.#streams.track(state, requests);
     const headers = await this.#headers();
     headers.set('Content-Type', 'application/json');
     headers.set('Accept', 'application/json, text/event-stream');
-    if (this.#legacyVersion) headers.set('MCP-Protocol-Version', this.#legacyVersion);
+    if (this.#session.protocolVersion) headers.set('MCP-Protocol-Version', this.#session.protocolVersion);
     let response: Response;
     try {
       response = await this.#fetch(sse.endpoint, {
@@ -817,7 +442,7 @@ export class StreamableHttpClientTransport implements Transport {
     } catch (error) {
       return this.#failed(state, error, `POST ${sse.endpoint}`);
     }
-    this.#streams.delete(state);
+    this.#streams.release(state);
     if (response.ok) {
       discardBody(response);
       return; // the answers come on the GET stream; the requests stay tracked until then
@@ -830,10 +455,10 @@ export class StreamableHttpClientTransport implements Transport {
     }
     if (body?.some(isErrorResponse)) {
       this.#deliverAll(body, state, requests.length === 1 ? requests[0]!.id : undefined);
-      this.#drop(state);
+      this.#streams.drop(state);
       return;
     }
-    this.#drop(state);
+    this.#streams.drop(state);
     throw new McpError('HTTP_ERROR', `POST ${sse.endpoint} answered ${response.status}`, {
       status: response.status,
     });
