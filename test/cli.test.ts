@@ -2,6 +2,7 @@
  * The `anywire` command line as a new user types it.
  */
 import { execFile, spawn } from 'node:child_process';
+import net from 'node:net';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { buildArguments } from '../src/cli/commands.js';
@@ -119,6 +120,42 @@ describe('anywire serve: graceful shutdown', () => {
     expect(r.status).toBe(200);
     expect(((await r.json()) as any).result.content[0].text).toBe('Tool with logging executed successfully');
     expect(await exited).toBe(0);
+  });
+});
+
+describe('anywire serve: HTTP and WebSocket on one port', () => {
+  it('--http and --ws on the same address share the port by upgrade', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const s = net.createServer();
+      s.listen(0, '127.0.0.1', () => {
+        const { port: p } = s.address() as net.AddressInfo;
+        s.close(() => resolve(p));
+      });
+    });
+    const addr = `127.0.0.1:${port}`;
+    const child = spawn(
+      process.execPath,
+      [`${ROOT}bin/anywire.js`, 'serve', EVERYTHING, '--http', addr, '--ws', addr],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let err = '';
+    await new Promise<void>((resolve, reject) => {
+      child.stderr.on('data', (d) => {
+        err += d;
+        if (/websocket \(by upgrade/.test(err)) resolve();
+      });
+      child.once('exit', () => reject(new Error(err)));
+    });
+    try {
+      expect((await anywire(['call', `ws://${addr}/mcp`, 'echo', 'text=over ws'])).stdout).toBe('over ws\n');
+      expect((await anywire(['call', `http://${addr}/mcp`, 'echo', 'text=over http'])).stdout).toBe(
+        'over http\n',
+      );
+    } finally {
+      child.kill('SIGTERM');
+    }
   });
 });
 

@@ -4,6 +4,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
+import type { Server as HttpServer } from 'node:http';
 import type { Servable } from '../server/servable.js';
 import { StdioServerTransport } from '../transports/stdio/server.js';
 import { serveHttp } from '../transports/streamable-http/node.js';
@@ -40,6 +41,8 @@ export function registerBinding(scheme: string, starter: BindingStarter): void {
 }
 
 const never = new Promise<void>(() => {});
+/** HTTP/1.1 listeners started here, by `host:port`, for WebSocket upgrades on the same port. */
+const httpListeners = new Map<string, HttpServer>();
 
 /** Parses `host:port`, `[v6]:port`, `:port` or `port`. */
 export function parseAddress(spec: string): { host: string; port: number } {
@@ -74,6 +77,9 @@ export async function startBinding(
       tls,
     });
     const kind = tls ? (flags.http2 === false ? 'https' : 'h2 + https') : flags.http2 ? 'h2c' : 'http';
+    // A WebSocket binding named on the same host:port attaches to this listener by upgrade.
+    if (!tls && !flags.http2)
+      httpListeners.set(`${url.hostname}:${http.address.port}`, http.listener as HttpServer);
     return {
       label: `streamable-http (${kind}) + http+sse at /sse`,
       endpoint: http.url,
@@ -82,7 +88,22 @@ export async function startBinding(
     };
   }
   if (url.protocol === 'ws:' || url.protocol === 'wss:') {
-    const { serveWebSocket } = await import('../transports/websocket/server.js');
+    const { attachWebSocket, serveWebSocket } = await import('../transports/websocket/server.js');
+    const shared = httpListeners.get(`${url.hostname}:${url.port}`);
+    if (shared) {
+      const path = url.pathname === '/' ? '/ws' : url.pathname;
+      const a = attachWebSocket(server, shared, {
+        path,
+        maxMessageBytes: flags.maxMessageBytes,
+        bindHost: url.hostname.replace(/^\[|\]$/g, ''),
+      });
+      return {
+        label: 'websocket (by upgrade on the HTTP port)',
+        endpoint: `ws://${url.host}${path}`,
+        ended: never,
+        close: () => a.close(),
+      };
+    }
     const tls = serverTls(flags, url.protocol === 'wss:');
     const ws = await serveWebSocket(server, {
       host: url.hostname.replace(/^\[|\]$/g, ''),
