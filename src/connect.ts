@@ -1,7 +1,7 @@
 /**
  * `anywire/connect`: a client transport for any target named by URL, on any binding:
  * `http(s)://`, `ws(s)://`, `tcp://`, `tls://`, `unix:/path`, `grpc(s)://`, `mqtt(s)://broker/<server>`,
- * or a stdio command line. TLS material for `tls:`, `grpcs:` and `mqtts:` comes from the URL's
+ * or a stdio command line. TLS material for `tls:`, `wss:`, `grpcs:` and `mqtts:` comes from the URL's
  * query: `?ca=FILE&cert=FILE&key=FILE&servername=NAME` (PEM files). Node only.
  * @module
  */
@@ -43,8 +43,17 @@ export function transportForUrl(target: TargetSpec, options: TargetOptions = {})
     case 'https:':
       return new StreamableHttpClientTransport({ url: url.href, headers });
     case 'ws:':
-    case 'wss:':
-      return new WebSocketClientTransport(url, headers ? { headers } : {});
+    case 'wss:': {
+      const tls = url.protocol === 'wss:' && url.search ? clientTls(url) : undefined;
+      const wsOptions =
+        tls && (tls.ca || tls.cert)
+          ? { ca: tls.ca, cert: tls.cert, key: tls.key, servername: tls.serverName }
+          : undefined;
+      return new WebSocketClientTransport(url, {
+        ...(headers ? { headers } : {}),
+        ...(wsOptions ? { wsOptions } : {}),
+      });
+    }
     case 'tcp:':
     case 'unix:':
       return connectStream(url);
