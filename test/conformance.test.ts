@@ -11,21 +11,32 @@ import { ROOT } from './helpers.js';
 const run = promisify(execFile);
 const TASKS = /^tasks-/;
 
+interface RunResult {
+  label: string;
+  status: number;
+  passed: number;
+  failed: number;
+  failing: string[];
+}
+
+/** Runs conformance/run.mjs with `args` and returns its per-run results. */
+async function runConformance(args: string[]): Promise<RunResult[]> {
+  let stdout: string;
+  try {
+    ({ stdout } = await run(process.execPath, [`${ROOT}conformance/run.mjs`, ...args], {
+      cwd: ROOT,
+      timeout: 900_000,
+      maxBuffer: 1 << 24,
+    }));
+  } catch (e) {
+    stdout = (e as { stdout: string }).stdout;
+  }
+  return (JSON.parse(stdout.slice(stdout.indexOf('{'))) as { results: RunResult[] }).results;
+}
+
 describe('official conformance suite', () => {
   it('server: 2025-11-25 30/30 scored, 2026-07-28 37/37 scored, --suite all but the tasks extension', async () => {
-    let stdout: string;
-    try {
-      ({ stdout } = await run(process.execPath, [`${ROOT}conformance/run.mjs`, '--server-only'], {
-        cwd: ROOT,
-        timeout: 600_000,
-        maxBuffer: 1 << 24,
-      }));
-    } catch (e) {
-      stdout = (e as { stdout: string }).stdout;
-    }
-    const { results } = JSON.parse(stdout.slice(stdout.indexOf('{'))) as {
-      results: { label: string; status: number; passed: number; failed: number; failing: string[] }[];
-    };
+    const results = await runConformance(['--server-only']);
     const byLabel = Object.fromEntries(results.map((r) => [r.label, r]));
     // 30 scored + 3 unscored scenarios, all passing.
     expect(byLabel['server --requirements 2025-11-25']).toMatchObject({ status: 0, passed: 33, failed: 0 });
@@ -37,45 +48,15 @@ describe('official conformance suite', () => {
     expect(byLabel['server --suite all']!.failing.every((n) => TASKS.test(n))).toBe(true);
   });
 
-  it.runIf(existsSync(`${ROOT}examples/everything/client.ts`))(
-    'client: every non-auth scenario of both requirement sets',
-    async () => {
-      let stdout: string;
-      try {
-        ({ stdout } = await run(process.execPath, [`${ROOT}conformance/run.mjs`, '--client-only'], {
-          cwd: ROOT,
-          timeout: 600_000,
-          maxBuffer: 1 << 24,
-        }));
-      } catch (e) {
-        stdout = (e as { stdout: string }).stdout;
-      }
-      const { results } = JSON.parse(stdout.slice(stdout.indexOf('{'))) as {
-        results: { label: string; status: number; failed: number }[];
-      };
-      expect(results.length).toBe(13); // 11 scored + json-schema-2020-12-preservation at both versions
-      expect(results.filter((r) => r.status !== 0 || r.failed > 0).map((r) => r.label)).toEqual([]);
-    },
-  );
+  it('client: every non-auth scenario of both requirement sets', async () => {
+    expect(existsSync(`${ROOT}examples/everything/client.ts`)).toBe(true);
+    const results = await runConformance(['--client-only']);
+    expect(results.length).toBe(13); // 11 scored + json-schema-2020-12-preservation at both versions
+    expect(results.filter((r) => r.status !== 0 || r.failed > 0).map((r) => r.label)).toEqual([]);
+  });
 
   it('server suite through a bridge in front of every other binding: WebSocket, TCP, TLS, gRPC, MQTT', async () => {
-    let stdout: string;
-    try {
-      ({ stdout } = await run(
-        process.execPath,
-        [`${ROOT}conformance/run.mjs`, '--via', 'ws,tcp,tls,grpc,mqtt'],
-        {
-          cwd: ROOT,
-          timeout: 900_000,
-          maxBuffer: 1 << 24,
-        },
-      ));
-    } catch (e) {
-      stdout = (e as { stdout: string }).stdout;
-    }
-    const { results } = JSON.parse(stdout.slice(stdout.indexOf('{'))) as {
-      results: { label: string; status: number; passed: number; failing: string[] }[];
-    };
+    const results = await runConformance(['--via', 'ws,tcp,tls,grpc,mqtt']);
     expect(results).toHaveLength(10);
     for (const scheme of ['ws', 'tcp', 'tls', 'grpc', 'mqtt']) {
       const legacy = results.find((r) => r.label === `via ${scheme} server --requirements 2025-11-25`);

@@ -193,6 +193,30 @@ export class StreamableHttpClientTransport implements Transport {
   }
 
   /** Turns a failed fetch or body read into the right outcome: silence after a cancellation, else an McpError. */
+  /**
+   * POSTs one message (or batch) as JSON on `state`'s abort signal. Resolves to the response, or to
+   * `undefined` after a network failure has been reported through `#failed`.
+   */
+  async #postTo(
+    target: string | URL,
+    headers: Headers,
+    message: JsonRpcMessage | JsonRpcMessage[],
+    state: StreamState,
+  ): Promise<Response | undefined> {
+    try {
+      return await this.#fetch(target, {
+        ...this.options.requestInit,
+        method: 'POST',
+        headers,
+        body: JSON.stringify(message),
+        signal: state.controller.signal,
+      });
+    } catch (error) {
+      this.#failed(state, error, `POST ${target}`);
+      return undefined;
+    }
+  }
+
   #failed(state: StreamState, error: unknown, what: string): void {
     this.#streams.drop(state);
     const reason = state.controller.signal.aborted ? state.controller.signal.reason : undefined;
@@ -232,18 +256,8 @@ export class StreamableHttpClientTransport implements Transport {
       if (this.#session.protocolVersion) headers.set('MCP-Protocol-Version', this.#session.protocolVersion);
       if (session !== undefined) headers.set('Mcp-Session-Id', session);
     }
-    let response: Response;
-    try {
-      response = await this.#fetch(this.url, {
-        ...this.options.requestInit,
-        method: 'POST',
-        headers,
-        body: JSON.stringify(message),
-        signal: state.controller.signal,
-      });
-    } catch (error) {
-      return this.#failed(state, error, `POST ${this.url}`);
-    }
+    const response = await this.#postTo(this.url, headers, message, state);
+    if (!response) return;
     const status = response.status;
     if (isInit && response.ok) {
       const issued = response.headers.get('mcp-session-id');
@@ -430,18 +444,8 @@ export class StreamableHttpClientTransport implements Transport {
     headers.set('Content-Type', 'application/json');
     headers.set('Accept', 'application/json, text/event-stream');
     if (this.#session.protocolVersion) headers.set('MCP-Protocol-Version', this.#session.protocolVersion);
-    let response: Response;
-    try {
-      response = await this.#fetch(sse.endpoint, {
-        ...this.options.requestInit,
-        method: 'POST',
-        headers,
-        body: JSON.stringify(message),
-        signal: state.controller.signal,
-      });
-    } catch (error) {
-      return this.#failed(state, error, `POST ${sse.endpoint}`);
-    }
+    const response = await this.#postTo(sse.endpoint, headers, message, state);
+    if (!response) return;
     this.#streams.release(state);
     if (response.ok) {
       discardBody(response);
