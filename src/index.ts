@@ -17,7 +17,7 @@ export { ErrorCode, errorResponse, JsonRpcError } from './jsonrpc/errors.js';
 export type { ErrorCodeValue } from './jsonrpc/errors.js';
 export { DEFAULT_MAX_MESSAGE_BYTES, LineDecoder } from './jsonrpc/framing.js';
 export type { LineDecoderOptions } from './jsonrpc/framing.js';
-export { parseMessage, validateValue } from './jsonrpc/parse.js';
+export { deliverParsed, parseMessage, validateValue } from './jsonrpc/parse.js';
 export type { ParseResult } from './jsonrpc/parse.js';
 export { encodeLine, serializeMessage } from './jsonrpc/serialize.js';
 export { isErrorResponse, isNotification, isRequest, isResponse } from './jsonrpc/types.js';

@@ -9,7 +9,7 @@ export { ErrorCode, errorResponse, JsonRpcError } from './errors.js';
 export type { LineDecoderOptions } from './framing.js';
 export { DEFAULT_MAX_MESSAGE_BYTES, LineDecoder } from './framing.js';
 export type { ParseResult } from './parse.js';
-export { parseMessage, validateValue } from './parse.js';
+export { deliverParsed, parseMessage, validateValue } from './parse.js';
 export { encodeLine, serializeMessage } from './serialize.js';
 export type {
   JsonRpcBatch,

@@ -54,6 +54,27 @@ export function validateValue(value: unknown): ParseResult {
   return r instanceof Invalid ? { ok: false, error: r.response } : { ok: true, message: r };
 }
 
+/**
+ * Hands a parse result on: every invalid part to `oninvalid` (in order), then the message, or the
+ * batch when it kept any valid entry, to `onmessage`. The one place bindings turn a result into calls.
+ */
+export function deliverParsed(
+  r: ParseResult,
+  onmessage: (message: JsonRpcMessage | JsonRpcMessage[]) => void,
+  oninvalid: (response: JsonRpcErrorResponse) => void,
+): void {
+  if (!r.ok) {
+    oninvalid(r.error);
+    return;
+  }
+  if ('message' in r) {
+    onmessage(r.message);
+    return;
+  }
+  for (const e of r.errors) oninvalid(e);
+  if (r.batch.length) onmessage(r.batch);
+}
+
 class Invalid {
   constructor(readonly response: JsonRpcErrorResponse) {}
 }

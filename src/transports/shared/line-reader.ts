@@ -5,7 +5,7 @@
  */
 import { ErrorCode, errorResponse } from '../../jsonrpc/errors.js';
 import { LineDecoder } from '../../jsonrpc/framing.js';
-import { parseMessage } from '../../jsonrpc/parse.js';
+import { deliverParsed, parseMessage } from '../../jsonrpc/parse.js';
 import type { JsonRpcErrorResponse, JsonRpcMessage } from '../../jsonrpc/types.js';
 
 /** Callbacks of {@link createLineReader}. */
@@ -20,19 +20,7 @@ export interface LineReaderHandlers {
 export function createLineReader(h: LineReaderHandlers): LineDecoder {
   const decoder: LineDecoder = new LineDecoder({
     maxMessageBytes: h.maxMessageBytes,
-    online: (line) => {
-      const r = parseMessage(line);
-      if (!r.ok) {
-        h.oninvalid(r.error, line);
-        return;
-      }
-      if ('message' in r) {
-        h.onmessage(r.message);
-        return;
-      }
-      for (const e of r.errors) h.oninvalid(e, line);
-      if (r.batch.length) h.onmessage(r.batch);
-    },
+    online: (line) => deliverParsed(parseMessage(line), h.onmessage, (e) => h.oninvalid(e, line)),
     onoverflow: (bytes) =>
       h.oninvalid(
         errorResponse(

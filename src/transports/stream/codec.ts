@@ -31,7 +31,7 @@ import {
   ExtensionCodec,
 } from '@msgpack/msgpack';
 import { ErrorCode, errorResponse } from '../../jsonrpc/errors.js';
-import { validateValue } from '../../jsonrpc/parse.js';
+import { deliverParsed, validateValue } from '../../jsonrpc/parse.js';
 import type { JsonRpcErrorResponse, JsonRpcId, JsonRpcMessage, JsonRpcRequest } from '../../jsonrpc/types.js';
 import { encodeFrame, LengthPrefixDecoder } from './length-prefix.js';
 
@@ -151,17 +151,7 @@ export function createFrameReader(h: FrameReaderHandlers): LengthPrefixDecoder {
         );
         return;
       }
-      const r = validateValue(value);
-      if (!r.ok) {
-        h.oninvalid(r.error);
-        return;
-      }
-      if ('message' in r) {
-        h.onmessage(r.message);
-        return;
-      }
-      for (const e of r.errors) h.oninvalid(e);
-      if (r.batch.length) h.onmessage(r.batch);
+      deliverParsed(validateValue(value), h.onmessage, h.oninvalid);
     },
     onoverflow: (bytes) =>
       h.oninvalid(

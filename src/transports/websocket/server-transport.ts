@@ -9,7 +9,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { RawData, WebSocket } from 'ws';
 import type { JsonRpcErrorResponse, JsonRpcMessage } from '../../jsonrpc/types.js';
-import { parseMessage } from '../../jsonrpc/parse.js';
+import { deliverParsed, parseMessage } from '../../jsonrpc/parse.js';
 import type { MessageContext, SendOptions, Transport } from '../../protocol/transport.js';
 import type { AuthInfo } from '../../protocol/types.js';
 import { ResponseSpacing } from '../shared/response-spacing.js';
@@ -306,17 +306,11 @@ export class WebSocketServerTransport implements Transport {
       this.#invalid(tooLargeResponse(data.length, this.#maxMessageBytes));
       return;
     }
-    const r = parseMessage(data.toString());
-    if (!r.ok) {
-      this.#invalid(r.error);
-      return;
-    }
-    if ('message' in r) {
-      this.onmessage?.(r.message, this.context);
-      return;
-    }
-    for (const e of r.errors) this.#invalid(e);
-    if (r.batch.length) this.onmessage?.(r.batch, this.context);
+    deliverParsed(
+      parseMessage(data.toString()),
+      (m) => this.onmessage?.(m, this.context),
+      (e) => this.#invalid(e),
+    );
   }
 
   #invalid(response: JsonRpcErrorResponse): void {
