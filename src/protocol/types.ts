@@ -326,6 +326,10 @@ export interface AuthInfo {
   expiresAt?: number;
   /** The RFC 8707 resource the credential is bound to. */
   resource?: string;
-  /** Anything else the verifier wants to pass on. */
+  /** The verified token's claims (JWT payload or RFC 7662 introspection response). */
+  claims?: JsonObject;
+  /** Proof-of-possession binding (`cnf`): RFC 9449 `jkt` (DPoP key thumbprint), RFC 8705 `x5t#S256`. */
+  confirmation?: { jkt?: string; 'x5t#S256'?: string };
+  /** Anything else the verifier wants to pass on (mTLS puts `certificate` here). */
   extra?: JsonObject;
 }
