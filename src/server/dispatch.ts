@@ -6,15 +6,8 @@
  */
 import { ErrorCode, JsonRpcError } from '../jsonrpc/errors.js';
 import type { JsonRpcNotification, JsonRpcRequest } from '../jsonrpc/types.js';
-import {
-  isModernVersion,
-  LEGACY_PROTOCOL_VERSIONS,
-  LOG_LEVELS,
-  META,
-  MODERN_PROTOCOL_VERSIONS,
-  MRTR_METHODS,
-  REMOVED_IN_MODERN,
-} from '../protocol/constants.js';
+import { isModernVersion, LOG_LEVELS, META, MRTR_METHODS, REMOVED_IN_MODERN } from '../protocol/constants.js';
+import { supportedVersions } from '../protocol/eras.js';
 import { digest, openState, sealState } from '../protocol/request-state.js';
 import type { ClientCapabilities, JsonObject } from '../protocol/types.js';
 import type { HandlerContext, LegacySession, RequestInfo, RequestScope } from './context.js';
@@ -28,18 +21,7 @@ import { callTool } from './tools.js';
 const invalidParams = (message: string, data?: unknown) =>
   new JsonRpcError(ErrorCode.InvalidParams, message, data);
 
-const VERSIONS_BY_ERAS = {
-  both: [...MODERN_PROTOCOL_VERSIONS, ...LEGACY_PROTOCOL_VERSIONS],
-  modern: [...MODERN_PROTOCOL_VERSIONS],
-  legacy: [...LEGACY_PROTOCOL_VERSIONS],
-} as const;
-
-/** Versions this server speaks, newest first, honouring `options.eras` (a shared array: do not modify). */
-export function supportedVersions(server: {
-  options: { eras?: 'both' | 'modern' | 'legacy' };
-}): readonly string[] {
-  return VERSIONS_BY_ERAS[server.options.eras ?? 'both'];
-}
+export { supportedVersions } from '../protocol/eras.js';
 
 /**
  * Dispatches one request and resolves to its result.

@@ -14,7 +14,7 @@ import { InMemoryEventStore } from '../../protocol/stores.js';
 import type { EventStore } from '../../protocol/stores.js';
 import type { MessageContext } from '../../protocol/transport.js';
 import type { AuthInfo, JsonObject } from '../../protocol/types.js';
-import { supportedVersions } from '../../server/dispatch.js';
+import { supportedVersions } from '../../protocol/eras.js';
 import type { Servable } from '../../server/servable.js';
 import { HttpError } from './exchange.js';
 import type { HttpExchange } from './exchange.js';
