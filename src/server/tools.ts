@@ -33,6 +33,12 @@ export interface ToolConfig<In extends SchemaInput | undefined = SchemaInput | u
   /** Task support and other execution hints (`execution`). */
   execution?: JsonObject;
   _meta?: Meta;
+  /**
+   * OAuth scopes a caller needs to call this tool (all of them). Not sent to clients; enforced by
+   * middleware such as `toolScopes()` from `anywire/auth` (403 `insufficient_scope`), which can also
+   * hide the tool from `tools/list` for callers without them. Ignored without such middleware.
+   */
+  scopes?: string[];
 }
 
 /** A tool handler. */
