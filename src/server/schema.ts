@@ -5,7 +5,6 @@
  * @module
  */
 import type { StandardJSONSchemaV1, StandardSchemaV1 } from '@standard-schema/spec';
-import Ajv2020Module from 'ajv/dist/2020.js';
 import type { JsonObject } from '../protocol/types.js';
 
 /** A Standard Schema that can also describe itself as JSON Schema. */
@@ -40,12 +39,18 @@ type AjvInstance = {
   ): ((data: unknown) => boolean) & { errors?: { instancePath: string; message?: string }[] | null };
 };
 let ajv: AjvInstance | undefined;
-function getAjv(): AjvInstance {
-  if (!ajv) {
-    const Ctor = ((Ajv2020Module as any).default ?? Ajv2020Module) as new (opts: object) => AjvInstance;
+let ajvLoading: Promise<AjvInstance> | undefined;
+/**
+ * Ajv's 2020-12 build, imported on first use: it is most of the package's import time, and only
+ * raw JSON Schema inputs need it (Standard Schemas validate themselves).
+ */
+function loadAjv(): Promise<AjvInstance> {
+  ajvLoading ??= import('ajv/dist/2020.js').then((mod) => {
+    const Ctor = ((mod as any).default?.default ?? (mod as any).default) as new (opts: object) => AjvInstance;
     ajv = new Ctor({ strict: false, allErrors: false, validateFormats: false, validateSchema: false });
-  }
-  return ajv;
+    return ajv;
+  });
+  return ajvLoading;
 }
 
 function isStandard(x: unknown): x is StandardSchemaV1 {
@@ -95,24 +100,23 @@ function forAjv(schema: JsonObject): JsonObject {
 /** Compiles a raw JSON Schema with Ajv; a schema Ajv cannot compile is listed but not enforced. */
 export function compileJsonSchema(schema: JsonObject): CompiledSchema {
   let check: ReturnType<AjvInstance['compile']> | null | undefined;
-  return {
-    jsonSchema: schema,
-    validate(value) {
-      if (check === undefined) {
-        try {
-          check = getAjv().compile(forAjv(schema));
-        } catch {
-          check = null; // e.g. an unresolvable remote $ref: never fetched, not enforced
-        }
+  const validate = (value: unknown): ValidationResult | Promise<ValidationResult> => {
+    if (check === undefined && !ajv) return loadAjv().then(() => validate(value));
+    if (check === undefined) {
+      try {
+        check = ajv!.compile(forAjv(schema));
+      } catch {
+        check = null; // e.g. an unresolvable remote $ref: never fetched, not enforced
       }
-      if (check === null || check(value)) return { ok: true, value };
-      const errs = check.errors ?? [];
-      return {
-        ok: false,
-        message: errs.map((e) => `${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}`).join('; '),
-      };
-    },
+    }
+    if (check === null || check(value)) return { ok: true, value };
+    const errs = check.errors ?? [];
+    return {
+      ok: false,
+      message: errs.map((e) => `${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}`).join('; '),
+    };
   };
+  return { jsonSchema: schema, validate };
 }
 
 /**
