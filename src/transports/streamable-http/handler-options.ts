@@ -1,0 +1,118 @@
+/**
+ * Options of the Streamable HTTP server, their named defaults, and the small response helpers every
+ * route of the handler shares.
+ * @module
+ */
+import { ErrorCode, errorResponse } from '../../jsonrpc/errors.js';
+import type { JsonRpcId } from '../../jsonrpc/types.js';
+import type { EventStore } from '../../protocol/stores.js';
+import type { AuthInfo } from '../../protocol/types.js';
+import type { HttpSecurityOptions } from '../shared/http-security.js';
+import type { Servable } from '../../server/servable.js';
+import type { HttpExchange } from './exchange.js';
+import type { StreamGauge } from './stream-gauge.js';
+
+/** Options of the Streamable HTTP server. Every limit has a unit in its name and a safe default. */
+export interface StreamableHttpOptions extends HttpSecurityOptions {
+  /** Serve only this path (e.g. `/mcp`). Default: any path (a framework routes to us). */
+  path?: string;
+  /** The address the server is bound to; a loopback bind turns on `Host` validation. Default `127.0.0.1`. */
+  bindHost?: string;
+  /**
+   * Legacy (2025-11-25 and older) clients: `sessions` (default: `Mcp-Session-Id`, GET stream,
+   * resumption), `stateless` (each request served alone, no session id), or `reject` (400 with -32022).
+   */
+  legacy?: 'sessions' | 'stateless' | 'reject';
+  /** `auto` (default): JSON unless a notification must precede the response, then SSE. `json`: never SSE. `sse`: always. */
+  responseMode?: 'auto' | 'json' | 'sse';
+  /** Largest accepted request body in bytes (413 beyond). Default 4 MiB. */
+  maxBodyBytes?: number;
+  /** Time allowed to receive a request body in ms (408 beyond). Default 30 000. */
+  bodyTimeoutMs?: number;
+  /** Most concurrent legacy sessions (503 beyond). Default 50 000. */
+  maxSessions?: number;
+  /** A legacy session without requests for this long is ended, in ms. Default 30 minutes. */
+  sessionIdleTimeoutMs?: number;
+  /** Most open SSE streams (503 beyond). Default 20 000. */
+  maxStreams?: number;
+  /** Interval of SSE keep-alive comments in ms (0 = none). Default 15 000. */
+  keepAliveIntervalMs?: number;
+  /** SSE `retry:` sent with priming events, in ms. Default 1 000. */
+  sseRetryMs?: number;
+  /** Legacy stream resumption store; `false` turns resumption off. Default: bounded in-memory. */
+  eventStore?: EventStore | false;
+  /** The 2024-11-05 HTTP+SSE endpoints; `false` turns them off. Default `{ ssePath: '/sse', messagePath: '/messages' }`. */
+  httpSse?: { ssePath: string; messagePath: string } | false;
+  /** Derives the caller's identity from request headers (bearer tokens, ...). Runs before dispatch. */
+  authenticate?: (
+    headers: Record<string, string | undefined>,
+  ) => AuthInfo | undefined | Promise<AuthInfo | undefined>;
+}
+
+/** Defaults of the numeric options of {@link StreamableHttpOptions}. */
+export const HTTP_DEFAULTS = {
+  maxBodyBytes: 4 * 1024 * 1024,
+  bodyTimeoutMs: 30_000,
+  maxSessions: 50_000,
+  sessionIdleTimeoutMs: 30 * 60_000,
+  maxStreams: 20_000,
+  keepAliveIntervalMs: 15_000,
+  sseRetryMs: 1000,
+};
+
+/** The numeric options with their defaults applied. */
+export type HttpLimits = { readonly [K in keyof typeof HTTP_DEFAULTS]: number };
+
+/** Applies the defaults of the numeric options. */
+export function resolveLimits(options: StreamableHttpOptions): HttpLimits {
+  const out = { ...HTTP_DEFAULTS };
+  for (const k of Object.keys(HTTP_DEFAULTS) as (keyof typeof HTTP_DEFAULTS)[]) {
+    const v = options[k];
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
+/** `content-type: application/json`. */
+export const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-type': 'application/json',
+});
+
+/** Sends a JSON-RPC error response with an HTTP status. */
+export function sendError(
+  ex: HttpExchange,
+  status: number,
+  id: JsonRpcId | null,
+  code: number,
+  message: string,
+  headers: Record<string, string>,
+  data?: unknown,
+): void {
+  ex.send(status, { ...JSON_HEADERS, ...headers }, JSON.stringify(errorResponse(id, code, message, data)));
+}
+
+/** HTTP status for a JSON-RPC error answered before any stream opened (2026-07-28 status table). */
+export function statusFor(code: number): number {
+  switch (code) {
+    case ErrorCode.MethodNotFound:
+      return 404;
+    case ErrorCode.HeaderMismatch:
+    case ErrorCode.MissingRequiredClientCapability:
+    case ErrorCode.UnsupportedProtocolVersion:
+    case ErrorCode.ParseError:
+    case ErrorCode.InvalidRequest:
+      return 400;
+    default:
+      return 200;
+  }
+}
+
+/** What the routes of one server share: the served logic, options, limits and the stream gauge. */
+export interface HandlerContext {
+  readonly server: Servable;
+  readonly options: StreamableHttpOptions;
+  readonly limits: HttpLimits;
+  readonly streams: StreamGauge;
+  /** The caller's identity for one exchange. */
+  auth(ex: HttpExchange): Promise<AuthInfo | undefined>;
+}

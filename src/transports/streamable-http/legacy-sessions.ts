@@ -1,0 +1,154 @@
+/**
+ * The legacy (2025-11-25 and older) sessions of one Streamable HTTP server: creation, idle expiry,
+ * lookup by `Mcp-Session-Id`, the GET stream with `Last-Event-ID` resumption, and DELETE
+ * (basic/transports "Session Management", "Listening for Messages from the Server",
+ * "Resumability and Redelivery").
+ * @module
+ */
+import { ErrorCode, errorResponse } from '../../jsonrpc/errors.js';
+import type { JsonRpcMessage } from '../../jsonrpc/types.js';
+import type { EventStore } from '../../protocol/stores.js';
+import type { HttpExchange } from './exchange.js';
+import { JSON_HEADERS, sendError } from './handler-options.js';
+import type { HandlerContext } from './handler-options.js';
+import { HttpSession } from './legacy-session.js';
+import { SSE_HEADERS, SseStream } from './sse-stream.js';
+
+/** The live legacy sessions of one server, by id. */
+export class LegacySessions {
+  /** Sessions by `Mcp-Session-Id`. */
+  readonly map = new Map<string, HttpSession>();
+  readonly store: EventStore | undefined;
+  #hc: HandlerContext;
+  #sweeper: ReturnType<typeof setInterval> | undefined;
+  #closed = false;
+
+  constructor(hc: HandlerContext, store: EventStore | undefined) {
+    this.#hc = hc;
+    this.store = store;
+  }
+
+  /** Starts a session and connects the server to it. */
+  async create(): Promise<HttpSession> {
+    const id = globalThis.crypto.randomUUID();
+    const session = new HttpSession(id, this.store);
+    this.map.set(id, session);
+    session.connection = await this.#hc.server.connect(session);
+    void session.connection.closed.then(() => this.map.delete(id));
+    this.#startSweeper();
+    return session;
+  }
+
+  /** Ends every session. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#sweeper) clearInterval(this.#sweeper);
+    await Promise.all([...this.map.values()].map((s) => s.connection?.close()));
+    this.map.clear();
+  }
+
+  #startSweeper(): void {
+    if (this.#sweeper || this.#closed) return;
+    const idle = this.#hc.limits.sessionIdleTimeoutMs;
+    this.#sweeper = setInterval(
+      () => {
+        const now = Date.now();
+        for (const s of this.map.values()) {
+          if (now - s.lastSeen > idle && s.streams.size === 0 && !s.standalone) void s.connection?.close();
+        }
+      },
+      Math.max(1000, Math.min(idle / 4, 60_000)),
+    );
+    (this.#sweeper as { unref?: () => void }).unref?.();
+  }
+
+  /** The session an exchange names, or undefined after answering 405 (no id) or 404 (unknown id). */
+  lookup(ex: HttpExchange, cors: Record<string, string>): HttpSession | undefined {
+    const id = ex.header('mcp-session-id');
+    if (id === undefined) {
+      // No session: a modern-only client or a stateless server has no GET stream (2026-07-28: 405).
+      ex.send(
+        405,
+        { allow: 'POST, OPTIONS', ...JSON_HEADERS, ...cors },
+        JSON.stringify(errorResponse(null, ErrorCode.InvalidRequest, 'Method Not Allowed: no session')),
+      );
+      return undefined;
+    }
+    const session = this.map.get(id);
+    if (!session) {
+      sendError(ex, 404, null, -32001, 'Session not found', cors);
+      return undefined;
+    }
+    session.lastSeen = Date.now();
+    return session;
+  }
+
+  /** GET: the session's standalone stream, or the resumption of a stream after `Last-Event-ID`. */
+  async get(ex: HttpExchange, cors: Record<string, string>): Promise<void> {
+    if (!(ex.header('accept') ?? '').includes('text/event-stream')) {
+      sendError(
+        ex,
+        406,
+        null,
+        ErrorCode.InvalidRequest,
+        'Not Acceptable: Accept must list text/event-stream',
+        cors,
+      );
+      return;
+    }
+    const session = this.lookup(ex, cors);
+    if (!session) return;
+    const headers = { ...SSE_HEADERS, ...cors, 'mcp-session-id': session.sessionId! };
+    const lastEventId = ex.header('last-event-id');
+    if (lastEventId !== undefined && session.store) {
+      const replay: { id: string; m: JsonRpcMessage }[] = [];
+      const streamId = await session.store.replayEventsAfter(lastEventId, (eid, m) => {
+        replay.push({ id: eid, m });
+      });
+      if (streamId !== undefined) {
+        const writer = ex.stream(200, headers);
+        for (const e of replay) writer.write(`id: ${e.id}\ndata: ${JSON.stringify(e.m)}\n\n`);
+        const live =
+          session.streams.get(streamId) ??
+          (session.standalone?.id === streamId ? session.standalone : undefined);
+        if (live && !live.ended) live.attach(writer);
+        else writer.end();
+        return;
+      }
+    }
+    if (session.standalone && !session.standalone.ended && session.standalone.connected) {
+      sendError(
+        ex,
+        409,
+        null,
+        ErrorCode.InvalidRequest,
+        'Conflict: this session already has a GET stream',
+        cors,
+      );
+      return;
+    }
+    const gauge = this.#hc.streams;
+    if (gauge.full) {
+      sendError(ex, 503, null, ErrorCode.InternalError, 'Service Unavailable: too many open streams', cors);
+      return;
+    }
+    const stream = new SseStream(
+      `${session.sessionId!.replaceAll('-', '')}g`,
+      ex.stream(200, headers),
+      session.store,
+      this.#hc.limits.keepAliveIntervalMs,
+    );
+    gauge.track(stream);
+    session.standalone = stream;
+    stream.prime(this.#hc.limits.sseRetryMs);
+  }
+
+  /** DELETE: ends the session. */
+  async delete(ex: HttpExchange, cors: Record<string, string>): Promise<void> {
+    const session = this.lookup(ex, cors);
+    if (!session) return;
+    this.map.delete(session.sessionId!);
+    await session.connection?.close();
+    ex.send(200, cors);
+  }
+}
