@@ -1,0 +1,19 @@
+/**
+ * `anywire/auth`: the OAuth 2.1 resource server (JWT and introspected access tokens, RFC 8707
+ * audiences, DPoP, certificate-bound tokens), RFC 9728 protected resource metadata, and scope
+ * middleware. Runtime-neutral (Web Crypto, fetch, jose, oauth4webapi).
+ * @module
+ */
+export { OAuthResourceServer, oauthResourceServer } from './resource-server.js';
+export type { DpopOptions, IntrospectionOptions, OAuthResourceServerOptions } from './options.js';
+export { wellKnownMetadataUrl } from './options.js';
+export { Challenges } from './challenges.js';
+export type { ProtectedResourceMetadata, MetadataSource } from './metadata.js';
+export {
+  protectedResourceMetadata,
+  protectedResourceMetadataHandler,
+  protectedResourceMetadataPaths,
+} from './metadata.js';
+export { normalizeHtu } from './dpop.js';
+export { AuthError } from '../protocol/auth.js';
+export type { AuthRequest, Authenticator, AuthChallenge, CertificateIdentity } from '../protocol/auth.js';
