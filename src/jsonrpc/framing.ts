@@ -6,6 +6,8 @@
  * @module
  */
 
+import { ChunkBuffer } from './chunk-buffer.js';
+
 /** Default cap on one line: 4 MiB. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
@@ -22,14 +24,19 @@ export interface LineDecoderOptions {
 const NL = 0x0a;
 const CR = 0x0d;
 
+/** A Buffer view of `bytes`, without copying. */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+}
+
 /** Splits a byte stream into lines. */
 export class LineDecoder {
   readonly maxMessageBytes: number;
   #online: (line: string) => void;
   #onoverflow: ((bytes: number) => void) | undefined;
-  #parts: Buffer[] = [];
-  #size = 0;
+  #held = new ChunkBuffer();
   #discarding = false;
+  #scanned = 0;
 
   constructor(options: LineDecoderOptions) {
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
@@ -37,52 +44,63 @@ export class LineDecoder {
     this.#onoverflow = options.onoverflow;
   }
 
-  /** Feeds a chunk of bytes (or text, taken as UTF-8). */
+  /**
+   * Feeds a chunk of bytes (or text, taken as UTF-8). Only the new bytes are searched for the
+   * newline; an incomplete line is held in blocks (see {@link ChunkBuffer}), so memory stays within
+   * `maxMessageBytes` plus 64 KiB and the work stays linear however the bytes are split.
+   */
   push(chunk: Buffer | string): void {
     const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
     let start = 0;
     for (;;) {
       const nl = buf.indexOf(NL, start);
+      this.#scanned += (nl === -1 ? buf.length : nl + 1) - start;
       if (nl === -1) break;
       if (this.#discarding) {
         this.#discarding = false;
-        this.#size = 0;
-      } else if (this.#parts.length === 0) {
+      } else if (this.#held.length === 0) {
         this.#emit(buf, start, nl);
       } else {
-        this.#parts.push(buf.subarray(start, nl));
-        const whole = Buffer.concat(this.#parts, this.#size + (nl - start));
-        this.#parts = [];
-        this.#size = 0;
+        const whole = asBuffer(this.#held.concat(buf.subarray(start, nl)));
+        this.#held.clear();
         this.#emit(whole, 0, whole.length);
       }
       start = nl + 1;
     }
-    if (start < buf.length) {
-      if (this.#discarding) return;
-      const rest = buf.length - start;
-      if (this.#size + rest > this.maxMessageBytes) {
-        this.#onoverflow?.(this.#size + rest);
-        this.#parts = [];
-        this.#size = 0;
-        this.#discarding = true;
-        return;
-      }
-      // Copy: the caller may reuse its buffer.
-      this.#parts.push(Buffer.from(buf.subarray(start)));
-      this.#size += rest;
+    if (start >= buf.length || this.#discarding) return;
+    const total = this.#held.length + (buf.length - start);
+    // A trailing `\r` may be the first half of the CRLF that ends a line of exactly maxMessageBytes.
+    const pendingCrlf = total === this.maxMessageBytes + 1 && buf[buf.length - 1] === CR;
+    if (total > this.maxMessageBytes && !pendingCrlf) {
+      this.#held.clear();
+      this.#discarding = true;
+      this.#onoverflow?.(total);
+      return;
     }
+    this.#held.append(buf.subarray(start));
   }
 
   /** Bytes held for an incomplete line. */
   get bufferedBytes(): number {
-    return this.#size;
+    return this.#held.length;
+  }
+
+  /** Bytes of memory held for an incomplete line: at most `maxMessageBytes` + 1 plus 64 KiB. */
+  get retainedBytes(): number {
+    return this.#held.retainedBytes;
+  }
+
+  /**
+   * Work done so far, in bytes: `scanned` bytes searched for a newline (each byte pushed is searched
+   * once) and `copied` bytes copied while held (each byte at most twice).
+   */
+  get work(): { scanned: number; copied: number } {
+    return { scanned: this.#scanned, copied: this.#held.copiedBytes };
   }
 
   /** Drops any incomplete line. */
   reset(): void {
-    this.#parts = [];
-    this.#size = 0;
+    this.#held.clear();
     this.#discarding = false;
   }
 

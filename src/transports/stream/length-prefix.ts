@@ -7,6 +7,7 @@
  * the connection keeps serving (the same guarantee the newline framing gives).
  * @module
  */
+import { ChunkBuffer } from '../../jsonrpc/chunk-buffer.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../jsonrpc/framing.js';
 
 /** Size of the length header in bytes. */
@@ -42,14 +43,23 @@ export function encodeFrame(payload: Uint8Array): Buffer {
   return frame;
 }
 
+/** A Buffer view of `bytes`, without copying. */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+}
+
 /** Splits a byte stream into length-prefixed payloads. */
 export class LengthPrefixDecoder {
   readonly maxMessageBytes: number;
   #onframe: (payload: Buffer) => void;
   #onoverflow: ((bytes: number) => void) | undefined;
-  /** Bytes of an incomplete header or payload. */
-  #parts: Buffer[] = [];
-  #size = 0;
+  /** Bytes of an incomplete header. */
+  #header = Buffer.alloc(LENGTH_PREFIX_BYTES);
+  #headerLength = 0;
+  /** Payload length of the frame being read, or -1 while reading a header. */
+  #need = -1;
+  /** Bytes of an incomplete payload. */
+  #held = new ChunkBuffer();
   /** Payload bytes still to skip of an oversized frame. */
   #skip = 0;
 
@@ -59,102 +69,79 @@ export class LengthPrefixDecoder {
     this.#onoverflow = options.onoverflow;
   }
 
-  /** Feeds a chunk of bytes. */
+  /**
+   * Feeds a chunk of bytes. Each byte is looked at once; an incomplete payload is held in blocks (see
+   * {@link ChunkBuffer}), so memory stays within `maxMessageBytes` plus 64 KiB and the work stays
+   * linear however the bytes are split.
+   */
   push(chunk: Buffer): void {
-    let buf = chunk;
-    while (buf.length > 0) {
+    const buf = chunk;
+    const end = buf.length;
+    let pos = 0;
+    while (pos < end) {
       if (this.#skip > 0) {
-        const n = Math.min(this.#skip, buf.length);
+        const n = Math.min(this.#skip, end - pos);
         this.#skip -= n;
-        buf = buf.subarray(n);
-      } else if (this.#size === 0) {
-        this.#drain(buf);
-        return;
-      } else {
-        buf = this.#complete(buf);
+        pos += n;
+        continue;
       }
+      if (this.#need < 0) {
+        let len: number;
+        if (this.#headerLength === 0 && end - pos >= LENGTH_PREFIX_BYTES) {
+          len = buf.readUInt32BE(pos);
+          pos += LENGTH_PREFIX_BYTES;
+        } else {
+          const take = Math.min(LENGTH_PREFIX_BYTES - this.#headerLength, end - pos);
+          this.#header.set(buf.subarray(pos, pos + take), this.#headerLength);
+          this.#headerLength += take;
+          pos += take;
+          if (this.#headerLength < LENGTH_PREFIX_BYTES) return;
+          this.#headerLength = 0;
+          len = this.#header.readUInt32BE(0);
+        }
+        if (len > this.maxMessageBytes) {
+          // Reported once its header is known; the payload is skipped, never buffered.
+          this.#skip = len;
+          this.#onoverflow?.(len);
+        } else if (len > 0) this.#need = len;
+        continue;
+      }
+      const missing = this.#need - this.#held.length;
+      if (end - pos < missing) {
+        this.#held.append(buf.subarray(pos));
+        return;
+      }
+      const payload =
+        this.#held.length === 0
+          ? buf.subarray(pos, pos + missing)
+          : asBuffer(this.#held.concat(buf.subarray(pos, pos + missing)));
+      this.#held.clear();
+      this.#need = -1;
+      pos += missing;
+      this.#onframe(payload);
     }
   }
 
-  /** Bytes held for an incomplete frame. */
+  /** Bytes held for an incomplete frame (header and payload). */
   get bufferedBytes(): number {
-    return this.#size;
+    return this.#headerLength + this.#held.length;
+  }
+
+  /** Bytes of memory held for an incomplete frame: at most `maxMessageBytes` plus 64 KiB. */
+  get retainedBytes(): number {
+    return this.#held.retainedBytes;
+  }
+
+  /** Bytes copied while held so far (each payload byte at most twice): a measure of the work done. */
+  get copiedBytes(): number {
+    return this.#held.copiedBytes;
   }
 
   /** Drops any incomplete frame. */
   reset(): void {
-    this.#parts = [];
-    this.#size = 0;
+    this.#held.clear();
+    this.#headerLength = 0;
+    this.#need = -1;
     this.#skip = 0;
-  }
-
-  /** Adds bytes to the buffered incomplete frame; returns the bytes after it. */
-  #complete(buf: Buffer): Buffer {
-    if (this.#size < LENGTH_PREFIX_BYTES) {
-      const take = Math.min(LENGTH_PREFIX_BYTES - this.#size, buf.length);
-      this.#hold(buf.subarray(0, take));
-      buf = buf.subarray(take);
-      if (this.#size < LENGTH_PREFIX_BYTES) return buf;
-      const len = Buffer.concat(this.#parts, this.#size).readUInt32BE(0);
-      if (len > this.maxMessageBytes) {
-        // Reported once its header is known; the payload is skipped, never buffered.
-        this.reset();
-        this.#onoverflow?.(len);
-        this.#skip = len;
-        return buf;
-      }
-      if (len === 0) {
-        this.reset();
-        return buf;
-      }
-    }
-    const len = this.#headerLength();
-    const missing = LENGTH_PREFIX_BYTES + len - this.#size;
-    if (buf.length < missing) {
-      this.#hold(buf);
-      return buf.subarray(buf.length);
-    }
-    const whole = Buffer.concat([...this.#parts, buf.subarray(0, missing)], LENGTH_PREFIX_BYTES + len);
-    this.#parts = [];
-    this.#size = 0;
-    this.#onframe(whole.subarray(LENGTH_PREFIX_BYTES));
-    return buf.subarray(missing);
-  }
-
-  #headerLength(): number {
-    const first = this.#parts[0]!;
-    return first.length >= LENGTH_PREFIX_BYTES
-      ? first.readUInt32BE(0)
-      : Buffer.concat(this.#parts, this.#size).readUInt32BE(0);
-  }
-
-  /** Keeps a copy of `bytes` (the caller may reuse its buffer). */
-  #hold(bytes: Buffer): void {
-    if (bytes.length === 0) return;
-    this.#parts.push(Buffer.from(bytes));
-    this.#size += bytes.length;
-  }
-
-  /** Decodes complete frames from the start of `buf` and holds an incomplete tail. */
-  #drain(buf: Buffer): void {
-    let pos = 0;
-    while (buf.length - pos >= LENGTH_PREFIX_BYTES) {
-      const len = buf.readUInt32BE(pos);
-      const start = pos + LENGTH_PREFIX_BYTES;
-      if (len > this.maxMessageBytes) {
-        this.#onoverflow?.(len);
-        const available = buf.length - start;
-        if (available < len) {
-          this.#skip = len - available;
-          return;
-        }
-        pos = start + len;
-        continue;
-      }
-      if (buf.length - start < len) break;
-      pos = start + len;
-      if (len > 0) this.#onframe(buf.subarray(start, pos));
-    }
-    if (pos < buf.length) this.#hold(buf.subarray(pos));
   }
 }

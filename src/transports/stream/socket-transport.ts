@@ -16,6 +16,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../jsonrpc/framing.js';
+import { ChunkBuffer } from '../../jsonrpc/chunk-buffer.js';
 import type { LineDecoder } from '../../jsonrpc/framing.js';
 import type { JsonRpcErrorResponse, JsonRpcMessage } from '../../jsonrpc/types.js';
 import { McpError } from '../../protocol/errors.js';
@@ -100,8 +101,8 @@ export class SocketTransport implements Transport {
   #frameWriter: FrameWriter | undefined;
   /** Where inbound bytes go: the negotiation scanner, the line decoder or the frame decoder. */
   #read: (chunk: Buffer) => void;
-  #preamble: Buffer[] = [];
-  #preambleBytes = 0;
+  /** The bytes of an incomplete first line, held in blocks (however small the reads). */
+  #preamble = new ChunkBuffer();
   #negotiation: { resolve: () => void; timer: ReturnType<typeof setTimeout> } | undefined;
   #negotiationTimedOut = false;
   #started = false;
@@ -306,14 +307,13 @@ export class SocketTransport implements Transport {
   #scanPreamble = (chunk: Buffer): void => {
     const nl = chunk.indexOf(0x0a);
     if (nl < 0) {
-      this.#preamble.push(chunk);
-      this.#preambleBytes += chunk.length;
+      this.#preamble.append(chunk);
       // Too long to be a negotiation line: hand everything to the line decoder (which reports it).
-      if (this.#preambleBytes > this.#maxMessageBytes) this.#takePreamble('ndjson', Buffer.alloc(0));
+      if (this.#preamble.length > this.#maxMessageBytes) this.#takePreamble('ndjson', Buffer.alloc(0));
       return;
     }
-    this.#preamble.push(chunk.subarray(0, nl));
-    const line = Buffer.concat(this.#preamble, this.#preambleBytes + nl).toString('utf8');
+    const head = this.#preamble.concat(chunk.subarray(0, nl));
+    const line = Buffer.from(head.buffer, head.byteOffset, head.length).toString('utf8');
     const rest = chunk.subarray(nl + 1);
     if (this.#role === 'server') this.#serverPreamble(line, chunk, rest);
     else this.#clientPreamble(line, rest);
@@ -323,22 +323,18 @@ export class SocketTransport implements Transport {
     const request = readCodecRequest(line);
     if (!request) {
       // An ordinary first message: the whole preamble goes to the line decoder.
-      this.#preamble[this.#preamble.length - 1] = chunk;
-      this.#preambleBytes += chunk.length;
-      this.#takePreamble('ndjson', Buffer.alloc(0));
+      this.#takePreamble('ndjson', chunk);
       return;
     }
     const codec = chooseCodec(request.accept, this.#offers) ?? 'ndjson';
-    this.#preamble = [];
-    this.#preambleBytes = 0;
+    this.#preamble.clear();
     // Written directly: nothing else can be queued before the answer to the first line.
     this.socket.write(codecAnswerLine(request.id, codec));
     this.#switch(codec, rest);
   }
 
   #clientPreamble(line: string, rest: Buffer): void {
-    this.#preamble = [];
-    this.#preambleBytes = 0;
+    this.#preamble.clear();
     const answer = readCodecAnswer(line.endsWith('\r') ? line.slice(0, -1) : line);
     if (answer === undefined) {
       // Not the answer (a server that writes first): an ordinary line; keep looking.
@@ -366,13 +362,12 @@ export class SocketTransport implements Transport {
 
   /** Leaves the preamble: buffered bytes, then `rest`, go to the decoder of `codec`. */
   #takePreamble(codec: StreamCodecName, rest: Buffer): void {
-    const held = this.#preamble;
-    this.#preamble = [];
-    this.#preambleBytes = 0;
+    const held = this.#preamble.length > 0 ? this.#preamble.concat() : undefined;
+    this.#preamble.clear();
     this.#switch(codec, rest, held);
   }
 
-  #switch(codec: StreamCodecName, rest: Buffer, held: Buffer[] = []): void {
+  #switch(codec: StreamCodecName, rest: Buffer, held?: Uint8Array): void {
     this.#codec = codec;
     if (codec === 'ndjson') {
       this.#read = (c) => this.#lines.push(c);
@@ -387,7 +382,7 @@ export class SocketTransport implements Transport {
       });
       this.#read = (c) => frames.push(c);
     }
-    for (const b of held) this.#read(b);
+    if (held) this.#read(Buffer.from(held.buffer, held.byteOffset, held.length));
     if (rest.length) this.#read(rest);
   }
 
