@@ -21,6 +21,7 @@ import { z } from 'zod';
 import { createEverythingServer } from '../examples/everything/server.js';
 import { Client } from '../src/client/client.js';
 import { McpError } from '../src/protocol/errors.js';
+import { AuthError } from '../src/protocol/auth.js';
 import type { McpServer } from '../src/server/mcp-server.js';
 import type { GrpcServerHandle } from '../src/transports/grpc/index.js';
 import { connectGrpc, GrpcClientTransport, MCP_PROTO_PATH, serveGrpc } from '../src/transports/grpc/index.js';
@@ -200,13 +201,15 @@ describe('gRPC over h2c', () => {
       port: 0,
       maxMessageBytes: 64 * 1024,
       maxFrameBytes: 256 * 1024,
-      authenticate: (md) => {
-        const auth = md.authorization;
-        if (auth === undefined) return undefined;
-        if (auth === 'Bearer good') return { token: 'good', subject: 'alice', scopes: ['mcp'] };
-        if (auth === 'Bearer reader')
-          throw Object.assign(new Error('read-only token'), { code: status.PERMISSION_DENIED });
-        throw new Error('invalid token');
+      authenticator: {
+        authenticate: ({ headers }) => {
+          const auth = headers.authorization;
+          if (auth === undefined) return undefined;
+          if (auth === 'Bearer good') return { token: 'good', subject: 'alice', scopes: ['mcp'] };
+          if (auth === 'Bearer reader')
+            throw new AuthError(403, 'read-only token', { error: 'insufficient_scope', scope: 'write' });
+          throw new AuthError(401, 'invalid token', { error: 'invalid_token' });
+        },
       },
     });
     port = handle.address.port;
@@ -279,6 +282,7 @@ describe('gRPC over h2c', () => {
     ).rejects.toThrow(/PERMISSION_DENIED \(7\).*read-only token/);
     const r = await rawCall(port, echo(1, 'x'), { metadata: { authorization: 'Bearer nope' } });
     expect(r.status.code).toBe(status.UNAUTHENTICATED);
+    expect(r.status.metadata.get('www-authenticate')).toEqual(['Bearer error="invalid_token"']);
     expect(r.frames).toEqual([]);
   });
 
@@ -560,8 +564,10 @@ describe('TLS and mutual TLS', () => {
     tlsHandle = await serveGrpc(createServer().server, {
       port: 0,
       tls: { cert: file('server.crt'), key: file('server.key') },
-      authenticate: (md) =>
-        md.authorization ? { token: md.authorization.replace(/^Bearer /, '') } : undefined,
+      authenticator: {
+        authenticate: ({ headers }) =>
+          headers.authorization ? { token: headers.authorization.replace(/^Bearer /, '') } : undefined,
+      },
     });
     mtlsServer = createServer().server;
     mtlsHandle = await serveGrpc(mtlsServer, {
@@ -604,7 +610,12 @@ describe('TLS and mutual TLS', () => {
       extra: {
         certificate: {
           subject: { CN: 'client-one', O: 'anywire' },
-          subjectAltNames: ['URI:spiffe://anywire.test/client-one', 'DNS:client-one'],
+          subjectAltNames: [
+            { type: 'URI', value: 'spiffe://anywire.test/client-one' },
+            { type: 'DNS', value: 'client-one' },
+          ],
+          spiffeId: 'spiffe://anywire.test/client-one',
+          x5tS256: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
         },
       },
     });

@@ -6,6 +6,7 @@
  */
 import { decode } from '@msgpack/msgpack';
 import { spawn } from 'node:child_process';
+import { createHash, X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
 import { connect as netConnect, createServer as createNetServer } from 'node:net';
@@ -31,7 +32,7 @@ import { readCodecAnswer, readCodecRequest } from '../src/transports/stream/code
 import { encodeFrame, LengthPrefixDecoder } from '../src/transports/stream/length-prefix.js';
 import type { StreamServerHandle } from '../src/transports/stream/server.js';
 import { serveTcp, serveTls, serveUnix } from '../src/transports/stream/server.js';
-import { certificateAuthInfo, parseSubjectAltNames } from '../src/transports/stream/tls-identity.js';
+import { certificateAuthInfo, parseSubjectAltNames } from '../src/transports/shared/certificate.js';
 import type { TestPki } from './fixtures/stream-certs.js';
 import { generatePki, opensslUnavailable } from './fixtures/stream-certs.js';
 import { connected, RawPeer } from './fixtures/stream-raw.js';
@@ -236,8 +237,9 @@ describe.skipIf(noOpenssl !== undefined)('mutual TLS', () => {
       const info = (await whoami(client))!;
       await client.close();
       expect(info).toMatchObject({
+        // The same rule as on gRPC and WSS: the SPIFFE ID names the client, the CN the subject.
         subject: 'test-client',
-        clientId: 'test-client',
+        clientId: 'spiffe://example.org/client',
         extra: {
           certificate: {
             subject: { CN: 'test-client', O: 'anywire' },
@@ -249,6 +251,10 @@ describe.skipIf(noOpenssl !== undefined)('mutual TLS', () => {
             spiffeId: 'spiffe://example.org/client',
             fingerprint256: expect.stringMatching(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/),
             validTo: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+            // RFC 8705 x5t#S256 of the DER certificate, computed independently here.
+            x5tS256: createHash('sha256')
+              .update(new X509Certificate(pki!.clientCert).raw)
+              .digest('base64url'),
           },
         },
       });

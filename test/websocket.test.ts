@@ -13,6 +13,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createEverythingServer } from '../examples/everything/server.js';
 import { Client } from '../src/client/client.js';
 import { McpError } from '../src/protocol/errors.js';
+import type { Authenticator } from '../src/protocol/auth.js';
+import { AuthError } from '../src/protocol/auth.js';
 import type { McpServer } from '../src/server/mcp-server.js';
 import {
   attachWebSocket,
@@ -247,15 +249,18 @@ describe('attachWebSocket', () => {
 });
 
 describe('auth and security', () => {
-  const authenticate = (h: Record<string, string | undefined>) => {
-    if (h.authorization === 'Bearer good') return { token: 'good', clientId: 'c1', scopes: ['tools'] };
-    if (h.authorization === 'Bearer banned') throw Object.assign(new Error('banned'), { status: 403 });
-    throw new Error('missing or invalid token');
+  const authenticator: Authenticator = {
+    authenticate: ({ headers: h }) => {
+      if (h.authorization === 'Bearer good') return { token: 'good', clientId: 'c1', scopes: ['tools'] };
+      if (h.authorization === 'Bearer banned')
+        throw new AuthError(403, 'banned', { error: 'insufficient_scope' });
+      throw new AuthError(401, 'missing or invalid token');
+    },
   };
 
   it('the upgrade Authorization header reaches ctx.authInfo in both eras', async () => {
     const { server } = testServer();
-    const handle = await serve(server, { authenticate });
+    const handle = await serve(server, { authenticator });
     for (const era of ['legacy', 'modern'] as const) {
       const client = await connect(handle.url, { era }, { authorization: 'Bearer good' });
       const who = JSON.parse(((await client.callTool('whoami')).content[0] as { text: string }).text);
@@ -275,7 +280,7 @@ describe('auth and security', () => {
   it('closes with 4001 when the credentials expire', async () => {
     const { server } = testServer();
     const handle = await serve(server, {
-      authenticate: () => ({ token: 't', expiresAt: Date.now() / 1000 + 0.3 }),
+      authenticator: { authenticate: () => ({ token: 't', expiresAt: Date.now() / 1000 + 0.3 }) },
     });
     const peer = rawPeer(handle.url);
     await peer.opened;

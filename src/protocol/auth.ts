@@ -47,6 +47,11 @@ export interface AuthRequest {
   certificate?: CertificateIdentity;
   /** On bindings without headers (TCP, Unix, TLS): the `_meta` of the connection's first message. */
   meta?: Record<string, unknown>;
+  /**
+   * The caller as the network sees it: `address` (`127.0.0.1:50312`, a Unix socket path) and, on
+   * MQTT, the `clientId` its reply topic names (claimed by the client, not verified by the broker).
+   */
+  peer?: { address?: string; clientId?: string };
 }
 
 /**

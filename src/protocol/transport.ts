@@ -22,6 +22,25 @@ export interface MessageContext {
    * reconnects with `Last-Event-ID` (SEP-1699 polling). Absent on other bindings.
    */
   closeSseStream?: () => void;
+  /**
+   * W3C Trace Context of the request, where the caller sent one: from its headers (HTTP, gRPC
+   * metadata, MQTT user properties) or its `params._meta` (`traceparent`, `tracestate`, `baggage`).
+   */
+  trace?: TraceContext;
+}
+
+/**
+ * W3C Trace Context (https://www.w3.org/TR/trace-context/) and W3C Baggage, as received. Only a
+ * `traceparent` that parses (`00-<32 hex>-<16 hex>-<2 hex>`, not all zeros) is kept; the other two
+ * travel only with it.
+ */
+export interface TraceContext {
+  /** `version-traceid-parentid-flags`, lower-case hex. */
+  traceparent: string;
+  /** Vendor entries, as received (at most 512 bytes kept). */
+  tracestate?: string;
+  /** W3C Baggage, as received (at most 8192 bytes kept). */
+  baggage?: string;
 }
 
 /** Options for {@link Transport.send}. */

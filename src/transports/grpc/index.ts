@@ -8,8 +8,10 @@
  * framing and cancellation documented in the .proto.
  * @module
  */
-export type { GrpcAuthenticate, GrpcCaller, GrpcPeerCertificate } from './auth.js';
-export { certificateAuthInfo } from './auth.js';
+export type { Authenticator, AuthRequest, CertificateIdentity } from '../../protocol/auth.js';
+export { AuthError } from '../../protocol/auth.js';
+export { certificateAuthInfo, certificateIdentity } from '../shared/certificate.js';
+export { refusalStatus } from './auth.js';
 export type { GrpcClientTlsOptions, GrpcClientTransportOptions } from './client.js';
 export {
   connectGrpc,
@@ -23,4 +25,4 @@ export { loadMcpProto, MCP_GRPC_SERVICE, MCP_PROTO_PATH } from './proto.js';
 export type { GrpcServerHandle, GrpcServerTlsOptions, ServeGrpcOptions } from './server.js';
 export { DEFAULT_GRPC_SHUTDOWN_GRACE_MS, grpcServerCredentials, serveGrpc } from './server.js';
 export type { GrpcMcpService, GrpcServiceOptions } from './service.js';
-export { createGrpcService, DEFAULT_GRPC_MAX_STREAMS } from './service.js';
+export { createGrpcService, DEFAULT_GRPC_MAX_CONNECTIONS, DEFAULT_GRPC_MAX_STREAMS } from './service.js';

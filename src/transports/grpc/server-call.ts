@@ -11,6 +11,7 @@ import type { JsonRpcMessage } from '../../jsonrpc/types.js';
 import { InboundCall, toErrorResponse } from '../../protocol/peer.js';
 import type { MessageContext } from '../../protocol/transport.js';
 import type { Servable } from '../../server/servable.js';
+import { withTrace } from '../shared/ingress.js';
 import { writeFrame } from './backpressure.js';
 import { readFrame, toFrame } from './frame.js';
 import { checkCallMetadata } from './metadata.js';
@@ -100,7 +101,7 @@ export class GrpcCallExchange {
     try {
       const result = await this.#server.dispatch(message, {
         call: inbound,
-        context: this.#context,
+        context: this.#context.trace ? this.#context : withTrace(this.#context, message),
         notify: (method, params) =>
           this.#write(params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params }),
       });

@@ -7,10 +7,11 @@
  * answered first (the stream ends OK once every request it sent was answered or cancelled).
  * @module
  */
-import type { ServerDuplexStream } from '@grpc/grpc-js';
+import type { ServerDuplexStream, StatusObject } from '@grpc/grpc-js';
 import type { JsonRpcId, JsonRpcMessage } from '../../jsonrpc/types.js';
 import type { MessageContext, Transport } from '../../protocol/transport.js';
 import type { JsonObject } from '../../protocol/types.js';
+import { withTrace } from '../shared/ingress.js';
 import { writeFrame } from './backpressure.js';
 import { readFrame, toFrame } from './frame.js';
 import type { Frame } from './proto.js';
@@ -108,6 +109,16 @@ export class GrpcSessionTransport implements Transport {
     this.#finish();
   }
 
+  /**
+   * Ends the stream now with an error status (e.g. UNAUTHENTICATED when the credentials expired,
+   * with its trailers); requests still in flight are cancelled by the connection.
+   */
+  fail(error: Partial<StatusObject>): void {
+    if (this.#closed) return;
+    if (!this.#call.cancelled) this.#call.emit('error', error);
+    this.#finish();
+  }
+
   #answered(id: JsonRpcId | null): boolean {
     return id !== null && this.#inflight.delete(id);
   }
@@ -127,7 +138,7 @@ export class GrpcSessionTransport implements Transport {
     }
     if ('message' in r) {
       this.#track(r.message);
-      this.onmessage?.(r.message, this.context);
+      this.onmessage?.(r.message, withTrace(this.context, r.message));
       return;
     }
     for (const e of r.errors) this.#call.write(toFrame(e));

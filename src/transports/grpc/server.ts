@@ -10,6 +10,7 @@ import type { ChannelOptions } from '@grpc/grpc-js';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../jsonrpc/framing.js';
 import type { Servable } from '../../server/servable.js';
+import { checkNumbers } from '../shared/options.js';
 import type { GrpcMcpService, GrpcServiceOptions } from './service.js';
 import { createGrpcService } from './service.js';
 
@@ -90,9 +91,15 @@ export function grpcServerCredentials(tls: GrpcServerTlsOptions | undefined): Se
 
 /**
  * Serves `server` over gRPC (`anywire.mcp.v1.Mcp`, see `proto/anywire/mcp/v1/mcp.proto`).
- * @throws Error when the address cannot be bound; TypeError for inconsistent TLS options
+ * @throws Error when the address cannot be bound; TypeError for inconsistent TLS options; RangeError
+ *   naming the option for a numeric option out of range
  */
 export async function serveGrpc(server: Servable, options: ServeGrpcOptions = {}): Promise<GrpcServerHandle> {
+  checkNumbers({
+    port: [options.port, { min: 0, max: 65535 }],
+    maxFrameBytes: [options.maxFrameBytes, { min: 1 }],
+    shutdownGraceMs: [options.shutdownGraceMs, { min: 0 }],
+  });
   const host = options.host ?? '127.0.0.1';
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const maxFrameBytes = options.maxFrameBytes ?? 2 * maxMessageBytes;

@@ -3,7 +3,9 @@
  * `Server` (beside health checks or your own services) or to run through `serveGrpc`. Each
  * `Session` stream becomes a connection of the server (both eras, like stdio); each `Call` is one
  * modern request dispatched directly. Metadata reaches handlers as `ctx.headers`, the
- * authentication verdict as `ctx.authInfo`.
+ * authentication verdict as `ctx.authInfo`, W3C `traceparent` (metadata or `_meta`) as `ctx.trace`.
+ * A `Session` whose identity expires (`AuthInfo.expiresAt`) ends with UNAUTHENTICATED and a
+ * `www-authenticate` trailer; its in-flight handlers are cancelled.
  * @module
  */
 import type {
@@ -14,18 +16,23 @@ import type {
 } from '@grpc/grpc-js';
 import { Metadata, status } from '@grpc/grpc-js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../jsonrpc/framing.js';
+import type { Authenticator } from '../../protocol/auth.js';
 import type { MessageContext } from '../../protocol/transport.js';
 import type { Servable } from '../../server/servable.js';
-import type { AuthVerdict, GrpcAuthenticate } from './auth.js';
-import { authenticateCall } from './auth.js';
+import type { Admission } from '../shared/ingress.js';
+import { expiredError, extractTrace, watchExpiry } from '../shared/ingress.js';
+import { checkNumbers } from '../shared/options.js';
+import { admitCall, refusalStatus } from './auth.js';
 import { metadataToHeaders } from './metadata.js';
 import type { Frame } from './proto.js';
 import { loadMcpProto } from './proto.js';
 import { GrpcCallExchange } from './server-call.js';
 import { GrpcSessionTransport } from './server-session.js';
 
-/** Default most concurrent streams (`Session` plus `Call`) per service: 20 000. */
-export const DEFAULT_GRPC_MAX_STREAMS = 20_000;
+/** Default `maxConnections`: most concurrent streams (`Session` plus `Call`) per service, 20 000. */
+export const DEFAULT_GRPC_MAX_CONNECTIONS = 20_000;
+/** @deprecated the old name of {@link DEFAULT_GRPC_MAX_CONNECTIONS}. */
+export const DEFAULT_GRPC_MAX_STREAMS = DEFAULT_GRPC_MAX_CONNECTIONS;
 
 /** Options of {@link createGrpcService}. Every limit has its unit in its name and a safe default. */
 export interface GrpcServiceOptions {
@@ -34,10 +41,20 @@ export interface GrpcServiceOptions {
    * (id null) on its stream, which keeps serving. Default 4 MiB.
    */
   maxMessageBytes?: number;
-  /** Most concurrent streams; one more is refused with RESOURCE_EXHAUSTED. Default {@link DEFAULT_GRPC_MAX_STREAMS}. */
+  /**
+   * Most concurrent streams (`Session` plus `Call`, 1 or more); one more is refused with
+   * RESOURCE_EXHAUSTED. Default {@link DEFAULT_GRPC_MAX_CONNECTIONS}.
+   */
+  maxConnections?: number;
+  /** @deprecated the old name of `maxConnections` (used when `maxConnections` is absent). */
   maxStreams?: number;
-  /** Derives `ctx.authInfo` from metadata and the client certificate, or refuses the stream. */
-  authenticate?: GrpcAuthenticate;
+  /**
+   * Decides who calls, once per `Session` and once per `Call`, from the metadata (`headers`, e.g.
+   * `authorization`) and the verified client certificate. A refusal (`AuthError`) ends the stream
+   * with UNAUTHENTICATED (16) or PERMISSION_DENIED (7) and trailing metadata `www-authenticate`.
+   * Without one, a verified client certificate gives the identity (`certificateAuthInfo`).
+   */
+  authenticator?: Authenticator;
   /** Non-fatal errors (bad frames, write failures), e.g. for logging to stderr. */
   onerror?: (error: Error) => void;
 }
@@ -60,12 +77,17 @@ export interface GrpcMcpService {
 /**
  * Creates the MCP service for `server`.
  * @example
- * const service = createGrpcService(server, { authenticate });
+ * const service = createGrpcService(server, { authenticator });
  * grpcServer.addService(service.definition, service.implementation);
  */
 export function createGrpcService(server: Servable, options: GrpcServiceOptions = {}): GrpcMcpService {
+  checkNumbers({
+    maxMessageBytes: [options.maxMessageBytes, { min: 1 }],
+    maxConnections: [options.maxConnections, { min: 1 }],
+    maxStreams: [options.maxStreams, { min: 1 }],
+  });
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-  const maxStreams = options.maxStreams ?? DEFAULT_GRPC_MAX_STREAMS;
+  const maxConnections = options.maxConnections ?? options.maxStreams ?? DEFAULT_GRPC_MAX_CONNECTIONS;
   const sessions = new Set<GrpcSessionTransport>();
   const calls = new Map<GrpcCallExchange, Promise<void>>();
   let open = 0;
@@ -77,20 +99,24 @@ export function createGrpcService(server: Servable, options: GrpcServiceOptions 
       call.emit('error', { code: status.UNAVAILABLE, details: 'anywire: the server is shutting down' });
       return false;
     }
-    if (open >= maxStreams) {
+    if (open >= maxConnections) {
       call.emit('error', {
         code: status.RESOURCE_EXHAUSTED,
-        details: `anywire: too many open streams (maxStreams ${maxStreams})`,
+        details: `anywire: too many open streams (maxConnections ${maxConnections})`,
       });
       return false;
     }
     open++;
     return true;
   };
-  const contextOf = (headers: Record<string, string | undefined>, verdict: AuthVerdict): MessageContext =>
-    verdict.ok && verdict.authInfo
-      ? { binding: 'grpc', headers, authInfo: verdict.authInfo }
-      : { binding: 'grpc', headers };
+  const contextOf = (headers: Record<string, string | undefined>, verdict: Admission): MessageContext => {
+    const context: MessageContext = { binding: 'grpc', headers };
+    if (verdict.ok && verdict.authInfo) context.authInfo = verdict.authInfo;
+    const trace = extractTrace(headers);
+    if (trace) context.trace = trace;
+    return context;
+  };
+  const onerror = options.onerror;
   const refuse = (call: { emit(e: 'error', v: unknown): boolean }, error: unknown) => {
     options.onerror?.(error as Error);
     call.emit('error', { code: status.INTERNAL, details: `anywire: ${(error as Error).message}` });
@@ -105,11 +131,11 @@ export function createGrpcService(server: Servable, options: GrpcServiceOptions 
     };
     void (async () => {
       const headers = metadataToHeaders(call.metadata);
-      const verdict = await authenticateCall(call, 'Session', headers, options.authenticate);
+      const verdict = await admitCall(call, headers, options.authenticator, onerror);
       if (call.cancelled) return release();
       if (!verdict.ok) {
         release();
-        call.emit('error', { code: verdict.code, details: verdict.details });
+        call.emit('error', refusalStatus(verdict.error));
         return;
       }
       const transport = new GrpcSessionTransport(call, {
@@ -121,7 +147,12 @@ export function createGrpcService(server: Servable, options: GrpcServiceOptions 
       call.sendMetadata(new Metadata());
       const conn = await server.connect(transport);
       if (options.onerror) conn.onerror = options.onerror;
+      const unwatch = watchExpiry(verdict.authInfo, () => {
+        onerror?.(new Error('anywire: gRPC Session ended: the credentials expired'));
+        transport.fail(refusalStatus(expiredError()));
+      });
       void conn.closed.then(() => {
+        unwatch();
         sessions.delete(transport);
         release();
       });
@@ -136,10 +167,10 @@ export function createGrpcService(server: Servable, options: GrpcServiceOptions 
     if (!admit(call)) return;
     const run = (async () => {
       const headers = metadataToHeaders(call.metadata);
-      const verdict = await authenticateCall(call, 'Call', headers, options.authenticate);
+      const verdict = await admitCall(call, headers, options.authenticator, onerror);
       if (call.cancelled) return;
       if (!verdict.ok) {
-        call.emit('error', { code: verdict.code, details: verdict.details });
+        call.emit('error', refusalStatus(verdict.error));
         return;
       }
       const exchange = new GrpcCallExchange(server, call, contextOf(headers, verdict), maxMessageBytes);

@@ -1,7 +1,9 @@
 /**
  * `anywire/stream`: the byte-stream bindings (Node only). Newline-delimited JSON-RPC, the stdio
  * framing, over TCP, Unix domain sockets and TLS (mutual TLS optional, the client certificate
- * reaching handlers as `ctx.authInfo`), server and client; and an optional MessagePack codec a
+ * reaching handlers as `ctx.authInfo`), server and client, with an `authenticator` that admits each
+ * connection on its first message (`_meta.authorization`; refusals are JSON-RPC error -32030, then
+ * close); and an optional MessagePack codec a
  * client asks for in its first line and a server may grant (see `codec.ts`).
  *
  *     const handle = await serveTcp(server, { port: 7070 });        // tcp://127.0.0.1:7070
@@ -62,5 +64,16 @@ export {
   DEFAULT_STREAM_CLOSE_TIMEOUT_MS,
   SocketTransport,
 } from './socket-transport.js';
-export type { CertificateIdentity, SubjectAltName } from './tls-identity.js';
-export { certificateAuthInfo, parseSubjectAltNames } from './tls-identity.js';
+export type { Authenticator, AuthRequest, CertificateIdentity } from '../../protocol/auth.js';
+export { AuthError } from '../../protocol/auth.js';
+export type { SubjectAltName } from '../shared/certificate.js';
+export {
+  certificateAuthInfo,
+  certificateIdentity,
+  parseSubjectAltNames,
+  x5tS256,
+} from '../shared/certificate.js';
+export type { AuthErrorData } from '../shared/ingress.js';
+export { AUTH_ERROR_CODE, authErrorResponse } from '../shared/ingress.js';
+export type { StreamPeer } from './admitted-transport.js';
+export { AdmittedStreamTransport } from './admitted-transport.js';

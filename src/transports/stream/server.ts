@@ -4,9 +4,13 @@
  * `server.connect()`, so it carries both eras: a legacy session per connection (initialize,
  * server-to-client requests) and self-contained modern requests beside it.
  *
- * With mutual TLS the verified client certificate becomes `authInfo` on every message of the
- * connection (see `tls-identity.ts`); a client without an acceptable certificate is refused during
- * the handshake.
+ * Authentication runs through the shared ingress once per connection, on its first message (see
+ * `admitted-transport.ts`): the `authenticator` sees the verified client certificate (mutual TLS)
+ * and the first message's `_meta` (`_meta.authorization: "Bearer <token>"`); a refusal is a
+ * JSON-RPC error (-32030, `data: { status, wwwAuthenticate }`) and the connection is closed.
+ * Without an authenticator, mutual TLS alone makes the certificate's identity the `authInfo` of
+ * every message (see `shared/certificate.ts`); a client without an acceptable certificate is
+ * refused during the handshake.
  * @module
  */
 import { chmod, lstat, unlink } from 'node:fs/promises';
@@ -15,21 +19,33 @@ import type { AddressInfo, Server, Socket } from 'node:net';
 import { connect as netConnect, createServer as createNetServer } from 'node:net';
 import type { TLSSocket, TlsOptions } from 'node:tls';
 import { createServer as createTlsServer } from 'node:tls';
-import type { AuthInfo } from '../../protocol/types.js';
+import type { Authenticator, CertificateIdentity } from '../../protocol/auth.js';
 import type { Servable } from '../../server/servable.js';
 import type { ServedConnection } from '../../server/servable.js';
 import type { BinaryCodecName } from './codec.js';
 import type { StreamBinding } from './socket-transport.js';
 import { DEFAULT_STREAM_CLOSE_TIMEOUT_MS, SocketTransport } from './socket-transport.js';
-import { certificateAuthInfo } from './tls-identity.js';
+import { verifiedCertificate } from '../shared/certificate.js';
+import { checkNumbers } from '../shared/options.js';
+import { AdmittedStreamTransport } from './admitted-transport.js';
 
 /** Default cap on simultaneous connections per listener. */
 export const DEFAULT_MAX_CONNECTIONS = 1024;
 
 /** Options every byte-stream listener takes. */
 export interface StreamServeOptions {
-  /** Simultaneous connections; further ones are closed as they arrive. Default 1024. */
+  /** Simultaneous connections (1 or more); further ones are closed as they arrive. Default 1024. */
   maxConnections?: number;
+  /**
+   * Decides who each connection is, once, on its first message: it sees `meta` (that message's
+   * `_meta`; a token as `_meta.authorization: "Bearer <token>"`, also given as
+   * `headers.authorization`), the verified client `certificate` (TLS with `requestCert`) and
+   * `peer.address`. A refusal (`AuthError`) answers the requests received so far with a JSON-RPC
+   * error -32030 (`data: { status: 401 | 403, wwwAuthenticate, error }`) and closes the connection;
+   * so does the identity's `expiresAt` passing during the connection. Default: none (anonymous, or
+   * the client certificate's identity under mutual TLS).
+   */
+  authenticator?: Authenticator;
   /** Longest accepted message in bytes (line, or binary frame payload); longer ones get -32600. Default 4 MiB. */
   maxMessageBytes?: number;
   /** Binary codecs the server grants when a client asks (see `codec.ts`). Default `['msgpack']`; `[]` = NDJSON only. */
@@ -113,6 +129,12 @@ export async function serveTcp(server: Servable, options: ServeTcpOptions = {}):
   );
 }
 
+function remoteAddress(socket: Socket): string | undefined {
+  if (!socket.remoteAddress) return undefined;
+  const h = socket.remoteFamily === 'IPv6' ? `[${socket.remoteAddress}]` : socket.remoteAddress;
+  return `${h}:${socket.remotePort}`;
+}
+
 /**
  * Serves `server` on a Unix domain socket at `options.path`. A socket file nobody listens on (left by
  * a crashed server) is removed first; a path that is in use, or is not a socket, is an error.
@@ -169,9 +191,7 @@ export async function serveTls(server: Servable, options: ServeTlsOptions): Prom
     (socket) => {
       const tlsSocket = socket as TLSSocket;
       tlsSocket.setNoDelay(true);
-      return requestCert && tlsSocket.authorized
-        ? certificateAuthInfo(tlsSocket.getPeerCertificate())
-        : undefined;
+      return requestCert ? verifiedCertificate(tlsSocket) : undefined;
     },
     () => listenOn(listener, { host, port: options.port ?? 0 }),
   );
@@ -193,9 +213,15 @@ async function run(
   binding: StreamBinding,
   options: StreamServeOptions,
   event: 'connection' | 'secureConnection',
-  identify: (socket: Socket) => AuthInfo | undefined,
+  certificateOf: (socket: Socket) => CertificateIdentity | undefined,
   listen: () => Promise<void>,
 ): Promise<StreamServerHandle> {
+  checkNumbers({
+    maxConnections: [options.maxConnections, { min: 1 }],
+    maxMessageBytes: [options.maxMessageBytes, { min: 1 }],
+    responseAfterNotificationDelayMs: [options.responseAfterNotificationDelayMs, { min: 0 }],
+    closeTimeoutMs: [options.closeTimeoutMs, { min: 0 }],
+  });
   const onerror = options.onerror;
   const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   const transports = new Set<SocketTransport>();
@@ -219,13 +245,19 @@ async function run(
       role: 'server',
       maxMessageBytes: options.maxMessageBytes,
       codecs: options.codecs,
-      authInfo: identify(socket),
       responseAfterNotificationDelayMs: options.responseAfterNotificationDelayMs,
       closeTimeoutMs: options.closeTimeoutMs,
     });
     transports.add(transport);
     void transport.closed.then(() => transports.delete(transport));
-    server.connect(transport).then(
+    const certificate = certificateOf(socket);
+    const address = binding === 'unix' ? undefined : remoteAddress(socket);
+    const admitted = new AdmittedStreamTransport(
+      transport,
+      { binding, ...(certificate ? { certificate } : {}), ...(address ? { address } : {}) },
+      options.authenticator,
+    );
+    server.connect(admitted).then(
       (conn) => {
         conn.onerror = (e) => onerror?.(e);
         if (transport.socket.destroyed) return;

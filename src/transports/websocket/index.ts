@@ -6,6 +6,8 @@
  * `./client-index.js`). Close codes: {@link WS_CLOSE}.
  * @module
  */
+export type { Authenticator, AuthRequest, CertificateIdentity } from '../../protocol/auth.js';
+export { AuthError } from '../../protocol/auth.js';
 export type { WebSocketClientTransportOptions, WebSocketConstructor, WebSocketLike } from './client.js';
 export { WebSocketClientTransport } from './client.js';
 export type { WsCloseCode } from './close-codes.js';

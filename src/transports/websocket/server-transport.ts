@@ -12,6 +12,7 @@ import type { JsonRpcErrorResponse, JsonRpcMessage } from '../../jsonrpc/types.j
 import { deliverParsed, parseMessage } from '../../jsonrpc/parse.js';
 import type { MessageContext, SendOptions, Transport } from '../../protocol/transport.js';
 import type { AuthInfo } from '../../protocol/types.js';
+import { watchExpiry, withTrace } from '../shared/ingress.js';
 import { ResponseSpacing } from '../shared/response-spacing.js';
 import { DEFAULT_WS_MAX_MESSAGE_BYTES, WS_CLOSE } from './close-codes.js';
 import { BINARY_FRAME_RESPONSE, tooLargeResponse } from './codec.js';
@@ -25,8 +26,6 @@ export const DEFAULT_WS_CLOSE_TIMEOUT_MS = 2_000;
 
 const OPEN = 1;
 const DRAIN_POLL_MS = 10;
-/** Longest delay `setTimeout` takes (about 24.8 days). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 const DONE = Promise.resolve();
 
 /**
@@ -111,7 +110,7 @@ export class WebSocketServerTransport implements Transport {
   #paused = false;
   #drainTimer: ReturnType<typeof setTimeout> | undefined;
   #drainPoll: ReturnType<typeof setTimeout> | undefined;
-  #expiryTimer: ReturnType<typeof setTimeout> | undefined;
+  #stopExpiry: () => void;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
   #closeCode: number | undefined;
   #closeReason = '';
@@ -141,18 +140,10 @@ export class WebSocketServerTransport implements Transport {
     ws.on('pong', this.#onpong);
     ws.on('close', this.#onwsclose);
     ws.on('error', this.#onwserror);
-    const expiresAt = options.authInfo?.expiresAt;
-    if (expiresAt !== undefined) {
-      const ms = expiresAt * 1000 - Date.now();
-      if (ms <= 0) queueMicrotask(() => void this.close(WS_CLOSE.CREDENTIALS_EXPIRED, 'credentials expired'));
-      else if (ms <= MAX_TIMER_MS) {
-        this.#expiryTimer = setTimeout(
-          () => void this.close(WS_CLOSE.CREDENTIALS_EXPIRED, 'credentials expired'),
-          ms,
-        );
-        this.#expiryTimer.unref?.();
-      }
-    }
+    this.#stopExpiry = watchExpiry(
+      options.authInfo,
+      () => void this.close(WS_CLOSE.CREDENTIALS_EXPIRED, 'credentials expired'),
+    );
     if (ws.readyState !== OPEN) queueMicrotask(() => this.#finish(WS_CLOSE.ABNORMAL, ''));
   }
 
@@ -308,7 +299,7 @@ export class WebSocketServerTransport implements Transport {
     }
     deliverParsed(
       parseMessage(data.toString()),
-      (m) => this.onmessage?.(m, this.context),
+      (m) => this.onmessage?.(m, withTrace(this.context, m)),
       (e) => this.#invalid(e),
     );
   }
@@ -341,7 +332,7 @@ export class WebSocketServerTransport implements Transport {
       this.#closeReason = reason;
     }
     this.#stopBackpressure();
-    if (this.#expiryTimer) clearTimeout(this.#expiryTimer);
+    this.#stopExpiry();
     if (this.#closeTimer) clearTimeout(this.#closeTimer);
     this.#backlog = undefined;
     const ws = this.#ws;

@@ -14,10 +14,11 @@
  * Upgrade checks, in order, each refused with an HTTP status before the handshake:
  * path (404, only when no other `upgrade` listener may take it), Host and Origin (403, DNS
  * rebinding protection as for Streamable HTTP, on by default for loopback binds), subprotocols
- * offered without `mcp` (400), `authenticate` (401, or the error's `status` when 403). Over
- * `maxConnections`, the handshake completes and the connection is closed with 1013 so that
- * browsers, which cannot read a refused upgrade's status, learn why. Close codes: see
- * `close-codes.ts` ({@link WS_CLOSE}).
+ * offered without `mcp` (400), the `authenticator` through the shared ingress (401 or 403 with
+ * `WWW-Authenticate` and the `AuthError`'s headers). Over `maxConnections`, the handshake
+ * completes and the connection is closed with 1013 so that browsers, which cannot read a refused
+ * upgrade's status, learn why. Credentials that expire during the connection close it with 4001.
+ * Close codes: see `close-codes.ts` ({@link WS_CLOSE}).
  * @module
  */
 import { readFileSync } from 'node:fs';
@@ -28,11 +29,16 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
+import type { TLSSocket } from 'node:tls';
+import type { Authenticator, AuthError, AuthRequest } from '../../protocol/auth.js';
 import type { AuthInfo } from '../../protocol/types.js';
 import type { Servable } from '../../server/servable.js';
 import type { ServedConnection } from '../../server/servable.js';
+import { verifiedCertificate } from '../shared/certificate.js';
 import { checkHostAndOrigin, isLoopbackHost } from '../shared/http-security.js';
 import type { HttpSecurityOptions } from '../shared/http-security.js';
+import { admit } from '../shared/ingress.js';
+import { checkNumbers } from '../shared/options.js';
 import { DEFAULT_WS_MAX_MESSAGE_BYTES, hardFrameCap, MCP_SUBPROTOCOL, WS_CLOSE } from './close-codes.js';
 import { upgradeHeaders, WebSocketServerTransport } from './server-transport.js';
 import type { WebSocketConnectionLimits } from './server-transport.js';
@@ -53,20 +59,18 @@ export interface WebSocketAttachOptions
    * 2 x this. 0 turns keep-alive off. Default 30 000.
    */
   keepAliveIntervalMs?: number;
-  /** Most open connections; further upgrades are accepted and closed with 1013. Default 1024. */
+  /** Most open connections (1 or more); further upgrades are accepted and closed with 1013. Default 1024. */
   maxConnections?: number;
   /**
-   * Derives the caller's identity from the upgrade request's headers (e.g. `authorization`) and,
-   * on Node, the request itself (TLS peer certificate). The result reaches every handler as
-   * `ctx.authInfo` for the life of the connection; its `expiresAt` (seconds since the epoch) closes
-   * the connection with 4001. Throw (or reject) to refuse the upgrade: HTTP 401 with
-   * `WWW-Authenticate: Bearer`, or 403 when the error has `status: 403`. Returning `undefined`
-   * admits the caller without identity.
+   * Decides who connects, once per connection, from the upgrade request: `headers` (e.g.
+   * `authorization`, `dpop`), `httpMethod` `GET`, `url` (`http(s)://host/path`, the DPoP `htu`),
+   * the verified client `certificate` (WSS with client certificates) and `peer.address`. The
+   * identity reaches every handler as `ctx.authInfo`; its `expiresAt` (seconds since the epoch)
+   * closes the connection with 4001. An `AuthError` refuses the upgrade with its status (401 or
+   * 403), `WWW-Authenticate` and its `headers`; any other error refuses with 401
+   * `invalid_token` (reported through `onerror`). Default: none (anonymous).
    */
-  authenticate?: (
-    headers: Record<string, string | undefined>,
-    request: IncomingMessage,
-  ) => AuthInfo | undefined | Promise<AuthInfo | undefined>;
+  authenticator?: Authenticator;
   /**
    * The address the HTTP server is bound to, for the Host/Origin defaults (loopback binds accept
    * only loopback hosts and origins). Default: read from the server's `address()` at upgrade time.
@@ -106,6 +110,29 @@ function pathOf(url: string | undefined): string {
   return q < 0 ? url : url.slice(0, q);
 }
 
+/** Answers a refused upgrade: 401/403 with `WWW-Authenticate` and the error's own headers. */
+function refuseAuth(socket: Duplex, error: AuthError): void {
+  const prefix = error.status === 403 ? 'Forbidden' : 'Unauthorized';
+  const message = error.message.startsWith(prefix) ? error.message : `${prefix}: ${error.message}`;
+  refuse(socket, error.status, message, { ...error.headers, 'WWW-Authenticate': error.wwwAuthenticate });
+}
+
+/** The `AuthRequest` of an upgrade. */
+function upgradeAuthRequest(req: IncomingMessage, headers: Record<string, string | undefined>): AuthRequest {
+  const socket = req.socket as Socket | TLSSocket;
+  const secure = (socket as TLSSocket).encrypted === true;
+  const request: AuthRequest = {
+    binding: 'websocket',
+    headers,
+    httpMethod: req.method ?? 'GET',
+    url: `${secure ? 'https' : 'http'}://${headers.host ?? 'localhost'}${pathOf(req.url)}`,
+  };
+  const certificate = secure ? verifiedCertificate(socket) : undefined;
+  if (certificate) request.certificate = certificate;
+  if (socket.remoteAddress) request.peer = { address: `${socket.remoteAddress}:${socket.remotePort}` };
+  return request;
+}
+
 /** Answers an upgrade request with an HTTP error and closes the socket. */
 function refuse(socket: Duplex, status: number, message: string, headers: Record<string, string> = {}): void {
   if (socket.writable) {
@@ -143,6 +170,15 @@ export function attachWebSocket(
   httpServer: UpgradeServer,
   options: WebSocketAttachOptions = {},
 ): WebSocketAttachment {
+  checkNumbers({
+    maxMessageBytes: [options.maxMessageBytes, { min: 1 }],
+    maxConnections: [options.maxConnections, { min: 1 }],
+    keepAliveIntervalMs: [options.keepAliveIntervalMs, { min: 0 }],
+    maxBufferedBytes: [options.maxBufferedBytes, { min: 1 }],
+    drainTimeoutMs: [options.drainTimeoutMs, { min: 0 }],
+    closeTimeoutMs: [options.closeTimeoutMs, { min: 0 }],
+    responseAfterNotificationDelayMs: [options.responseAfterNotificationDelayMs, { min: 0 }],
+  });
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_WS_MAX_MESSAGE_BYTES;
   const maxConnections = options.maxConnections ?? DEFAULT_WS_MAX_CONNECTIONS;
   const keepAliveIntervalMs = options.keepAliveIntervalMs ?? DEFAULT_WS_KEEP_ALIVE_INTERVAL_MS;
@@ -220,24 +256,15 @@ export function attachWebSocket(
     }
     const headers = upgradeHeaders(req);
     let authInfo: AuthInfo | undefined;
-    if (options.authenticate) {
+    const request = upgradeAuthRequest(req, headers);
+    if (options.authenticator || request.certificate) {
       pending++;
       try {
-        authInfo = await options.authenticate(headers, req);
-      } catch (error) {
-        const status = (error as { status?: unknown }).status === 403 ? 403 : 401;
-        const why = error instanceof Error ? error.message : String(error);
-        return refuse(
-          socket,
-          status,
-          `${status === 403 ? 'Forbidden' : 'Unauthorized'}: ${why}`,
-          status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {},
-        );
+        const verdict = await admit(options.authenticator, request, { onerror });
+        if (!verdict.ok) return refuseAuth(socket, verdict.error);
+        authInfo = verdict.authInfo;
       } finally {
         pending--;
-      }
-      if (authInfo?.expiresAt !== undefined && authInfo.expiresAt * 1000 <= Date.now()) {
-        return refuse(socket, 401, 'Unauthorized: credentials expired', { 'WWW-Authenticate': 'Bearer' });
       }
     }
     upgrade((ws) => serve(ws, headers, authInfo));
@@ -333,6 +360,7 @@ export async function serveWebSocket(
   server: Servable,
   options: ServeWebSocketOptions = {},
 ): Promise<WebSocketServerHandle> {
+  checkNumbers({ port: [options.port, { min: 0, max: 65535 }] });
   const host = options.host ?? '127.0.0.1';
   let listener: http.Server | https.Server;
   if (options.tls) {
