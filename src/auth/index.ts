@@ -17,3 +17,11 @@ export {
 export { normalizeHtu } from './dpop.js';
 export { AuthError } from '../protocol/auth.js';
 export type { AuthRequest, Authenticator, AuthChallenge, CertificateIdentity } from '../protocol/auth.js';
+export type {
+  ScopeCheckOptions,
+  ScopeContext,
+  ScopeMiddleware,
+  ToolScopeOptions,
+  ToolSource,
+} from './scopes.js';
+export { requireScopes, toolScopes } from './scopes.js';
