@@ -46,10 +46,19 @@ function b64url(bytes: Uint8Array): string {
   return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
+const B64URL = /^[A-Za-z0-9_-]*$/;
+
+/**
+ * Decodes unpadded base64url, accepting only the canonical encoding: the alphabet only, no padding,
+ * and unused trailing bits zero (so each byte string has exactly one accepted spelling).
+ * @throws TypeError on anything else
+ */
 function fromB64url(s: string): Uint8Array {
+  if (!B64URL.test(s) || s.length % 4 === 1) throw new TypeError('not canonical base64url');
   const b = atob(s.replace(/-/g, '+').replace(/_/g, '/'));
   const out = new Uint8Array(b.length);
   for (let i = 0; i < b.length; i++) out[i] = b.charCodeAt(i);
+  if (b64url(out) !== s) throw new TypeError('not canonical base64url');
   return out;
 }
 
@@ -75,8 +84,9 @@ export type OpenStateFailure =
   'malformed' | 'unknown-key' | 'bad-signature' | 'expired' | 'wrong-principal' | 'wrong-request';
 
 /**
- * Verifies and opens a sealed state. Checks the signature (constant-time, by Web Crypto), the
- * expiry, the principal and the request digest.
+ * Verifies and opens a sealed state. Checks the form (four dot-separated parts, each base64url part
+ * in its one canonical spelling: a changed character is never accepted), the signature
+ * (constant-time, by Web Crypto), the expiry, the principal and the request digest. Never throws.
  */
 export async function openState(
   ring: KeyRing,
@@ -101,6 +111,7 @@ export async function openState(
   } catch {
     return { ok: false, why: 'malformed' };
   }
+  if (typeof payload !== 'object' || payload === null) return { ok: false, why: 'malformed' };
   if (typeof payload.exp !== 'number' || payload.exp < (expect.now ?? Date.now()))
     return { ok: false, why: 'expired' };
   if (payload.sub !== expect.sub) return { ok: false, why: 'wrong-principal' };
