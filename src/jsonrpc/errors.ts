@@ -51,8 +51,12 @@ export class JsonRpcError extends Error {
     (this as any)[BRAND] = true;
   }
 
-  /** `instanceof` that survives duplicate installs of anywire. */
+  /**
+   * `instanceof` that survives duplicate installs of anywire (a branded check for `JsonRpcError` itself).
+   * A subclass keeps the ordinary prototype check, so a plain `JsonRpcError` is not an instance of it.
+   */
   static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this !== JsonRpcError) return Function.prototype[Symbol.hasInstance].call(this, value);
     return typeof value === 'object' && value !== null && (value as any)[BRAND] === true;
   }
 

@@ -47,8 +47,12 @@ export class McpError extends Error {
     (this as any)[BRAND] = true;
   }
 
-  /** `instanceof` that survives duplicate installs of anywire. */
+  /**
+   * `instanceof` that survives duplicate installs of anywire (a branded check for `McpError` itself).
+   * A subclass keeps the ordinary prototype check, so a plain `McpError` is not an instance of it.
+   */
   static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this !== McpError) return Function.prototype[Symbol.hasInstance].call(this, value);
     return typeof value === 'object' && value !== null && (value as any)[BRAND] === true;
   }
 }
