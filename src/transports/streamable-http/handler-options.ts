@@ -43,6 +43,13 @@ export interface StreamableHttpOptions extends HttpSecurityOptions {
   eventStore?: EventStore | false;
   /** The 2024-11-05 HTTP+SSE endpoints; `false` turns them off. Default `{ ssePath: '/sse', messagePath: '/messages' }`. */
   httpSse?: { ssePath: string; messagePath: string } | false;
+  /**
+   * Serves documents under `/.well-known/` before MCP routing and authentication: called for each
+   * request whose path starts with `/.well-known/`; a `Response` is sent as is, `undefined` falls
+   * through. Mount the RFC 9728 protected resource metadata with
+   * `wellKnown: auth.handleMetadataRequest` (`oauthResourceServer()` from `anywire/auth`).
+   */
+  wellKnown?: (request: Request) => Response | undefined | Promise<Response | undefined>;
   /** Derives the caller's identity from request headers (bearer tokens, ...). Runs before dispatch. */
   authenticate?: (
     headers: Record<string, string | undefined>,

@@ -106,6 +106,7 @@ export class StreamableHttpServer {
   }
 
   async #handle(ex: HttpExchange): Promise<void> {
+    if (this.options.wellKnown && ex.path.startsWith('/.well-known/') && (await this.#wellKnown(ex))) return;
     const origin = ex.header('origin');
     const httpSse = this.#httpSse;
     const isSse = httpSse?.owns(ex.path);
@@ -141,6 +142,20 @@ export class StreamableHttpServer {
           JSON.stringify(errorResponse(null, ErrorCode.InvalidRequest, `Method Not Allowed: ${ex.method}`)),
         );
     }
+  }
+
+  /** Sends `options.wellKnown`'s answer for `ex`, if it has one (RFC 9728 metadata, ...). */
+  async #wellKnown(ex: HttpExchange): Promise<boolean> {
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(ex.headers()))
+      if (value !== undefined) headers.append(name, value);
+    const url = `http://localhost${ex.path}${ex.query ? `?${ex.query}` : ''}`;
+    const res = await this.options.wellKnown!(new Request(url, { method: ex.method, headers }));
+    if (!res) return false;
+    const out: Record<string, string> = {};
+    res.headers.forEach((value, name) => (out[name] = value));
+    ex.send(res.status, out, ex.method === 'HEAD' || res.body === null ? undefined : await res.text());
+    return true;
   }
 
   async #auth(ex: HttpExchange): Promise<AuthInfo | undefined> {
