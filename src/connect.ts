@@ -1,22 +1,23 @@
 /**
- * `anywire/connect`: a client transport for any target named by URL, on any binding:
- * `http(s)://`, `ws(s)://`, `tcp://`, `tls://`, `unix:/path`, `grpc(s)://`, `mqtt(s)://broker/<server>`,
- * or a stdio command line. TLS material for `tls:`, `wss:`, `grpcs:` and `mqtts:` comes from the URL's
- * query: `?ca=FILE&cert=FILE&key=FILE&servername=NAME` (PEM files). Node only.
+ * `anywire/connect`: a client transport for any target named by URL, on any binding of the binding
+ * registry: `http(s)://`, `ws(s)://`, `tcp://`, `tls://`, `unix:/path`, `grpc(s)://`,
+ * `mqtt(s)://broker/<server>`, or a stdio command line. TLS material for `tls:`, `wss:`, `grpcs:` and
+ * `mqtts:` comes from the URL's query: `?ca=FILE&cert=FILE&key=FILE&servername=NAME` (PEM files).
+ * A URL binding's code is imported when its transport starts, so a program that connects over one
+ * binding never loads the others. Node only.
  * @module
  */
-import { readFileSync } from 'node:fs';
+import { bindingFor } from './bindings/registry.js';
+import { LazyTransport } from './bindings/lazy-transport.js';
 import { Client } from './client/client.js';
 import type { ClientOptions } from './client/client.js';
 import type { Transport } from './protocol/transport.js';
 import type { Implementation } from './protocol/types.js';
-import { GrpcClientTransport } from './transports/grpc/client.js';
-import { connectMqtt } from './transports/mqtt/client.js';
 import { StdioClientTransport } from './transports/stdio/client.js';
 import type { StdioServerParameters } from './transports/stdio/client.js';
-import { connectStream } from './transports/stream/client.js';
-import { StreamableHttpClientTransport } from './transports/streamable-http/client.js';
-import { WebSocketClientTransport } from './transports/websocket/client.js';
+
+export { clientTls } from './bindings/clients.js';
+export { describeSchemes, supportedSchemes } from './bindings/registry.js';
 
 /** A target: a URL, or a stdio server's command line. */
 export type TargetSpec = string | URL | StdioServerParameters;
@@ -31,52 +32,24 @@ export interface TargetOptions {
 }
 
 /**
- * A new (unstarted) client transport for `target`.
- * @throws Error for a scheme no binding serves
+ * A new (unstarted) client transport for `target`: a `StdioClientTransport` for a command line;
+ * for a URL, a transport that imports its binding and builds the binding's own transport on
+ * `start()` (so a bad TLS file or URL shows there).
+ * @throws Error naming the supported schemes for a scheme no binding serves
  */
 export function transportForUrl(target: TargetSpec, options: TargetOptions = {}): Transport {
   const headers = options.headers && Object.keys(options.headers).length ? options.headers : undefined;
   if (typeof target === 'object' && !(target instanceof URL)) return new StdioClientTransport(target);
-  const url = new URL(String(target)); // a copy: the TLS query is consumed below
-  switch (url.protocol) {
-    case 'http:':
-    case 'https:':
-      return new StreamableHttpClientTransport({ url: url.href, headers });
-    case 'ws:':
-    case 'wss:': {
-      const tls = url.protocol === 'wss:' && url.search ? clientTls(url) : undefined;
-      const wsOptions =
-        tls && (tls.ca || tls.cert)
-          ? { ca: tls.ca, cert: tls.cert, key: tls.key, servername: tls.serverName }
-          : undefined;
-      return new WebSocketClientTransport(url, {
-        ...(headers ? { headers } : {}),
-        ...(wsOptions ? { wsOptions } : {}),
-      });
-    }
-    case 'tcp:':
-    case 'unix:':
-      return connectStream(url);
-    case 'tls:': {
-      const t = clientTls(url);
-      return connectStream(url, { ca: t.ca, cert: t.cert, key: t.key, servername: t.serverName });
-    }
-    case 'mqtt:':
-    case 'mqtts:':
-      return connectMqtt(url, {
-        tls: url.protocol === 'mqtts:' ? clientTls(url) : undefined,
-        userProperties: headers,
-      });
-    case 'grpc:':
-    case 'grpcs:':
-      return new GrpcClientTransport({
-        url,
-        tls: url.protocol === 'grpcs:' ? clientTls(url) : undefined,
-        metadata: headers,
-      });
-    default:
-      throw new Error(`anywire: no binding for ${url.protocol} targets`);
+  const url = new URL(String(target)); // a copy: the TLS query is consumed by the factory
+  let binding;
+  try {
+    binding = bindingFor(url);
+  } catch (e) {
+    throw new Error(`anywire: ${(e as Error).message}`);
   }
+  const factory = binding.client;
+  if (!factory) throw new Error(`anywire: the ${binding.name} binding has no client`);
+  return new LazyTransport(() => factory(url, { headers }), binding.clientBinding[url.protocol]);
 }
 
 /** Connects a new `Client` to `target` (era settled by probing). */
@@ -88,21 +61,4 @@ export async function connect(
   const client = new Client(info ?? { name: 'anywire-client', version: '0.1.0' }, options);
   await client.connect(transportForUrl(target));
   return client;
-}
-
-/**
- * TLS client material from a target URL's query: `?ca=FILE&cert=FILE&key=FILE&servername=NAME`
- * (files in PEM). The query is removed from `url`.
- */
-export function clientTls(url: URL): { ca?: Buffer; cert?: Buffer; key?: Buffer; serverName?: string } {
-  const q = url.searchParams;
-  const file = (k: string) => (q.get(k) ? readFileSync(q.get(k)!) : undefined);
-  const out = {
-    ca: file('ca'),
-    cert: file('cert'),
-    key: file('key'),
-    serverName: q.get('servername') ?? undefined,
-  };
-  for (const k of ['ca', 'cert', 'key', 'servername']) q.delete(k);
-  return out;
 }

@@ -4,7 +4,8 @@
  * including the table of endpoints, goes to stderr.
  * @module
  */
-import { parseAddress, printEndpoints, signalled, startBinding } from './bindings.js';
+import { bindingDefinitions } from '../bindings/registry.js';
+import { printEndpoints, signalled, startBinding } from './bindings.js';
 import type { BindingFlags, StartedBinding } from './bindings.js';
 import { loadServerModule } from './load-module.js';
 
@@ -34,24 +35,16 @@ export interface ServeOptions extends BindingFlags {
   shutdownGraceMs?: number;
 }
 
-/** The binding URLs that `options` name. */
+/** The binding URLs that `options` name, in the binding registry's order, then `urls`, then stdio. */
 export function bindingUrls(options: ServeOptions): string[] {
   const urls: string[] = [];
-  if (options.http) {
-    const { host, port } = parseAddress(options.http);
-    const h = host.includes(':') ? `[${host}]` : host;
-    urls.push(`${options.tlsCert ? 'https' : 'http'}://${h}:${port}${options.path ?? '/mcp'}`);
+  const context = { secure: !!options.tlsCert, path: options.path ?? '/mcp' };
+  for (const binding of bindingDefinitions()) {
+    for (const flag of binding.serveFlags ?? []) {
+      const value = (options as Record<string, unknown>)[flag.name];
+      if (typeof value === 'string' && value) urls.push(flag.toUrl(value, context));
+    }
   }
-  const addr = (spec: string, scheme: string, path = '') => {
-    const { host, port } = parseAddress(spec);
-    return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}${path}`;
-  };
-  if (options.ws) urls.push(addr(options.ws, options.tlsCert ? 'wss' : 'ws', '/mcp'));
-  if (options.grpc) urls.push(addr(options.grpc, options.tlsCert ? 'grpcs' : 'grpc'));
-  if (options.mqtt) urls.push(options.mqtt);
-  if (options.tcp) urls.push(addr(options.tcp, 'tcp'));
-  if (options.unix) urls.push(`unix:${options.unix}`);
-  if (options.tls) urls.push(addr(options.tls, 'tls'));
   urls.push(...(options.urls ?? []));
   if (options.stdio ?? urls.length === 0) urls.push('stdio');
   return urls;
