@@ -14,6 +14,7 @@ import type { ClientOptions } from '../src/client/client.js';
 import { Client } from '../src/client/client.js';
 import { JsonRpcError } from '../src/jsonrpc/errors.js';
 import { McpError } from '../src/protocol/errors.js';
+import { AuthError } from '../src/protocol/auth.js';
 import type { MqttServerHandle, MqttServerOptions } from '../src/transports/mqtt/index.js';
 import {
   connectMqtt,
@@ -496,15 +497,15 @@ describe.skipIf(missing !== undefined)('mqtt: virtual connection lifetime', () =
     }
   });
 
-  it('maxClients: a client beyond the limit is answered -32603, the others are served', async () => {
+  it('maxConnections: a client beyond the limit is answered -32603, the others are served', async () => {
     const { server } = testServer();
-    const handle = await serveMqtt(server, { url: broker.url, serverName: 'full', maxClients: 1 });
+    const handle = await serveMqtt(server, { url: broker.url, serverName: 'full', maxConnections: 1 });
     try {
       const first = await connectClient(broker, 'full', 'modern');
       const err = await connectClient(broker, 'full', 'modern').catch((e: unknown) => e);
       expect(err).toBeInstanceOf(JsonRpcError);
       expect(err).toMatchObject({ code: -32603 });
-      expect((err as Error).message).toMatch(/maxClients 1/);
+      expect((err as Error).message).toMatch(/maxConnections 1/);
       expect(text(await first.client.callTool('echo', { text: 'first' }))).toBe('first');
       await first.client.close();
     } finally {
@@ -525,14 +526,17 @@ describe.skipIf(missing !== undefined)('mqtt: virtual connection lifetime', () =
     expect(cancelled).toHaveLength(1);
   });
 
-  it('authenticate: user properties become headers and authInfo; a refused message gets an error', async () => {
+  it('authenticator: user properties become headers and authInfo; a refused message gets an error', async () => {
     const { server } = testServer();
     const handle = await serveMqtt(server, {
       url: broker.url,
       serverName: 'auth',
-      authenticate: async (headers) => {
-        if (headers.authorization !== 'Bearer good') throw new Error('bad token');
-        return { subject: 'alice', token: 'good' };
+      authenticator: {
+        authenticate: async ({ headers }) => {
+          if (headers.authorization !== 'Bearer good')
+            throw new AuthError(401, 'bad token', { error: 'invalid_token' });
+          return { subject: 'alice', token: 'good' };
+        },
       },
     });
     try {
@@ -559,8 +563,11 @@ describe.skipIf(missing !== undefined)('mqtt: virtual connection lifetime', () =
         userProperties: { authorization: 'Bearer bad' },
       }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(JsonRpcError);
-      expect(err).toMatchObject({ code: -32600 });
-      expect((err as Error).message).toMatch(/authentication failed: bad token/);
+      expect(err).toMatchObject({
+        code: -32030,
+        data: { status: 401, wwwAuthenticate: 'Bearer error="invalid_token"', error: 'invalid_token' },
+      });
+      expect((err as Error).message).toMatch(/Unauthorized: bad token/);
     } finally {
       await handle.close();
     }

@@ -26,4 +26,7 @@ export type { MqttServerHandle, MqttServerOptions } from './server.js';
 export { MQTT_SERVER_DEFAULTS, serveMqtt } from './server.js';
 export type { MqttControl, MqttTarget, MqttTopics } from './topics.js';
 export { DEFAULT_TOPIC_PREFIX, MQTT_USER_PROPERTY, mqttTopics, parseMqttUrl } from './topics.js';
-export type { MqttAuthenticate, MqttClientInfo } from './virtual-connection.js';
+export type { Authenticator, AuthRequest } from '../../protocol/auth.js';
+export { AuthError } from '../../protocol/auth.js';
+export type { MqttClientInfo } from './virtual-connection.js';
+export { MQTT_WWW_AUTHENTICATE } from './virtual-connection.js';

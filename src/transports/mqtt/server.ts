@@ -26,9 +26,10 @@
  *   and its ACL must confine them, because a client names its reply topic itself: publish only to
  *   `<prefix>/<serverName>/rpc`, subscribe only to the own reply topic (mosquitto:
  *   `pattern read mcp/+/client/%c`). An ACL cannot check the Response Topic property, so where
- *   clients must not speak for each other, have `authenticate` verify a credential in the user
- *   properties against `client.clientId`; it checks control messages (and the client's will, which
- *   carries the same user properties) too.
+ *   clients must not speak for each other, have the `authenticator` verify a credential in the
+ *   user properties (`headers.authorization`) against `peer.clientId`; it checks control messages
+ *   (and the client's will, which carries the same user properties) too. Refused requests are
+ *   answered -32030 with the user property `www-authenticate` (see `virtual-connection.ts`).
  * Custom transport per 2026-07-28 basic/transports: JSON-RPC messages, message patterns and
  * per-request `_meta` are unchanged; cancellation is `notifications/cancelled`, as on stdio.
  * @module
@@ -46,8 +47,10 @@ import type { MqttBrokerOptions } from './connect.js';
 import { describeMqttError, maximumPacketSize, openMqtt } from './connect.js';
 import type { MqttTopics } from './topics.js';
 import { MQTT_USER_PROPERTY, mqttTopics } from './topics.js';
-import type { MqttAuthenticate, VirtualConnectionHost } from './virtual-connection.js';
-import { MqttVirtualConnection } from './virtual-connection.js';
+import type { Authenticator } from '../../protocol/auth.js';
+import { checkNumbers } from '../shared/options.js';
+import type { VirtualConnectionHost } from './virtual-connection.js';
+import { admitPublish, MqttVirtualConnection } from './virtual-connection.js';
 
 /** Options of {@link serveMqtt}. */
 export interface MqttServerOptions extends MqttBrokerOptions {
@@ -70,7 +73,9 @@ export interface MqttServerOptions extends MqttBrokerOptions {
    * 0 = end at once. Default 5000.
    */
   willGraceMs?: number;
-  /** Most virtual connections at once; requests from further clients are answered -32603. Default 10 000. */
+  /** Most virtual connections (clients) at once, 1 or more; requests from further clients are answered -32603. Default 10 000. */
+  maxConnections?: number;
+  /** @deprecated the old name of `maxConnections` (used when `maxConnections` is absent). */
   maxClients?: number;
   /**
    * How long in ms the broker keeps the server's subscription and queues requests through a drop of
@@ -82,8 +87,14 @@ export interface MqttServerOptions extends MqttBrokerOptions {
   closeTimeoutMs?: number;
   /** Which Response Topics to serve. Default: `<prefix>/<serverName>/client/<one level>`. Others are dropped (reported through `onerror`). */
   acceptReplyTopic?: (topic: string) => boolean;
-  /** Derives `authInfo` from a message's user properties; throwing refuses it (requests get -32600, or the thrown `JsonRpcError`). */
-  authenticate?: MqttAuthenticate;
+  /**
+   * Admits every publish (requests, notifications, control messages) from its user properties
+   * (`headers`, e.g. `authorization: Bearer <token>`), its `_meta` and `peer.clientId`. A refused
+   * request is answered -32030 (`data: { status, wwwAuthenticate, error }`) with the user property
+   * `www-authenticate`; when the admitted identity's `expiresAt` passes, the client's virtual
+   * connection ends (`mcp-reason: expired`). Default: none (rely on the broker's authentication).
+   */
+  authenticator?: Authenticator;
 }
 
 /** Defaults of {@link MqttServerOptions}. */
@@ -92,6 +103,8 @@ export const MQTT_SERVER_DEFAULTS = Object.freeze({
   maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
   clientIdleTimeoutMs: 10 * 60_000,
   willGraceMs: 5000,
+  maxConnections: 10_000,
+  /** @deprecated the old name of `maxConnections`. */
   maxClients: 10_000,
   sessionExpiryMs: 0,
   closeTimeoutMs: 2000,
@@ -142,6 +155,17 @@ class MqttServerBinding implements MqttServerHandle {
   #closing = false;
 
   constructor(server: Servable, options: MqttServerOptions) {
+    checkNumbers({
+      maxMessageBytes: [options.maxMessageBytes, { min: 1 }],
+      clientIdleTimeoutMs: [options.clientIdleTimeoutMs, { min: 0 }],
+      willGraceMs: [options.willGraceMs, { min: 0 }],
+      maxConnections: [options.maxConnections, { min: 1 }],
+      maxClients: [options.maxClients, { min: 1 }],
+      sessionExpiryMs: [options.sessionExpiryMs, { min: 0, max: 0xffffffff * 1000 }],
+      closeTimeoutMs: [options.closeTimeoutMs, { min: 0 }],
+    });
+    if (options.qos !== undefined && options.qos !== 0 && options.qos !== 1 && options.qos !== 2)
+      throw new RangeError(`anywire: qos must be 0, 1 or 2 (got ${String(options.qos)})`);
     this.#server = server;
     this.#o = options;
     this.url = options.url;
@@ -150,11 +174,12 @@ class MqttServerBinding implements MqttServerHandle {
     this.#maxMessageBytes = options.maxMessageBytes ?? MQTT_SERVER_DEFAULTS.maxMessageBytes;
     this.#accept = options.acceptReplyTopic ?? ((t) => this.topics.clientIdOf(t) !== undefined);
     this.#host = {
-      publish: (topic, payload, kind, correlation) => this.#publish(topic, payload, kind, correlation),
+      publish: (topic, payload, kind, correlation, userProperties) =>
+        this.#publish(topic, payload, kind, correlation, userProperties),
       goodbye: (topic, reason) => this.#goodbye(topic, reason),
       released: (connection) => this.#released(connection),
     };
-    if (options.authenticate) this.#host.authenticate = options.authenticate;
+    if (options.authenticator) this.#host.authenticator = options.authenticator;
   }
 
   get connections(): ReadonlyMap<string, ServedConnection> {
@@ -243,11 +268,14 @@ class MqttServerBinding implements MqttServerHandle {
     payload: Buffer,
     kind: MessageKind,
     correlation: Buffer | undefined,
+    userProperties?: Record<string, string>,
   ): Promise<void> {
     const properties: IClientPublishOptions['properties'] = {
       contentType: 'application/json',
       payloadFormatIndicator: true,
-      userProperties: KIND_PROPERTIES[kind],
+      userProperties: userProperties
+        ? { ...userProperties, ...KIND_PROPERTIES[kind] }
+        : KIND_PROPERTIES[kind],
     };
     if (correlation) properties.correlationData = correlation;
     return new Promise((resolve, reject) => {
@@ -314,7 +342,7 @@ class MqttServerBinding implements MqttServerHandle {
     connection?.deliver(decoded.message, correlation, headers);
   };
 
-  /** Applies a control message; with `authenticate`, only once it accepted the message. */
+  /** Applies a control message; with an authenticator, only once it admitted the message. */
   #control(
     connection: MqttVirtualConnection,
     control: string,
@@ -326,29 +354,31 @@ class MqttServerBinding implements MqttServerHandle {
       else if (reason === 'will' && this.#willGraceMs > 0) connection.willArrived();
       else void connection.end(reason ?? 'client', false);
     };
-    const authenticate = this.#o.authenticate;
-    if (!authenticate) {
+    const authenticator = this.#o.authenticator;
+    if (!authenticator) {
       apply();
       return;
     }
-    Promise.resolve()
-      .then(() => authenticate(headers ?? {}, connection.client))
-      .then(apply, (e: unknown) =>
-        this.#report(
-          new Error(
-            `anywire: MQTT ${control} for ${connection.replyTopic} refused: ${e instanceof Error ? e.message : String(e)}`,
-          ),
-        ),
-      );
+    void admitPublish(authenticator, headers, connection.client, undefined, (e) => this.#report(e)).then(
+      (verdict) => {
+        if (verdict.ok) apply();
+        else
+          this.#report(
+            new Error(
+              `anywire: MQTT ${control} for ${connection.replyTopic} refused: ${verdict.error.message}`,
+            ),
+          );
+      },
+    );
   }
 
-  /** A new client: a virtual connection served by `server.connect()`, unless `maxClients` is reached. */
+  /** A new client: a virtual connection served by `server.connect()`, unless `maxConnections` is reached. */
   #open(
     replyTopic: string,
     message: JsonRpcMessage | JsonRpcMessage[],
     correlation: Buffer | undefined,
   ): MqttVirtualConnection | undefined {
-    const max = this.#o.maxClients ?? MQTT_SERVER_DEFAULTS.maxClients;
+    const max = this.#o.maxConnections ?? this.#o.maxClients ?? MQTT_SERVER_DEFAULTS.maxConnections;
     if (this.#virtual.size >= max) {
       for (const m of Array.isArray(message) ? message : [message]) {
         if ('method' in m && 'id' in m) {
@@ -357,7 +387,7 @@ class MqttServerBinding implements MqttServerHandle {
             errorResponse(
               m.id,
               ErrorCode.InternalError,
-              `Internal error: server busy (maxClients ${max} reached)`,
+              `Internal error: server busy (maxConnections ${max} reached)`,
             ),
             correlation,
           );

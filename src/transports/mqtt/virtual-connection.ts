@@ -7,12 +7,22 @@
  * Correlation: the Correlation Data of each inbound request is kept until its response is sent and
  * echoed on that response and on every message related to the request (progress, logs, legacy
  * server-to-client requests, listen notifications).
+ *
+ * Ingress: with an `Authenticator`, every publish is admitted on its own (its user properties are
+ * the `headers`; a token travels as the user property `authorization`). A refused request is
+ * answered with a JSON-RPC error -32030 (`data: { status, wwwAuthenticate, error }`) carrying the
+ * user property `www-authenticate`; a refused notification is dropped (reported). A virtual
+ * connection whose first message is refused is not kept. When the `expiresAt` of the identity last
+ * admitted passes, the virtual connection ends (`mcp-control: disconnect`, `mcp-reason: expired`)
+ * and its in-flight handlers are cancelled.
  * @module
  */
-import { ErrorCode, errorResponse, JsonRpcError } from '../../jsonrpc/errors.js';
 import type { JsonRpcId, JsonRpcMessage } from '../../jsonrpc/types.js';
+import type { Authenticator, AuthError, AuthRequest } from '../../protocol/auth.js';
 import type { MessageContext, SendOptions, Transport } from '../../protocol/transport.js';
 import type { AuthInfo } from '../../protocol/types.js';
+import type { Admission } from '../shared/ingress.js';
+import { admit, authErrorResponse, extractTrace, metaOf, watchExpiry } from '../shared/ingress.js';
 import type { MessageKind } from './codec.js';
 import { messageKind } from './codec.js';
 
@@ -24,11 +34,26 @@ export interface MqttClientInfo {
   clientId?: string;
 }
 
-/** Derives the caller's identity from a message's user properties; throw to refuse the message. */
-export type MqttAuthenticate = (
-  headers: Record<string, string | undefined>,
+/** The user property that carries a refusal's challenge (as HTTP's `WWW-Authenticate`). */
+export const MQTT_WWW_AUTHENTICATE = 'www-authenticate';
+
+/**
+ * Runs the ingress for one publish: binding `mqtt`, its user properties (lower-cased) as
+ * `headers`, the request's `_meta` as `meta`, `peer.clientId` from the reply topic (claimed, not
+ * verified). Never throws.
+ */
+export function admitPublish(
+  authenticator: Authenticator | undefined,
+  headers: Record<string, string> | undefined,
   client: MqttClientInfo,
-) => AuthInfo | undefined | Promise<AuthInfo | undefined>;
+  meta: Record<string, unknown> | undefined,
+  onerror?: (error: Error) => void,
+): Promise<Admission> {
+  const request: AuthRequest = { binding: 'mqtt', headers: headers ?? {} };
+  if (meta) request.meta = meta;
+  if (client.clientId !== undefined) request.peer = { clientId: client.clientId };
+  return admit(authenticator, request, onerror ? { onerror } : {});
+}
 
 /** What a virtual connection needs from the binding. */
 export interface VirtualConnectionHost {
@@ -44,7 +69,8 @@ export interface VirtualConnectionHost {
   goodbye(topic: string, reason: string): Promise<void>;
   /** The connection ended (remove it from the registry). */
   released(connection: MqttVirtualConnection): void;
-  authenticate?: MqttAuthenticate;
+  /** Admits every inbound publish (see the module notes). */
+  authenticator?: Authenticator;
 }
 
 const CONTEXT: MessageContext = Object.freeze({ binding: 'mqtt' });
@@ -64,6 +90,8 @@ export class MqttVirtualConnection implements Transport {
   #tail: Promise<void> = Promise.resolve();
   #willAt: number | undefined;
   #closed = false;
+  #admitted = false;
+  #stopExpiry: () => void = () => {};
 
   constructor(client: MqttClientInfo, host: VirtualConnectionHost) {
     this.client = client;
@@ -142,7 +170,7 @@ export class MqttVirtualConnection implements Transport {
   }
 
   /**
-   * Hands one inbound message to the connection (after `authenticate`, in arrival order).
+   * Hands one inbound message to the connection (after the authenticator, in arrival order).
    * @param correlation the publish's Correlation Data
    * @param headers its user properties, lower-cased
    */
@@ -155,24 +183,50 @@ export class MqttVirtualConnection implements Transport {
     this.touch();
     if (Array.isArray(message)) for (const m of message) this.#track(m, correlation);
     else this.#track(message, correlation);
-    const authenticate = this.#host.authenticate;
-    if (!authenticate) {
-      this.#emit(message, headers ? { binding: 'mqtt', headers } : CONTEXT);
+    const authenticator = this.#host.authenticator;
+    if (!authenticator) {
+      this.#emit(message, this.#context(message, headers, undefined));
       return;
     }
     // Serialised so that an asynchronous check cannot reorder initialize and what follows it.
     this.#tail = this.#tail.then(async () => {
-      let authInfo: AuthInfo | undefined;
-      try {
-        authInfo = await authenticate(headers ?? {}, this.client);
-      } catch (error) {
-        this.#refuse(message, error);
+      const meta = metaOf(message);
+      const verdict = await admitPublish(authenticator, headers, this.client, meta, (e) => this.onerror?.(e));
+      if (!verdict.ok) {
+        this.#refuse(message, verdict.error);
         return;
       }
-      const context: MessageContext = { binding: 'mqtt' };
-      if (headers) context.headers = headers;
-      if (authInfo) context.authInfo = authInfo;
-      this.#emit(message, context);
+      this.#admitted = true;
+      this.#watch(verdict.authInfo);
+      this.#emit(message, this.#context(message, headers, verdict.authInfo));
+    });
+  }
+
+  #context(
+    message: JsonRpcMessage | JsonRpcMessage[],
+    headers: Record<string, string> | undefined,
+    authInfo: AuthInfo | undefined,
+  ): MessageContext {
+    if (!headers && !authInfo) {
+      const meta = Array.isArray(message) ? undefined : metaOf(message);
+      if (meta === undefined || !('traceparent' in meta)) return CONTEXT;
+    }
+    const context: MessageContext = { binding: 'mqtt' };
+    if (headers) context.headers = headers;
+    if (authInfo) context.authInfo = authInfo;
+    const trace = extractTrace(headers, Array.isArray(message) ? undefined : metaOf(message));
+    if (trace) context.trace = trace;
+    return context;
+  }
+
+  /** Ends the connection when the identity last admitted expires (re-armed on every admission). */
+  #watch(authInfo: AuthInfo | undefined): void {
+    this.#stopExpiry();
+    this.#stopExpiry = watchExpiry(authInfo, () => {
+      this.onerror?.(
+        new Error(`anywire: MQTT client ${this.client.replyTopic} ended: the credentials expired`),
+      );
+      void this.end('expired', true);
     });
   }
 
@@ -184,6 +238,7 @@ export class MqttVirtualConnection implements Transport {
   async end(reason: string, notifyClient: boolean): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#stopExpiry();
     this.#inflight.clear();
     this.#backlog = [];
     this.#host.released(this);
@@ -206,17 +261,31 @@ export class MqttVirtualConnection implements Transport {
     else this.#backlog.push([message, context]);
   }
 
-  /** `authenticate` threw: requests get an error response, notifications are dropped. */
-  #refuse(message: JsonRpcMessage | JsonRpcMessage[], error: unknown): void {
-    const why = error instanceof Error ? error.message : String(error);
-    this.onerror?.(new Error(`anywire: MQTT message from ${this.client.replyTopic} refused: ${why}`));
+  /**
+   * A refusal: each request gets a -32030 error with the user property `www-authenticate` (and the
+   * error's headers); notifications are dropped. A connection that was never admitted is not kept.
+   */
+  #refuse(message: JsonRpcMessage | JsonRpcMessage[], error: AuthError): void {
+    this.onerror?.(
+      new Error(`anywire: MQTT message from ${this.client.replyTopic} refused: ${error.message}`),
+    );
+    const userProperties: Record<string, string> = { [MQTT_WWW_AUTHENTICATE]: error.wwwAuthenticate };
+    for (const [k, v] of Object.entries(error.headers)) userProperties[k.toLowerCase()] = v;
     for (const m of Array.isArray(message) ? message : [message]) {
       if (!('method' in m) || !('id' in m)) continue;
-      const response =
-        error instanceof JsonRpcError
-          ? { jsonrpc: '2.0' as const, id: m.id, error: error.toObject() }
-          : errorResponse(m.id, ErrorCode.InvalidRequest, `Invalid Request: authentication failed: ${why}`);
-      this.send(response).catch((e: Error) => this.onerror?.(e));
+      const correlation = this.#inflight.get(m.id);
+      this.#inflight.delete(m.id);
+      const response = authErrorResponse(m.id, error);
+      this.#host
+        .publish(
+          this.client.replyTopic,
+          Buffer.from(JSON.stringify(response)),
+          'response',
+          correlation,
+          userProperties,
+        )
+        .catch((e: Error) => this.onerror?.(e));
     }
+    if (!this.#admitted) void this.end('unauthorized', false);
   }
 }
