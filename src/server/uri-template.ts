@@ -33,16 +33,13 @@ function encode(value: string, reserved: boolean): string {
     : encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-function escapeRe(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 /** A parsed RFC 6570 template. */
 export class UriTemplate {
   readonly template: string;
   readonly variableNames: string[];
   #parts: Part[];
-  #re: RegExp | undefined;
+  #program: Inst[] | undefined;
+  #lastSteps = 0;
   #slots: { name: string; op: Op; explode: boolean }[] = [];
 
   /** @throws TypeError on an unterminated expression or an empty variable name */
@@ -107,56 +104,235 @@ export class UriTemplate {
     return out;
   }
 
-  /** Matches a concrete URI; returns its variables or `null`. */
+  /**
+   * Matches a concrete URI; returns its variables or `null`. Runs in time linear in the URI's length
+   * for every template (a Pike VM over the template's pattern, never a backtracking regular
+   * expression): at most {@link UriTemplate.stepsBound} steps. Never throws (a malformed
+   * percent-escape is kept as written).
+   */
   match(uri: string): TemplateVariables | null {
-    if (!this.#re) this.#re = this.#compile();
-    const m = this.#re.exec(uri);
-    if (!m) return null;
-    const out: TemplateVariables = {};
+    const program = (this.#program ??= this.#compile());
+    const r = runProgram(program, uri, 2 * this.#slots.length);
+    this.#lastSteps = r.steps;
+    if (!r.caps) return null;
+    const caps = r.caps;
+    const out: TemplateVariables = Object.create(null) as TemplateVariables;
     this.#slots.forEach((slot, idx) => {
-      const raw = m[idx + 1];
-      if (raw === undefined) return;
+      const start = caps[2 * idx];
+      const end = caps[2 * idx + 1];
+      if (start === undefined || end === undefined) return;
+      const raw = uri.slice(start, end);
       if (slot.op === '?' || slot.op === '&') {
         for (const pair of raw.split('&')) {
           if (!pair) continue;
           const eq = pair.indexOf('=');
-          const k = decodeURIComponent(eq < 0 ? pair : pair.slice(0, eq));
-          const val = eq < 0 ? '' : decodeURIComponent(pair.slice(eq + 1));
+          const k = decode(eq < 0 ? pair : pair.slice(0, eq));
+          const val = eq < 0 ? '' : decode(pair.slice(eq + 1));
           if (slot.name === k || slot.name === '*') out[k] = val;
         }
         return;
       }
       if (slot.explode) {
         const sep = OPS[slot.op].sep;
-        out[slot.name] = raw.split(sep).filter(Boolean).map(decodeURIComponent);
-      } else out[slot.name] = decodeURIComponent(raw);
+        out[slot.name] = raw.split(sep).filter(Boolean).map(decode);
+      } else out[slot.name] = decode(raw);
     });
-    return out;
+    return { ...out };
   }
 
-  #compile(): RegExp {
-    let re = '^';
+  /** Steps the last {@link match} took (threads run and followed): the measure of its cost. */
+  get lastMatchSteps(): number {
+    return this.#lastSteps;
+  }
+
+  /** The most steps a match of a `length`-character URI can take with this template. */
+  stepsBound(length: number): number {
+    const program = (this.#program ??= this.#compile());
+    return 4 * (length + 1) * (program.length + 1);
+  }
+
+  #compile(): Inst[] {
+    const b = new ProgramBuilder();
     for (const part of this.#parts) {
       if (typeof part === 'string') {
-        re += escapeRe(part);
+        b.literal(part);
         continue;
       }
       if (part.op === '?' || part.op === '&') {
         // One capture for the whole query; named pairs are picked from it.
-        re += `(?:${escapeRe(part.op)}([^#]*))?`;
+        const slot = this.#slots.length;
         this.#slots.push({ name: '*', op: part.op, explode: false });
+        b.optional(() => {
+          b.literal(part.op);
+          b.save(2 * slot);
+          b.star(NOT_FRAGMENT, false);
+          b.save(2 * slot + 1);
+        });
         continue;
       }
       const spec = OPS[part.op];
-      const value = spec.reserved ? '[^]*?' : part.op === '/' ? '[^/?#]*' : '[^/?#,.;&]*';
+      const value: CharClass = spec.reserved ? ANY : part.op === '/' ? NOT_SEGMENT : NOT_DELIMITER;
+      const lazy = spec.reserved;
       part.vars.forEach((v, idx) => {
         const lead = idx === 0 ? spec.first : spec.sep;
-        const body = v.explode ? `${value}(?:${escapeRe(spec.sep)}${value})*` : value;
-        const named = spec.named ? `${escapeRe(v.name)}=?` : '';
-        re += `(?:${escapeRe(lead)}${named}(${body}))${part.op === '' || part.op === '+' ? '' : '?'}`;
+        const slot = this.#slots.length;
         this.#slots.push({ name: v.name, op: part.op, explode: v.explode });
+        const body = () => {
+          b.literal(lead);
+          if (spec.named) {
+            b.literal(v.name);
+            b.optional(() => b.literal('='));
+          }
+          b.save(2 * slot);
+          b.star(value, lazy);
+          if (v.explode) {
+            b.starGroup(() => {
+              b.literal(spec.sep);
+              b.star(value, lazy);
+            });
+          }
+          b.save(2 * slot + 1);
+        };
+        if (part.op === '' || part.op === '+') body();
+        else b.optional(body);
       });
     }
-    return new RegExp(`${re}$`);
+    b.match();
+    return b.program;
   }
+}
+
+function decode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A Pike VM (Thompson NFA simulation with captures): leftmost-first, greedy and lazy stars, as a
+// backtracking engine would choose, in O(URI length x program length) steps.
+
+/** Characters a value may hold: any, or any but those listed. */
+type CharClass = { any: true } | { any: false; not: string };
+const ANY: CharClass = { any: true };
+const NOT_SEGMENT: CharClass = { any: false, not: '/?#' };
+const NOT_DELIMITER: CharClass = { any: false, not: '/?#,.;&' };
+const NOT_FRAGMENT: CharClass = { any: false, not: '#' };
+
+type Inst =
+  | { k: 'char'; c: number }
+  | { k: 'class'; cls: CharClass }
+  | { k: 'split'; x: number; y: number }
+  | { k: 'jmp'; x: number }
+  | { k: 'save'; n: number }
+  | { k: 'match' };
+
+class ProgramBuilder {
+  readonly program: Inst[] = [];
+
+  literal(s: string): void {
+    for (let i = 0; i < s.length; i++) this.program.push({ k: 'char', c: s.charCodeAt(i) });
+  }
+
+  save(n: number): void {
+    this.program.push({ k: 'save', n });
+  }
+
+  match(): void {
+    this.program.push({ k: 'match' });
+  }
+
+  /** `cls*` (or `cls*?` when lazy). */
+  star(cls: CharClass, lazy: boolean): void {
+    this.starGroup(() => this.program.push({ k: 'class', cls }), lazy);
+  }
+
+  /** `(?:body)*` (or `*?` when lazy); `body` never matches the empty string. */
+  starGroup(body: () => void, lazy = false): void {
+    const at = this.program.length;
+    const split: Inst & { k: 'split' } = { k: 'split', x: at + 1, y: -1 };
+    this.program.push(split);
+    body();
+    this.program.push({ k: 'jmp', x: at });
+    const after = this.program.length;
+    if (lazy) {
+      split.x = after;
+      split.y = at + 1;
+    } else split.y = after;
+  }
+
+  /** `(?:body)?`, greedy. */
+  optional(body: () => void): void {
+    const split: Inst & { k: 'split' } = { k: 'split', x: this.program.length + 1, y: -1 };
+    this.program.push(split);
+    body();
+    split.y = this.program.length;
+  }
+}
+
+interface Thread {
+  pc: number;
+  caps: (number | undefined)[];
+}
+
+/** Runs `program` anchored at both ends of `input`; the captures of the first-priority match. */
+function runProgram(
+  program: Inst[],
+  input: string,
+  capCount: number,
+): { caps: (number | undefined)[] | undefined; steps: number } {
+  let steps = 0;
+  const seen = new Int32Array(program.length).fill(-1);
+  let generation = 0;
+  const add = (list: Thread[], pc: number, caps: (number | undefined)[], pos: number): void => {
+    steps++;
+    if (seen[pc] === generation) return;
+    seen[pc] = generation;
+    const inst = program[pc]!;
+    switch (inst.k) {
+      case 'jmp':
+        add(list, inst.x, caps, pos);
+        return;
+      case 'split':
+        add(list, inst.x, caps, pos);
+        add(list, inst.y, caps, pos);
+        return;
+      case 'save': {
+        const next = caps.slice();
+        next[inst.n] = pos;
+        add(list, pc + 1, next, pos);
+        return;
+      }
+      default:
+        list.push({ pc, caps });
+    }
+  };
+  let current: Thread[] = [];
+  add(current, 0, new Array<number | undefined>(capCount), 0);
+  for (let pos = 0; ; pos++) {
+    generation++;
+    const next: Thread[] = [];
+    const code = pos < input.length ? input.charCodeAt(pos) : -1;
+    for (const t of current) {
+      steps++;
+      const inst = program[t.pc]!;
+      if (inst.k === 'match') {
+        // Anchored at the end: only a match at the end counts; it beats every lower-priority thread.
+        if (code === -1) return { caps: t.caps, steps };
+        continue;
+      }
+      if (code === -1) continue;
+      if (inst.k === 'char' ? inst.c === code : inst.k === 'class' && accepts(inst.cls, code)) {
+        add(next, t.pc + 1, t.caps, pos + 1);
+      }
+    }
+    if (next.length === 0 || code === -1) return { caps: undefined, steps };
+    current = next;
+  }
+}
+
+function accepts(cls: CharClass, code: number): boolean {
+  return cls.any || !cls.not.includes(String.fromCharCode(code));
 }
