@@ -3,84 +3,11 @@
  * stand in for scale-out. Each is used by the part of the protocol named in its docstring.
  * @module
  */
-import type { JsonRpcMessage } from '../jsonrpc/types.js';
 import type { ClientCapabilities, Implementation, JsonObject } from './types.js';
 
-// ---------------------------------------------------------------------------------------------
-// Legacy SSE event store (2025-11-25 basic/transports "Resumability and Redelivery").
-
-/** Stores the messages sent on legacy SSE streams so a client can resume with `Last-Event-ID`. */
-export interface EventStore {
-  /**
-   * Stores `message` for `streamId`; resolves to the new event id (unique across the session's
-   * streams). `null` records a priming event (an id with empty data, SEP-1699): it gets an id but
-   * is never replayed.
-   */
-  storeEvent(streamId: string, message: JsonRpcMessage | null): Promise<string>;
-  /**
-   * Replays the messages stored after `lastEventId` on the same stream, in order, through `send`.
-   * Resolves to that stream's id, or `undefined` when the event id is unknown.
-   */
-  replayEventsAfter(
-    lastEventId: string,
-    send: (eventId: string, message: JsonRpcMessage) => Promise<void> | void,
-  ): Promise<string | undefined>;
-  /** Forgets a stream (its response was delivered and the client will not resume it). */
-  deleteStream?(streamId: string): Promise<void>;
-}
-
-/** Options of {@link InMemoryEventStore}. */
-export interface InMemoryEventStoreOptions {
-  /** Events kept per stream; older ones are dropped. Default 1000. */
-  maxEventsPerStream?: number;
-  /** Streams kept; the least recently written is dropped first. Default 10 000. */
-  maxStreams?: number;
-}
-
-/** A bounded in-memory {@link EventStore}. Event ids are `<streamId>_<sequence>`. */
-export class InMemoryEventStore implements EventStore {
-  #streams = new Map<string, { seq: number; events: { seq: number; message: JsonRpcMessage | null }[] }>();
-  #maxEvents: number;
-  #maxStreams: number;
-
-  constructor(options: InMemoryEventStoreOptions = {}) {
-    this.#maxEvents = options.maxEventsPerStream ?? 1000;
-    this.#maxStreams = options.maxStreams ?? 10_000;
-  }
-
-  async storeEvent(streamId: string, message: JsonRpcMessage | null): Promise<string> {
-    let s = this.#streams.get(streamId);
-    if (s) this.#streams.delete(streamId);
-    else s = { seq: 0, events: [] };
-    this.#streams.set(streamId, s); // most recent last
-    if (this.#streams.size > this.#maxStreams) {
-      const oldest = this.#streams.keys().next().value;
-      if (oldest !== undefined) this.#streams.delete(oldest);
-    }
-    const seq = ++s.seq;
-    s.events.push({ seq, message });
-    if (s.events.length > this.#maxEvents) s.events.shift();
-    return `${streamId}_${seq}`;
-  }
-
-  async replayEventsAfter(
-    lastEventId: string,
-    send: (eventId: string, message: JsonRpcMessage) => Promise<void> | void,
-  ): Promise<string | undefined> {
-    const cut = lastEventId.lastIndexOf('_');
-    if (cut <= 0) return undefined;
-    const streamId = lastEventId.slice(0, cut);
-    const after = Number(lastEventId.slice(cut + 1));
-    const s = this.#streams.get(streamId);
-    if (!s || !Number.isInteger(after)) return undefined;
-    for (const e of s.events) if (e.seq > after && e.message) await send(`${streamId}_${e.seq}`, e.message);
-    return streamId;
-  }
-
-  async deleteStream(streamId: string): Promise<void> {
-    this.#streams.delete(streamId);
-  }
-}
+// The legacy SSE event store lives in event-store.ts; re-exported here for the root entry.
+export { InMemoryEventStore } from './event-store.js';
+export type { EventStore, InMemoryEventStoreOptions } from './event-store.js';
 
 // ---------------------------------------------------------------------------------------------
 // Legacy session store (2025-11-25 basic/transports "Session Management").

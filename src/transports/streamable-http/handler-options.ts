@@ -5,7 +5,7 @@
  */
 import { ErrorCode, errorResponse } from '../../jsonrpc/errors.js';
 import type { JsonRpcId } from '../../jsonrpc/types.js';
-import type { EventStore } from '../../protocol/stores.js';
+import type { EventStore } from '../../protocol/event-store.js';
 import type { AuthInfo } from '../../protocol/types.js';
 import type { HttpSecurityOptions } from '../shared/http-security.js';
 import type { Servable } from '../../server/servable.js';
@@ -39,8 +39,18 @@ export interface StreamableHttpOptions extends HttpSecurityOptions {
   keepAliveIntervalMs?: number;
   /** SSE `retry:` sent with priming events, in ms. Default 1 000. */
   sseRetryMs?: number;
-  /** Legacy stream resumption store; `false` turns resumption off. Default: bounded in-memory. */
+  /**
+   * Legacy stream resumption store (scoped per session, see {@link EventStore}); `false` turns
+   * resumption off. Default: an `InMemoryEventStore` bounded by `maxEventStoreBytes`.
+   */
   eventStore?: EventStore | false;
+  /**
+   * Resumption grace in ms: a legacy SSE stream's stored events are dropped this long after its
+   * response was delivered (a session's events go when it ends). 0 drops them at once. Default 5 000.
+   */
+  eventRetentionMs?: number;
+  /** Bound of the default in-memory event store in bytes of JSON text (oldest streams dropped beyond). Default 64 MiB. */
+  maxEventStoreBytes?: number;
   /** The 2024-11-05 HTTP+SSE endpoints; `false` turns them off. Default `{ ssePath: '/sse', messagePath: '/messages' }`. */
   httpSse?: { ssePath: string; messagePath: string } | false;
   /**
@@ -65,17 +75,43 @@ export const HTTP_DEFAULTS = {
   maxStreams: 20_000,
   keepAliveIntervalMs: 15_000,
   sseRetryMs: 1000,
+  eventRetentionMs: 5000,
+  maxEventStoreBytes: 64 * 1024 * 1024,
+};
+
+/** Smallest accepted value of each numeric option (`keepAliveIntervalMs` also takes 0 = none). */
+const MINIMUM: { readonly [K in keyof typeof HTTP_DEFAULTS]: number } = {
+  maxBodyBytes: 1,
+  bodyTimeoutMs: 1,
+  maxSessions: 1,
+  sessionIdleTimeoutMs: 1,
+  maxStreams: 1,
+  keepAliveIntervalMs: 100,
+  sseRetryMs: 0,
+  eventRetentionMs: 0,
+  maxEventStoreBytes: 1,
 };
 
 /** The numeric options with their defaults applied. */
 export type HttpLimits = { readonly [K in keyof typeof HTTP_DEFAULTS]: number };
 
-/** Applies the defaults of the numeric options. */
+/**
+ * Applies the defaults of the numeric options and validates them.
+ * @throws RangeError naming the option and its range when a value is not a finite number in range
+ */
 export function resolveLimits(options: StreamableHttpOptions): HttpLimits {
   const out = { ...HTTP_DEFAULTS };
   for (const k of Object.keys(HTTP_DEFAULTS) as (keyof typeof HTTP_DEFAULTS)[]) {
     const v = options[k];
-    if (v !== undefined) out[k] = v;
+    if (v === undefined) continue;
+    const min = MINIMUM[k];
+    const ok =
+      typeof v === 'number' && Number.isFinite(v) && (v >= min || (k === 'keepAliveIntervalMs' && v === 0));
+    if (!ok)
+      throw new RangeError(
+        `StreamableHttpOptions.${k} must be a finite number >= ${min}${k === 'keepAliveIntervalMs' ? ' (or 0 for none)' : ''} (got ${String(v)})`,
+      );
+    out[k] = v;
   }
   return out;
 }

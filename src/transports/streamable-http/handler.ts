@@ -12,7 +12,7 @@ import { parseMessage } from '../../jsonrpc/parse.js';
 import type { JsonRpcMessage } from '../../jsonrpc/types.js';
 import { isModernVersion, LEGACY_PROTOCOL_VERSIONS, META } from '../../protocol/constants.js';
 import { supportedVersions } from '../../protocol/eras.js';
-import { InMemoryEventStore } from '../../protocol/stores.js';
+import { InMemoryEventStore } from '../../protocol/event-store.js';
 import type { MessageContext } from '../../protocol/transport.js';
 import type { AuthInfo, JsonObject } from '../../protocol/types.js';
 import type { Servable } from '../../server/servable.js';
@@ -59,7 +59,11 @@ export class StreamableHttpServer {
       streams: this.#streams,
       auth: (ex) => this.#auth(ex),
     };
-    const store = options.eventStore === false ? undefined : (options.eventStore ?? new InMemoryEventStore());
+    const store =
+      options.eventStore === false
+        ? undefined
+        : (options.eventStore ??
+          new InMemoryEventStore({ maxEventStoreBytes: this.#limits.maxEventStoreBytes }));
     this.#legacy = new LegacySessions(this.#hc, store);
     if (options.httpSse !== false) {
       this.#httpSse = new HttpSseSessions(
@@ -327,12 +331,15 @@ export class StreamableHttpServer {
     const sink = new PostSink(ex, {
       headers,
       mode: this.options.responseMode ?? 'auto',
-      store: session.sessionId ? session.store : undefined,
+      scope: session.scope,
       retryMs: this.#limits.sseRetryMs,
       keepAliveMs: this.#limits.keepAliveIntervalMs,
       onstream: (stream) => {
         session.streams.set(stream.id, stream);
-        this.#streams.track(stream, () => session.streams.delete(stream.id));
+        this.#streams.track(stream, (delivered) => {
+          session.streams.delete(stream.id);
+          if (delivered) session.retireStream(stream.id);
+        });
       },
     });
     context.closeSseStream = () => sink.disconnect();

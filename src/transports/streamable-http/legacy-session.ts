@@ -6,11 +6,11 @@
  * @module
  */
 import type { JsonRpcId, JsonRpcMessage, JsonRpcRequest } from '../../jsonrpc/types.js';
-import type { EventStore } from '../../protocol/stores.js';
+import type { EventStore } from '../../protocol/event-store.js';
 import type { MessageContext, SendOptions, Transport } from '../../protocol/transport.js';
 import type { ServedConnection } from '../../server/servable.js';
 import type { PostSink } from './post-sink.js';
-import type { SseStream } from './sse-stream.js';
+import type { SseStream, StreamScope } from './sse-stream.js';
 
 interface Inflight {
   original: JsonRpcId;
@@ -33,14 +33,37 @@ export class HttpSession implements Transport {
   /** The standalone GET stream, if open. */
   standalone: SseStream | undefined;
   readonly store: EventStore | undefined;
+  /** Where this session's resumable streams store their events (none for a stateless exchange). */
+  readonly scope: StreamScope | undefined;
+  #retentionMs: number;
+  #retention = new Set<ReturnType<typeof setTimeout>>();
   #inflight = new Map<number, Inflight>();
   #byOriginal = new Map<JsonRpcId, number>();
   #seq = 0;
   #closed = false;
 
-  constructor(sessionId: string | undefined, store: EventStore | undefined) {
+  constructor(sessionId: string | undefined, store: EventStore | undefined, retentionMs = 0) {
     this.sessionId = sessionId;
     this.store = store;
+    this.scope = store && sessionId !== undefined ? { store, sessionId } : undefined;
+    this.#retentionMs = retentionMs;
+  }
+
+  /**
+   * Forgets a stream's stored events once its response was delivered, after the resumption grace
+   * (`eventRetentionMs`).
+   */
+  retireStream(streamId: string): void {
+    const scope = this.scope;
+    if (!scope || this.#closed) return;
+    const drop = () => void scope.store.deleteStream(scope.sessionId, streamId).catch(() => {});
+    if (this.#retentionMs <= 0) return drop();
+    const timer = setTimeout(() => {
+      this.#retention.delete(timer);
+      drop();
+    }, this.#retentionMs);
+    (timer as { unref?: () => void }).unref?.();
+    this.#retention.add(timer);
   }
 
   async start(): Promise<void> {}
@@ -112,8 +135,17 @@ export class HttpSession implements Transport {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const s of this.streams.values()) s.end();
-    this.standalone?.end();
+    const open = [...this.streams.values()];
+    if (this.standalone) open.push(this.standalone);
+    for (const s of open) s.end();
+    for (const t of this.#retention) clearTimeout(t);
+    this.#retention.clear();
+    // The session's events go with it, once its streams wrote what they had queued.
+    const scope = this.scope;
+    if (scope)
+      void Promise.all(open.map((s) => s.flushed()))
+        .then(() => scope.store.deleteSession(scope.sessionId))
+        .catch(() => {});
     this.onclose?.();
   }
 

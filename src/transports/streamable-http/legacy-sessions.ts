@@ -7,11 +7,12 @@
  */
 import { ErrorCode, errorResponse } from '../../jsonrpc/errors.js';
 import type { JsonRpcMessage } from '../../jsonrpc/types.js';
-import type { EventStore } from '../../protocol/stores.js';
+import type { EventStore } from '../../protocol/event-store.js';
 import type { HttpExchange } from './exchange.js';
 import { JSON_HEADERS, sendError } from './handler-options.js';
 import type { HandlerContext } from './handler-options.js';
 import { HttpSession } from './legacy-session.js';
+import { encodeSseEvent } from '../shared/sse.js';
 import { SSE_HEADERS, SseStream } from './sse-stream.js';
 
 /** The live legacy sessions of one server, by id. */
@@ -31,7 +32,7 @@ export class LegacySessions {
   /** Starts a session and connects the server to it. */
   async create(): Promise<HttpSession> {
     const id = globalThis.crypto.randomUUID();
-    const session = new HttpSession(id, this.store);
+    const session = new HttpSession(id, this.store, this.#hc.limits.eventRetentionMs);
     this.map.set(id, session);
     session.connection = await this.#hc.server.connect(session);
     void session.connection.closed.then(() => this.map.delete(id));
@@ -100,19 +101,38 @@ export class LegacySessions {
     if (!session) return;
     const headers = { ...SSE_HEADERS, ...cors, 'mcp-session-id': session.sessionId! };
     const lastEventId = ex.header('last-event-id');
-    if (lastEventId !== undefined && session.store) {
+    const scope = session.scope;
+    if (lastEventId !== undefined && scope) {
       const replay: { id: string; m: JsonRpcMessage }[] = [];
-      const streamId = await session.store.replayEventsAfter(lastEventId, (eid, m) => {
-        replay.push({ id: eid, m });
-      });
+      let streamId: string | undefined;
+      try {
+        // An id of another session, or of none, is unknown here: nothing is replayed (issue 7 item 1).
+        streamId = await scope.store.replayEventsAfter(scope.sessionId, lastEventId, (eid, m) => {
+          replay.push({ id: eid, m });
+        });
+      } catch (error) {
+        sendError(
+          ex,
+          500,
+          null,
+          ErrorCode.InternalError,
+          `Event store failed: ${(error as Error).message}`,
+          cors,
+        );
+        return;
+      }
       if (streamId !== undefined) {
         const writer = ex.stream(200, headers);
-        for (const e of replay) writer.write(`id: ${e.id}\ndata: ${JSON.stringify(e.m)}\n\n`);
+        for (const e of replay) writer.write(encodeSseEvent(JSON.stringify(e.m), e.id));
         const live =
           session.streams.get(streamId) ??
           (session.standalone?.id === streamId ? session.standalone : undefined);
         if (live && !live.ended) live.attach(writer);
-        else writer.end();
+        else {
+          writer.end();
+          // The stream's last events were just delivered: it has nothing more to resume.
+          session.retireStream(streamId);
+        }
         return;
       }
     }
@@ -135,7 +155,7 @@ export class LegacySessions {
     const stream = new SseStream(
       `${session.sessionId!.replaceAll('-', '')}g`,
       ex.stream(200, headers),
-      session.store,
+      session.scope,
       this.#hc.limits.keepAliveIntervalMs,
     );
     gauge.track(stream);

@@ -5,9 +5,9 @@
  * @module
  */
 import type { JsonRpcMessage } from '../../jsonrpc/types.js';
-import type { EventStore } from '../../protocol/stores.js';
 import type { HttpExchange } from './exchange.js';
 import { SSE_HEADERS, SseStream } from './sse-stream.js';
+import type { StreamScope } from './sse-stream.js';
 
 /** Options of a {@link PostSink}. */
 export interface PostSinkOptions {
@@ -15,8 +15,8 @@ export interface PostSinkOptions {
   headers: Record<string, string>;
   /** `auto` upgrades to SSE on the first notification; `sse` always streams; `json` never does. */
   mode: 'auto' | 'json' | 'sse';
-  /** Event store for resumable (legacy) streams. */
-  store?: EventStore;
+  /** Event store and owning session, for resumable (legacy) streams. */
+  scope?: StreamScope;
   /** SSE `retry:` in ms, sent with the priming event. */
   retryMs?: number;
   keepAliveMs: number;
@@ -27,7 +27,7 @@ export interface PostSinkOptions {
 let streamSeq = 0;
 const streamPrefix = globalThis.crypto.randomUUID().replaceAll('-', '').slice(0, 12);
 
-/** A fresh stream id (no `_`: the in-memory event store splits ids on it). */
+/** A fresh stream id, unique in this process (event ids get their unguessable part from the event store). */
 export function newStreamId(): string {
   return `${streamPrefix}${(++streamSeq).toString(36)}`;
 }
@@ -82,7 +82,7 @@ export class PostSink {
   #sse(): SseStream {
     if (!this.#stream) {
       const writer = this.#ex.stream(200, { ...SSE_HEADERS, ...this.#opts.headers });
-      this.#stream = new SseStream(newStreamId(), writer, this.#opts.store, this.#opts.keepAliveMs);
+      this.#stream = new SseStream(newStreamId(), writer, this.#opts.scope, this.#opts.keepAliveMs);
       this.#stream.prime(this.#opts.retryMs);
       this.#opts.onstream?.(this.#stream);
     }

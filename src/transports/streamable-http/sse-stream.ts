@@ -5,7 +5,7 @@
  * @module
  */
 import type { JsonRpcMessage } from '../../jsonrpc/types.js';
-import type { EventStore } from '../../protocol/stores.js';
+import type { EventStore } from '../../protocol/event-store.js';
 import { encodeSseEvent, SSE_KEEPALIVE } from '../shared/sse.js';
 import type { StreamWriter } from './exchange.js';
 
@@ -16,21 +16,30 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'x-accel-buffering': 'no',
 });
 
+/** Where a resumable stream stores its events: the store and the owning session. */
+export interface StreamScope {
+  readonly store: EventStore;
+  readonly sessionId: string;
+}
+
 /** An ordered, optionally resumable SSE stream. */
 export class SseStream {
   readonly id: string;
   #writer: StreamWriter | undefined;
-  #store: EventStore | undefined;
+  #scope: StreamScope | undefined;
   #chain: Promise<void> = Promise.resolve();
   #keepAlive: ReturnType<typeof setInterval> | undefined;
   #keepAliveMs: number;
   #ended = false;
-  /** Called once when the stream has delivered its last event (or was abandoned). */
-  onend?: () => void;
+  /**
+   * Called once when the stream has written its last event: `delivered` is true when a client
+   * connection was attached to receive it (false: queued to the store for a resumption).
+   */
+  onend?: (delivered: boolean) => void;
 
-  constructor(id: string, writer: StreamWriter, store: EventStore | undefined, keepAliveMs: number) {
+  constructor(id: string, writer: StreamWriter, scope: StreamScope | undefined, keepAliveMs: number) {
     this.id = id;
-    this.#store = store;
+    this.#scope = scope;
     this.#keepAliveMs = keepAliveMs;
     this.attach(writer);
   }
@@ -59,26 +68,27 @@ export class SseStream {
 
   /** Writes the priming event: an id and empty data, with the reconnection delay. */
   prime(retryMs: number | undefined): void {
-    const store = this.#store;
-    if (!store) return;
+    const scope = this.#scope;
+    if (!scope) return;
     this.#enqueue(async () => {
-      const eid = await store.storeEvent(this.id, null);
-      this.#writer?.write(encodeSseEvent('', eid, undefined, retryMs));
+      const eid = await scope.store.storeEvent(scope.sessionId, this.id, null).catch(() => undefined);
+      if (eid !== undefined) this.#writer?.write(encodeSseEvent('', eid, undefined, retryMs));
     });
   }
 
   /** Queues one message. */
   push(message: JsonRpcMessage | JsonRpcMessage[]): void {
-    const store = this.#store;
+    const scope = this.#scope;
     const data = JSON.stringify(message);
-    if (!store || Array.isArray(message)) {
+    if (!scope || Array.isArray(message)) {
       this.#enqueue(() => {
         this.#writer?.write(encodeSseEvent(data));
       });
       return;
     }
     this.#enqueue(async () => {
-      const eid = await store.storeEvent(this.id, message);
+      // A store that fails loses resumability of this event, never the event itself.
+      const eid = await scope.store.storeEvent(scope.sessionId, this.id, message).catch(() => undefined);
       this.#writer?.write(encodeSseEvent(data, eid));
     });
   }
@@ -88,9 +98,10 @@ export class SseStream {
     if (this.#ended) return;
     this.#ended = true;
     this.#enqueue(() => {
+      const delivered = this.#writer !== undefined && !this.#writer.closed;
       this.#writer?.end();
       this.#detach();
-      this.onend?.();
+      this.onend?.(delivered);
     });
   }
 

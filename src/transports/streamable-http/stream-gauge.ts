@@ -36,11 +36,11 @@ export class StreamGauge {
   }
 
   /** Counts `stream` until it ends, and calls `onend` then. */
-  track(stream: SseStream, onend?: () => void): void {
+  track(stream: SseStream, onend?: (delivered: boolean) => void): void {
     const release = this.acquire();
-    stream.onend = () => {
+    stream.onend = (delivered) => {
       release();
-      onend?.();
+      onend?.(delivered);
     };
   }
 }
