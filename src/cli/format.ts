@@ -4,11 +4,14 @@
  */
 import type {
   CallToolResult,
+  CompleteResult,
   ContentBlock,
+  GetPromptResult,
   Prompt,
   ReadResourceResult,
   Resource,
   ResourceContents,
+  ResourceTemplateInfo,
   Tool,
 } from '../protocol/types.js';
 
@@ -58,14 +61,36 @@ function table(rows: [string, string][]): string {
 
 const firstLine = (s: string | undefined) => (s ?? '').split('\n')[0]!.trim();
 
-/** A list of tools, resources or prompts as aligned lines. */
+/** A list of tools, resources, resource templates or prompts as aligned lines. */
 export function formatList(
-  kind: 'tools' | 'resources' | 'prompts',
-  items: (Tool | Resource | Prompt)[],
+  kind: 'tools' | 'resources' | 'templates' | 'prompts',
+  items: (Tool | Resource | ResourceTemplateInfo | Prompt)[],
 ): string {
-  if (items.length === 0) return `(no ${kind})`;
+  if (items.length === 0) return `(no ${kind === 'templates' ? 'resource templates' : kind})`;
   if (kind === 'resources') return table((items as Resource[]).map((r) => [r.uri, r.title ?? r.name]));
+  if (kind === 'templates')
+    return table((items as ResourceTemplateInfo[]).map((r) => [r.uriTemplate, r.title ?? r.name]));
   return table((items as (Tool | Prompt)[]).map((t) => [t.name, firstLine(t.description ?? t.title)]));
+}
+
+/** A rendered prompt: each message as `role:` and its content. */
+export function formatPrompt(r: GetPromptResult): string {
+  return r.messages.map((m) => `${m.role}: ${formatContent(m.content)}`).join('\n');
+}
+
+/** Completion values, one per line, and a note when there are more. */
+export function formatCompletion(r: CompleteResult): string {
+  const { values, total, hasMore } = r.completion;
+  const lines = values.length ? [...values] : ['(no completions)'];
+  if (hasMore || (total !== undefined && total > values.length))
+    lines.push(`(${total !== undefined ? `${total} in all` : 'more available'})`);
+  return lines.join('\n');
+}
+
+/** A server log notification as one stderr line: `[level] logger: data`. */
+export function formatLog(p: { level: string; logger?: string; data: unknown }): string {
+  const data = typeof p.data === 'string' ? p.data : JSON.stringify(p.data);
+  return `[${p.level}]${p.logger ? ` ${p.logger}:` : ''} ${data}`;
 }
 
 /** Draws a progress line on a terminal stream; `done()` clears it. */

@@ -5,14 +5,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
-import type { ClientCommandOptions } from './commands.js';
-import { callCommand, listCommand, readCommand } from './commands.js';
 import { bridge } from './bridge.js';
 import type { BridgeOptions } from './bridge.js';
 import { serve } from './serve.js';
 import type { ServeOptions } from './serve.js';
-import type { Target } from './target.js';
-import { looksLikeUrl } from './target.js';
+import { addClientCommands, logLevel, parseHeaders, targetOptions } from './client-program.js';
+import { reportFailure } from './failures.js';
+import { childEnv, pickTarget, URL_SCHEMES } from './target.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -30,37 +29,13 @@ export function splitArgv(argv: string[]): { own: string[]; command: string[] } 
   return i < 0 ? { own: argv, command: [] } : { own: argv.slice(0, i), command: argv.slice(i + 1) };
 }
 
-function resolveTarget(
-  first: string | undefined,
-  rest: string[],
-  command: string[],
-): { target: Target; rest: string[] } {
-  if (looksLikeUrl(first)) return { target: { kind: 'url', url: new URL(first!) }, rest };
-  if (command.length === 0)
-    throw new Error('anywire: name a target: a URL first, or a stdio command after --');
-  return { target: { kind: 'stdio', command }, rest: first === undefined ? rest : [first, ...rest] };
+/** Reads `host:port`, `:port` or `port` (127.0.0.1 by default); a port outside 0..65535 is an error. */
+function address(v: string): string {
+  const m = /(\d+)$/.exec(v.trim());
+  if (!m) throw new InvalidArgumentError(`expected host:port, :port or port, got "${v}"`);
+  if (Number(m[1]) > 65535) throw new InvalidArgumentError(`port ${m[1]} is out of range (0-65535)`);
+  return /^\d+$/.test(v.trim()) ? `127.0.0.1:${v.trim()}` : v;
 }
-
-type Opts = { json?: boolean; timeout?: number; quiet?: boolean; args?: string; header?: string[] };
-
-/** Parses repeated `Name: value` options into a header record (lower-case names). */
-export function parseHeaders(specs: string[] = []): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const spec of specs) {
-    const colon = spec.indexOf(':');
-    if (colon <= 0) throw new Error(`expected "Name: value", got "${spec}"`);
-    out[spec.slice(0, colon).trim().toLowerCase()] = spec.slice(colon + 1).trim();
-  }
-  return out;
-}
-
-const clientOpts = (o: Opts): ClientCommandOptions & { args?: string } => ({
-  json: o.json,
-  timeoutMs: o.timeout,
-  quiet: o.quiet,
-  args: o.args,
-  headers: parseHeaders(o.header),
-});
 
 /** Runs the CLI; resolves to the exit status. */
 export async function main(argv: string[]): Promise<number> {
@@ -90,12 +65,16 @@ export async function main(argv: string[]): Promise<number> {
       .description('serve a module that default-exports an McpServer (or a factory) on one or more bindings')
       .argument('<module>', 'a .ts or .js file')
       .option('--stdio', 'serve on stdin/stdout (the default when no other binding is named)')
-      .option('--http <address>', 'serve Streamable HTTP (and HTTP+SSE) on host:port, e.g. 127.0.0.1:3000')
+      .option(
+        '--http <address>',
+        'serve Streamable HTTP (and HTTP+SSE) on host:port (a bare port means 127.0.0.1:port)',
+        address,
+      )
       .option('--path <path>', 'HTTP path of the MCP endpoint', '/mcp')
-      .option('--ws <address>', 'serve WebSocket (subprotocol mcp) on host:port, path /mcp')
-      .option('--grpc <address>', 'serve gRPC (anywire.mcp.v1.Mcp) on host:port')
+      .option('--ws <address>', 'serve WebSocket (subprotocol mcp) on host:port, path /mcp', address)
+      .option('--grpc <address>', 'serve gRPC (anywire.mcp.v1.Mcp) on host:port', address)
       .option('--mqtt <url>', 'serve over an MQTT 5 broker: mqtt://broker:1883/<server-name>')
-      .option('--tcp <address>', 'serve newline-delimited JSON-RPC over TCP on host:port')
+      .option('--tcp <address>', 'serve newline-delimited JSON-RPC over TCP on host:port', address)
       .option('--unix <path>', 'serve newline-delimited JSON-RPC on a Unix socket')
       .option(
         '--tls <address>',
@@ -106,88 +85,65 @@ export async function main(argv: string[]): Promise<number> {
         'serve on the binding this URL names, e.g. ws://127.0.0.1:3001/mcp (repeatable)',
         collect,
         [],
-      ),
+      )
+      .option(
+        '--log-level <level>',
+        'lowest level of what the server logs on stderr (debug: every tool call)',
+        logLevel,
+      )
+      .option('--verbose', 'print stacks, with the module file and line (also ANYWIRE_DEBUG=1)'),
   ).action(async (module: string, o: ServeOptions & { url: string[] }) => {
     await serve(module, { ...o, urls: o.url });
   });
 
   bindingOptions(
-    program
-      .command('bridge')
-      .description(
-        'expose an MCP server reachable on one wire on others: anywire bridge <from-URL> --to <URL> ... | --to <URL> ... -- <command ...>',
-      )
-      .argument('[from]', 'the upstream server URL (or give a stdio command after --)')
-      .option(
-        '--to <url>',
-        'a binding to expose it on: stdio, http://host:port/mcp, ... (repeatable)',
-        collect,
-        [],
-      )
-      .option(
-        '--shared',
-        'one upstream connection for every client (ids remapped) instead of one per client session',
-      )
-      .option('-q, --quiet', "drop a stdio upstream's stderr"),
-  ).action(async (from: string | undefined, o: BridgeOptions) => {
-    const t = resolveTarget(from, [], command);
-    if (t.rest.length) throw new Error(`unexpected argument ${t.rest[0]}`);
-    await bridge(t.target, o);
-  });
+    targetOptions(
+      program
+        .command('bridge')
+        .description(
+          'expose an MCP server reachable on one wire on others: anywire bridge <from-URL> --to <URL> ... | --to <URL> ... -- <command ...>',
+        )
+        .argument('[from]', 'the upstream server URL (or give a stdio command after --)')
+        .option(
+          '--to <url>',
+          'a binding to expose it on: stdio, http://host:port/mcp, ... (repeatable)',
+          collect,
+          [],
+        )
+        .option(
+          '--shared',
+          'one upstream connection for every client (ids remapped) instead of one per client session',
+        )
+        .option('--config <file>', 'serve every server of an mcpServers JSON file, each under /<name>/')
+        .option('--lazy', 'do not probe the upstream at start (connect on the first client)')
+        .option('--probe-timeout <ms>', 'how long the start-up probe waits, in ms', positiveInt, 10_000),
+    ),
+  )
+    .addHelpText(
+      'after',
+      `\nUpstream and --to URLs: stdio, ${URL_SCHEMES}.\n\nExamples:\n  $ anywire bridge --to http://127.0.0.1:3000/mcp -- npx -y @modelcontextprotocol/server-everything stdio\n  $ anywire bridge https://example.com/mcp -H 'Authorization: Bearer T' --to stdio\n  $ anywire bridge --config mcp.json --to http://127.0.0.1:3000 --to ws://127.0.0.1:3001\n`,
+    )
+    .action(
+      async (
+        from: string | undefined,
+        o: BridgeOptions & { header: string[]; env: string[]; envPass: string[]; config?: string },
+      ) => {
+        const options = { ...o, headers: parseHeaders(o.header), env: childEnv(o.env, o.envPass) };
+        if (o.config) {
+          if (from !== undefined || command.length)
+            throw new Error('anywire: --config names the upstreams itself');
+          const { bridgeConfig } = await import('./gateway.js');
+          await bridgeConfig(o.config, options);
+          return;
+        }
+        const t = pickTarget(from === undefined ? [] : [from], command);
+        if (t.rest.length) throw new Error(`anywire: unexpected argument ${t.rest[0]}`);
+        await bridge(t.target, options);
+      },
+    );
 
-  const common = (c: Command) =>
-    c
-      .option('--json', 'print JSON for scripts')
-      .option('--timeout <ms>', 'per-request timeout in ms', positiveInt)
-      .option(
-        '-H, --header <header>',
-        'a request header for URL targets, e.g. "authorization: Bearer T" (repeatable)',
-        (v: string, prev: string[]) => [...prev, v],
-        [] as string[],
-      )
-      .option('-q, --quiet', "drop the stdio server's stderr");
-
-  common(
-    program
-      .command('call')
-      .description('call a tool: anywire call <tool> [key=value ...] -- <command ...>')
-      .argument('[target-or-tool]', 'a URL target, or the tool name')
-      .argument('[rest...]', 'the tool name (after a URL) and key=value arguments')
-      .option('--args <json>', 'arguments as a JSON object'),
-  ).action(async (first: string | undefined, rest: string[], o: Opts) => {
-    const t = resolveTarget(first, rest, command);
-    const [tool, ...pairs] = t.rest;
-    if (!tool) throw new Error('anywire: name the tool to call');
-    status = await callCommand(t.target, tool, pairs, clientOpts(o));
-  });
-
-  common(
-    program
-      .command('list')
-      .description(
-        'list tools, resources or prompts: anywire list [tools|resources|prompts] -- <command ...>',
-      )
-      .argument('[target-or-kind]', 'a URL target, or what to list')
-      .argument('[kind]', 'what to list after a URL: tools (default), resources, prompts'),
-  ).action(async (first: string | undefined, second: string | undefined, o: Opts) => {
-    const t = resolveTarget(first, second === undefined ? [] : [second], command);
-    const kind = (t.rest[0] ?? 'tools') as 'tools' | 'resources' | 'prompts';
-    if (!['tools', 'resources', 'prompts'].includes(kind)) throw new Error(`anywire: cannot list "${kind}"`);
-    status = await listCommand(t.target, kind, clientOpts(o));
-  });
-
-  common(
-    program
-      .command('read')
-      .description('read a resource: anywire read <uri> -- <command ...>')
-      .argument('<target-or-uri>', 'a URL target, or the resource URI')
-      .argument('[uri]', 'the resource URI after a URL target'),
-  ).action(async (first: string, second: string | undefined, o: Opts) => {
-    const t =
-      second !== undefined && looksLikeUrl(first)
-        ? { target: { kind: 'url' as const, url: new URL(first) }, rest: [second] }
-        : resolveTarget(undefined, [first], command);
-    status = await readCommand(t.target, t.rest[0]!, clientOpts(o));
+  addClientCommands(program, command, async (work) => {
+    status = await work();
   });
 
   try {
@@ -196,7 +152,7 @@ export async function main(argv: string[]): Promise<number> {
     const err = e as { code?: string; exitCode?: number; message: string };
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
     if (err.code?.startsWith('commander.')) return err.exitCode ?? 1;
-    process.stderr.write(`anywire: ${err.message.replace(/^anywire: /, '')}\n`);
+    reportFailure(e, { json: own.includes('--json'), verbose: own.includes('--verbose') });
     return 1;
   }
   return status;

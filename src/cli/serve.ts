@@ -8,9 +8,11 @@ import { bindingDefinitions } from '../bindings/registry.js';
 import { printEndpoints, signalled, startBinding } from './bindings.js';
 import type { BindingFlags, StartedBinding } from './bindings.js';
 import { loadServerModule } from './load-module.js';
+import { logServerActivity } from './server-log.js';
+import type { ServerLogOptions } from './server-log.js';
 
 /** Options of {@link serve}. */
-export interface ServeOptions extends BindingFlags {
+export interface ServeOptions extends BindingFlags, Omit<ServerLogOptions, 'stderr'> {
   /** Serve on stdin/stdout. Default: when no other binding is named. */
   stdio?: boolean;
   /** Streamable HTTP address: `host:port`, `:port` or `port`. */
@@ -53,6 +55,7 @@ export function bindingUrls(options: ServeOptions): string[] {
 /** Serves `modulePath`; resolves when stdin ends (stdio) or on SIGINT/SIGTERM, after a graceful shutdown. */
 export async function serve(modulePath: string, options: ServeOptions): Promise<void> {
   const server = await loadServerModule(modulePath);
+  logServerActivity(server, options);
   const started: StartedBinding[] = [];
   try {
     for (const url of bindingUrls(options)) started.push(await startBinding(server, url, options));

@@ -9,6 +9,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
+import { ErrorCode } from '../../jsonrpc/errors.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../jsonrpc/framing.js';
 import type { JsonRpcMessage } from '../../jsonrpc/types.js';
 import { McpError } from '../../protocol/errors.js';
@@ -76,6 +77,8 @@ export class StdioClientTransport implements Transport {
   #writer: LineWriter | undefined;
   #closed = false;
   #exited: Promise<void> | undefined;
+  #closing = false;
+  #exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
 
   constructor(params: StdioServerParameters) {
     this.params = params;
@@ -84,6 +87,11 @@ export class StdioClientTransport implements Transport {
   /** The child's process id, once started. */
   get pid(): number | undefined {
     return this.#child?.pid;
+  }
+
+  /** How the child ended (exit code or signal), once it has. */
+  get exitStatus(): { code: number | null; signal: NodeJS.Signals | null } | undefined {
+    return this.#exit;
   }
 
   /** The child's stderr when `stderr: 'pipe'`. */
@@ -117,7 +125,9 @@ export class StdioClientTransport implements Transport {
         this.onerror?.(
           new McpError(
             'PROTOCOL_ERROR',
-            `ignored a line from the server that is not JSON-RPC (${response.error.message})${line ? `: ${line.slice(0, 200)}` : ''}`,
+            response.error.code === ErrorCode.ParseError && line !== undefined
+              ? `server wrote non-JSON to stdout: ${Buffer.from(line).subarray(0, 80).toString()}`
+              : `ignored a line from the server that is not JSON-RPC (${response.error.message})${line ? `: ${line.slice(0, 200)}` : ''}`,
           ),
         ),
     });
@@ -125,7 +135,15 @@ export class StdioClientTransport implements Transport {
     child.stdin!.on('error', (e) => this.onerror?.(e));
     this.#writer = new LineWriter(child.stdin!);
     this.#exited = new Promise((resolve) => child.once('close', () => resolve()));
-    child.once('close', () => this.#finish());
+    child.once('close', (code, signal) => {
+      this.#exit = { code, signal };
+      // An exit nobody asked for is worth a word: the caller sees why its requests failed.
+      if (!this.#closing && !this.#closed)
+        this.onerror?.(
+          new McpError('SPAWN_FAILED', `the server exited ${signal ? `on ${signal}` : `with code ${code}`}`),
+        );
+      this.#finish();
+    });
     return new Promise((resolve, reject) => {
       child.once('spawn', () => resolve());
       child.once('error', (e) => {
@@ -147,6 +165,7 @@ export class StdioClientTransport implements Transport {
   async close(): Promise<void> {
     const child = this.#child;
     if (!child || this.#closed) return;
+    this.#closing = true;
     this.#writer?.flushNow();
     const wait = (ms: number) =>
       Promise.race([
