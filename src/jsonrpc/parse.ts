@@ -92,11 +92,11 @@ function validateMessage(v: unknown): JsonRpcMessage | Invalid {
   if (typeof v !== 'object' || v === null || Array.isArray(v))
     return invalid(null, 'a message must be a JSON object');
   const m = v as Record<string, unknown>;
-  const hasId = 'id' in m;
+  const hasId = Object.hasOwn(m, 'id');
   const id = m.id;
   const readableId = isId(id) ? id : null;
   if (m.jsonrpc !== '2.0') return invalid(readableId, 'jsonrpc must be "2.0"');
-  if ('method' in m) {
+  if (Object.hasOwn(m, 'method')) {
     if (typeof m.method !== 'string') return invalid(readableId, 'method must be a string');
     if (hasId && !isId(id)) {
       return invalid(null, id === null ? 'id must not be null' : 'id must be a string or an integer');
@@ -107,12 +107,12 @@ function validateMessage(v: unknown): JsonRpcMessage | Invalid {
     }
     return m as unknown as JsonRpcMessage;
   }
-  if ('result' in m) {
+  if (Object.hasOwn(m, 'result')) {
     if (!isId(id)) return invalid(null, 'response id must be a string or an integer');
-    if ('error' in m) return invalid(id, 'a response has result or error, not both');
+    if (Object.hasOwn(m, 'error')) return invalid(id, 'a response has result or error, not both');
     return m as unknown as JsonRpcMessage;
   }
-  if ('error' in m) {
+  if (Object.hasOwn(m, 'error')) {
     if (!(isId(id) || id === null)) return invalid(null, 'response id must be a string, an integer or null');
     const e = m.error as Record<string, unknown> | null;
     if (typeof e !== 'object' || e === null || !Number.isInteger(e.code) || typeof e.message !== 'string') {
