@@ -174,4 +174,24 @@ describe('DPoP', () => {
     );
     await expect(server.authenticate(request(await proof({ iat: now })))).resolves.toBeDefined();
   });
+
+  it('binds a proof to the request body with the MCP profile content_digest', async () => {
+    const body = '{"jsonrpc":"2.0","method":"tools/list","id":1}';
+    const server = rs();
+    const info = await server.authenticate(request(await proof({ body })));
+    expect(info.extra?.dpopContentDigest).toMatch(/^sha-256=:[A-Za-z0-9+/]+=*:$/);
+    await expect(server.verifyContentDigest(info, body)).resolves.toBeUndefined();
+    await expect(server.verifyContentDigest(info, new TextEncoder().encode(body))).resolves.toBeUndefined();
+    const tampered = await refusal(server.verifyContentDigest(info, body.replace('list', 'call')));
+    expect(tampered.challenge).toMatchObject({ scheme: 'DPoP', error: 'invalid_dpop_proof' });
+    // A plain RFC 9449 proof passes unless the profile is required; then the proof itself is refused.
+    const plain = await server.authenticate(request(await proof()));
+    await expect(server.verifyContentDigest(plain, body)).resolves.toBeUndefined();
+    const strict = rs({ contentDigest: true });
+    expect((await refusal(strict.authenticate(request(await proof())))).challenge.error_description).toMatch(
+      /content_digest is required/,
+    );
+    const bound = await strict.authenticate(request(await proof({ body })));
+    await expect(strict.verifyContentDigest(bound, body)).resolves.toBeUndefined();
+  });
 });

@@ -53,7 +53,16 @@ export async function newDpopKey(): Promise<DpopKey> {
 /** A DPoP proof (RFC 9449 section 4.2). */
 export async function dpopProof(
   key: DpopKey,
-  claims: { htm: string; htu: string; token?: string; nonce?: string; iat?: number; jti?: string },
+  claims: {
+    htm: string;
+    htu: string;
+    token?: string;
+    nonce?: string;
+    iat?: number;
+    jti?: string;
+    /** The MCP DPoP profile's body binding: `sha-256=:<base64>:` of this body. */
+    body?: string;
+  },
 ): Promise<string> {
   const payload: Record<string, unknown> = {
     htm: claims.htm,
@@ -65,6 +74,10 @@ export async function dpopProof(
     payload.ath = base64url.encode(new Uint8Array(digest));
   }
   if (claims.nonce) payload.nonce = claims.nonce;
+  if (claims.body !== undefined) {
+    const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(claims.body));
+    payload.content_digest = `sha-256=:${Buffer.from(digest).toString('base64')}:`;
+  }
   return new SignJWT(payload)
     .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: key.publicJwk })
     .setIssuedAt(claims.iat)

@@ -28,6 +28,7 @@ export interface ProofContext {
 }
 
 const MAX_JTI_CHARS = 256;
+const MAX_DIGEST_CHARS = 1024;
 
 /** `url` without query and fragment, scheme and host normalized; `undefined` if not a URL. */
 export function normalizeHtu(url: string): string | undefined {
@@ -95,8 +96,11 @@ export class DpopVerifier {
     return this.#nonces?.current();
   }
 
-  /** Checks the proof; throws the {@link AuthError} 401 `invalid_dpop_proof` or `use_dpop_nonce`. */
-  async verify(c: ProofContext): Promise<void> {
+  /**
+   * Checks the proof; throws the {@link AuthError} 401 `invalid_dpop_proof` or `use_dpop_nonce`.
+   * Resolves to the proof's `content_digest` claim (MCP DPoP profile), if it has one.
+   */
+  async verify(c: ProofContext): Promise<string | undefined> {
     const fail = (why: string) => this.#challenges.invalidDpopProof(why);
     // Several DPoP headers arrive joined with commas; a compact JWS has none (section 4.3 step 1).
     if (c.proof.includes(',')) throw fail('exactly one DPoP proof is required');
@@ -129,6 +133,11 @@ export class DpopVerifier {
       throw fail('DPoP proof iat outside the accepted window');
     if (this.#nonces && !this.#nonces.valid(payload.nonce))
       throw this.#challenges.useDpopNonce(this.#nonces.current());
+    const digest = payload.content_digest;
+    if (digest !== undefined && (typeof digest !== 'string' || digest.length > MAX_DIGEST_CHARS))
+      throw fail('DPoP proof content_digest invalid');
+    if (digest === undefined && this.#o.contentDigest)
+      throw fail('DPoP proof content_digest is required (MCP DPoP profile)');
     if (payload.ath !== (await sha256Base64Url(c.token)))
       throw fail('DPoP proof ath does not match the access token');
     const thumbprint = await calculateJwkThumbprint(jwk, 'sha256');
@@ -141,5 +150,24 @@ export class DpopVerifier {
     const untilMs = (iat + this.#o.iatWindowSec) * 1000 + 1000;
     if (this.#replay.get(key) || untilMs <= this.#replay.evictedUntilMs) throw fail('DPoP proof replayed');
     this.#replay.set(key, true, untilMs);
+    return digest;
   }
+}
+
+/**
+ * Whether `contentDigest` (an RFC 9530 `Content-Digest` value, e.g. `sha-256=:X48E…=:`) lists the
+ * SHA-256 of `body`. Other algorithms in the list are ignored; without a `sha-256` member, false.
+ */
+export async function contentDigestMatches(
+  contentDigest: string,
+  body: string | Uint8Array,
+): Promise<boolean> {
+  const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : new Uint8Array(body);
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  const expected = btoa(String.fromCharCode(...digest));
+  for (const member of contentDigest.split(',')) {
+    const m = /^\s*sha-256=:([A-Za-z0-9+/]+=*):\s*$/i.exec(member);
+    if (m) return m[1] === expected;
+  }
+  return false;
 }

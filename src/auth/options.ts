@@ -35,6 +35,13 @@ export interface DpopOptions {
   iatWindowSec?: number;
   /** Bound of the `jti` replay cache; under overflow, proofs older than the oldest evicted one are refused. Default 100 000. */
   maxReplayEntries?: number;
+  /**
+   * Require the MCP DPoP profile's `content_digest` claim in proofs (the proof's binding to the
+   * request body). Checking it against the body is the binding's call to
+   * `OAuthResourceServer.verifyContentDigest()` once the body is read. Default false: a claim that
+   * is present is kept for that check, a missing one is accepted (plain RFC 9449 clients).
+   */
+  contentDigest?: boolean;
   /** Accepted proof algorithms (asymmetric only). Default ES256, ES384, ES512, PS256, PS384, PS512, RS256, RS384, RS512, EdDSA, Ed25519. */
   algorithms?: string[];
 }
@@ -232,6 +239,7 @@ export function resolveOptions(o: OAuthResourceServerOptions): ResolvedOptions {
     resolved.dpop = {
       required: d.required === true,
       nonce: d.nonce === true,
+      contentDigest: d.contentDigest === true,
       nonceLifetimeSec: int('dpop.nonceLifetimeSec', d.nonceLifetimeSec, 300, 1, 86_400),
       iatWindowSec: int('dpop.iatWindowSec', d.iatWindowSec, 300, 1, 3600),
       maxReplayEntries: int('dpop.maxReplayEntries', d.maxReplayEntries, 100_000, 1, 10_000_000),

@@ -11,7 +11,7 @@ import type { AuthRequest, Authenticator } from '../protocol/auth.js';
 import type { AuthInfo } from '../protocol/types.js';
 import { Challenges } from './challenges.js';
 import { AuthorizationServerMetadata } from './discovery.js';
-import { DpopVerifier } from './dpop.js';
+import { contentDigestMatches, DpopVerifier } from './dpop.js';
 import { sha256Base64Url } from './encoding.js';
 import { ExpiringCache } from './expiring-cache.js';
 import { Introspector } from './introspection.js';
@@ -125,6 +125,7 @@ export class OAuthResourceServer implements Authenticator {
     const info = await this.verifyToken(token);
 
     const jkt = info.confirmation?.jkt;
+    let digest: string | undefined;
     if (scheme === 'dpop') {
       if (!this.#dpop) throw c.invalidToken('DPoP is not accepted by this resource');
       const proof = request.headers.dpop;
@@ -132,7 +133,7 @@ export class OAuthResourceServer implements Authenticator {
       if (encoder.encode(proof).length > this.#o.maxCredentialBytes)
         throw c.invalidDpopProof(`DPoP proof larger than ${this.#o.maxCredentialBytes} bytes`);
       if (!jkt) throw c.invalidToken('the token is not DPoP-bound (no cnf.jkt)', true);
-      await this.#dpop.verify({ proof, method: request.httpMethod, url: request.url, token, jkt });
+      digest = await this.#dpop.verify({ proof, method: request.httpMethod, url: request.url, token, jkt });
     } else {
       // RFC 9449 section 7.2: a DPoP-bound token presented as a bearer token is refused.
       if (jkt) throw c.invalidToken('a DPoP-bound token must be presented with the DPoP scheme', true);
@@ -151,7 +152,27 @@ export class OAuthResourceServer implements Authenticator {
     const granted = info.scopes ?? [];
     const required = this.#o.requiredScopes;
     if (required.some((s) => !granted.includes(s))) throw c.insufficientScope(required, granted);
+    // The MCP DPoP profile's content_digest, for verifyContentDigest() once the body is read.
+    if (digest !== undefined) return { ...info, extra: { ...info.extra, dpopContentDigest: digest } };
     return { ...info };
+  }
+
+  /**
+   * The MCP DPoP profile's body binding: checks that the request body's SHA-256 is the
+   * `content_digest` the request's DPoP proof carried (kept by {@link authenticate} in
+   * `authInfo.extra.dpopContentDigest`). Call it once the body is read. Passes when the request
+   * carried no such claim, unless `dpop.contentDigest` is set.
+   * @throws AuthError 401 `invalid_dpop_proof` when the digest does not match (or is required and missing).
+   */
+  async verifyContentDigest(authInfo: AuthInfo | undefined, body: string | Uint8Array): Promise<void> {
+    const digest = authInfo?.extra?.dpopContentDigest;
+    if (typeof digest !== 'string') {
+      if (this.#o.dpop?.contentDigest && authInfo?.confirmation?.jkt)
+        throw this.challenges.invalidDpopProof('DPoP proof content_digest is required (MCP DPoP profile)');
+      return;
+    }
+    if (!(await contentDigestMatches(digest, body)))
+      throw this.challenges.invalidDpopProof('DPoP proof content_digest does not match the request body');
   }
 
   /**
