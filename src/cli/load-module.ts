@@ -1,6 +1,7 @@
 /**
- * Loads a user's server module: `.ts`/`.mts`/`.cts` through tsx (no build step), anything else
- * with a plain import. The module default-exports an `McpServer` or a (possibly async) factory
+ * Loads a user's server module: `.ts`/`.mts` compiled once into the transpile cache (see
+ * transpile-cache.ts), `.cts` and what the cache cannot compile through tsx (no build step either
+ * way), anything else with a plain import. The module default-exports an `McpServer` or a (possibly async) factory
  * returning one; a named `server` export works too.
  * @module
  */
@@ -23,8 +24,15 @@ export async function loadServerModule(modulePath: string): Promise<McpServer> {
   const url = pathToFileURL(abs).href;
   let mod: Record<string, unknown>;
   if (/\.[mc]?tsx?$/.test(abs)) {
-    const { tsImport } = await import('tsx/esm/api');
-    mod = (await tsImport(url, import.meta.url)) as Record<string, unknown>;
+    const { cachedModuleUrl } = await import('./transpile-cache.js');
+    const cached = abs.endsWith('.cts') ? undefined : await cachedModuleUrl(abs);
+    if (cached) {
+      process.setSourceMapsEnabled(true); // stacks name the .ts file and line
+      mod = (await import(cached)) as Record<string, unknown>;
+    } else {
+      const { tsImport } = await import('tsx/esm/api');
+      mod = (await tsImport(url, import.meta.url)) as Record<string, unknown>;
+    }
   } else mod = (await import(url)) as Record<string, unknown>;
   let candidate: unknown = mod.default ?? mod.server;
   // tsx may wrap a default export once more when loading CommonJS-shaped output.

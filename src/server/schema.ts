@@ -128,7 +128,16 @@ export function compileSchema(
   input: SchemaInput | undefined,
   io: 'input' | 'output' = 'input',
 ): CompiledSchema {
-  if (input === undefined) return compileJsonSchema({ type: 'object', properties: {} });
+  if (input === undefined) {
+    // No schema: any object is valid (what Ajv would say, without loading it).
+    return {
+      jsonSchema: { type: 'object', properties: {} },
+      validate: (value) =>
+        typeof value === 'object' && value !== null && !Array.isArray(value)
+          ? { ok: true, value }
+          : { ok: false, message: '(root) must be object' },
+    };
+  }
   if (isStandard(input)) {
     return { jsonSchema: standardJson(input, io), validate: (v) => standardValidate(input, v) };
   }
