@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { ChunkBuffer } from '../src/jsonrpc/chunk-buffer.js';
 import { LineDecoder } from '../src/jsonrpc/framing.js';
 import { encodeFrame, LengthPrefixDecoder } from '../src/transports/stream/length-prefix.js';
-import { SseDecoder } from '../src/transports/streamable-http/client-sse.js';
+import { readBodyText, readSseStream, SseDecoder } from '../src/transports/streamable-http/client-sse.js';
 
 const MiB = 1024 * 1024;
 const BLOCK = 64 * 1024;
@@ -172,5 +172,39 @@ describe('SseDecoder fed one byte at a time', () => {
       return d.work.scanned + d.work.copied;
     };
     expect(cost(40_000)).toBeLessThanOrEqual(4 * cost(10_000) + 16);
+  });
+});
+
+/** A body that delivers `bytes` in reads of `size` bytes. */
+function trickledBody(bytes: Uint8Array, size: number): ReadableStream<Uint8Array> {
+  let at = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (at >= bytes.length) return controller.close();
+      controller.enqueue(bytes.slice(at, at + size));
+      at += size;
+    },
+  });
+}
+
+describe('client body readers fed small reads', () => {
+  it('readSseStream: events from one-byte reads; an event over the limit rejects with MESSAGE_TOO_LARGE', async () => {
+    const events: string[] = [];
+    const wire = new TextEncoder().encode(`: hi\n\nid: 7\ndata: {"a":"é"}\n\ndata: ${'x'.repeat(200)}\n\n`);
+    await expect(
+      readSseStream(trickledBody(wire, 1), { onevent: (e) => events.push(e.data) }, 100),
+    ).rejects.toMatchObject({
+      code: 'MESSAGE_TOO_LARGE',
+    });
+    expect(events).toEqual(['{"a":"é"}']);
+  });
+
+  it('readBodyText: the same text from one-byte reads; over the limit rejects with MESSAGE_TOO_LARGE', async () => {
+    const text = `{"s":"${'é'.repeat(5000)}"}`;
+    const bytes = new TextEncoder().encode(text);
+    expect(await readBodyText(new Response(trickledBody(bytes, 1)), 1 << 20)).toBe(text);
+    await expect(readBodyText(new Response(trickledBody(bytes, 7)), 1000)).rejects.toMatchObject({
+      code: 'MESSAGE_TOO_LARGE',
+    });
   });
 });

@@ -246,19 +246,17 @@ export async function readBodyText(response: Response, maxBytes: number): Promis
     );
   }
   const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  let size = 0;
-  let text = '';
+  // Held in blocks and decoded once: small reads never pile up as one string piece each.
+  const held = new ChunkBuffer();
   try {
     for (;;) {
       const { done, value } = await reader.read();
-      if (done) return text + decoder.decode();
-      size += value.byteLength;
-      if (size > maxBytes) {
+      if (done) return new TextDecoder().decode(held.concat());
+      if (held.length + value.byteLength > maxBytes) {
         reader.cancel().catch(() => {});
         throw new McpError('MESSAGE_TOO_LARGE', `a response body exceeded maxMessageBytes (${maxBytes})`);
       }
-      text += decoder.decode(value, { stream: true });
+      held.append(value);
     }
   } finally {
     reader.releaseLock();
