@@ -28,7 +28,10 @@ import { resolveOptions } from './options.js';
 /** RFC 6750 `b64token` (section 2.1). */
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 const CREDENTIAL = /^([A-Za-z]+) +(\S+) *$/;
-const encoder = new TextEncoder();
+/** UTF-8 length of `s`, without encoding it when it is short enough either way (ASCII is 1:1). */
+function utf8Bytes(s: string, limit: number): number {
+  return s.length * 3 <= limit ? s.length : new TextEncoder().encode(s).length;
+}
 
 /** A compact JWS: three base64url segments whose header decodes to an object with `alg`. */
 function looksLikeJwt(token: string): boolean {
@@ -113,7 +116,7 @@ export class OAuthResourceServer implements Authenticator {
     const meta = request.meta?.authorization;
     const header = request.headers.authorization ?? (typeof meta === 'string' ? meta : undefined);
     if (header === undefined || header === '') throw c.missing();
-    if (encoder.encode(header).length > this.#o.maxCredentialBytes)
+    if (utf8Bytes(header, this.#o.maxCredentialBytes) > this.#o.maxCredentialBytes)
       throw c.invalidRequest(`credential larger than ${this.#o.maxCredentialBytes} bytes`);
     const m = CREDENTIAL.exec(header);
     const scheme = m?.[1]!.toLowerCase();
@@ -130,7 +133,7 @@ export class OAuthResourceServer implements Authenticator {
       if (!this.#dpop) throw c.invalidToken('DPoP is not accepted by this resource');
       const proof = request.headers.dpop;
       if (!proof) throw c.invalidDpopProof('a DPoP proof is required with the DPoP scheme');
-      if (encoder.encode(proof).length > this.#o.maxCredentialBytes)
+      if (utf8Bytes(proof, this.#o.maxCredentialBytes) > this.#o.maxCredentialBytes)
         throw c.invalidDpopProof(`DPoP proof larger than ${this.#o.maxCredentialBytes} bytes`);
       if (!jkt) throw c.invalidToken('the token is not DPoP-bound (no cnf.jkt)', true);
       digest = await this.#dpop.verify({ proof, method: request.httpMethod, url: request.url, token, jkt });
