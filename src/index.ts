@@ -65,7 +65,7 @@ export {
   InMemoryTaskStore,
   StaticKeyRing,
 } from './protocol/stores.js';
-export type { MessageContext, SendOptions, Transport } from './protocol/transport.js';
+export type { MessageContext, SendOptions, TraceContext, Transport } from './protocol/transport.js';
 export type {
   JsonObject,
   Meta,
@@ -114,7 +114,7 @@ export type {
   RequestInfo,
   RequestScope,
 } from './server/context.js';
-export { supportedVersions } from './server/dispatch.js';
+export { supportedVersions } from './protocol/eras.js';
 export type { CacheableMethod, CustomRequestHandler, McpServerOptions } from './server/mcp-server.js';
 export { McpServer } from './server/mcp-server.js';
 export type {
@@ -142,7 +142,7 @@ export type {
   ValidationResult,
 } from './server/schema.js';
 export { compileSchema } from './server/schema.js';
-export type { ServerConnectionOptions } from './server/server-connection.js';
+export type { ConnectionHost, ServerConnectionOptions } from './server/server-connection.js';
 export { ServerConnection } from './server/server-connection.js';
 export type { RegisteredTool, ToolConfig, ToolHandler, ToolReturn } from './server/tools.js';
 export type { TemplateVariables } from './server/uri-template.js';
@@ -158,5 +158,7 @@ export { encodeHeaderValue, scanToolHeaders } from './transports/streamable-http
 export { createWebHandler } from './transports/streamable-http/web.js';
 export type { WebMcpHandler } from './transports/streamable-http/web.js';
 export type { StreamableHttpOptions } from './transports/streamable-http/handler.js';
-export { TaskRunner, taskView } from './server/tasks.js';
-export type { TasksOptions } from './server/tasks.js';
+export type { TasksExtension, TasksOptions } from './server/extensions/tasks/index.js';
+export { createTasksExtension, TaskRunner, taskView } from './server/extensions/tasks/index.js';
+export type { Extension, ExtensionHost, ToolView } from './server/extension.js';
+export type { MethodHandler, Middleware, Next, RouteContext } from './server/router.js';

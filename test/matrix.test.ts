@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '../src/client/client.js';
 import { McpError } from '../src/protocol/errors.js';
 import type { MatrixBinding, RunningBinding } from './bindings/types.js';
-import { createMatrixServer } from './fixtures/matrix-server.js';
+import { createMatrixServer, probes } from './fixtures/matrix-server.js';
+import { PROBE_CAPABILITY, PROBE_EXTENSION, PROBE_METHOD } from './fixtures/router-probe.js';
 import { sleep } from './helpers.js';
 
 const files = readdirSync(new URL('./bindings/', import.meta.url)).filter(
@@ -35,8 +36,9 @@ for (const binding of bindings) {
   describe.skipIf(why !== undefined)(`${binding.name}${why ? ` (skipped: ${why})` : ''}`, () => {
     if (why) console.warn(`matrix: ${binding.name} skipped: ${why}`);
     let running: RunningBinding;
+    const server = createMatrixServer();
     beforeAll(async () => {
-      running = await binding.start(createMatrixServer());
+      running = await binding.start(server);
     });
     afterAll(() => running?.stop());
 
@@ -115,6 +117,37 @@ for (const binding of bindings) {
           await sub.close();
         });
 
+        it('middleware sees every method; the test extension adds a method and a capability', async () => {
+          const caps = client.serverCapabilities;
+          expect(caps).toMatchObject({
+            ...PROBE_CAPABILITY,
+            extensions: { [PROBE_EXTENSION]: { version: 1 } },
+          });
+          expect(await client.request(PROBE_METHOD, { name: binding.name })).toMatchObject({
+            hello: binding.name,
+            era,
+          });
+          await client.listTools();
+          await client.readResource('test://static-text');
+          await client.callTool('echo', { text: 'seen' });
+          await expect(client.request('no/such/method')).rejects.toMatchObject({ code: -32601 });
+          const seen = JSON.parse(
+            ((await client.callTool('router_seen')).content[0] as { text: string }).text,
+          ) as string[];
+          const methods = seen.filter((s) => s.split('|')[1] === era).map((s) => s.split('|')[2]);
+          const first = era === 'legacy' ? 'initialize' : 'server/discover';
+          for (const m of [
+            first,
+            PROBE_METHOD,
+            'tools/list',
+            'resources/read',
+            'tools/call',
+            'no/such/method',
+          ])
+            expect(methods, `${binding.name} ${era}: middleware saw ${m}`).toContain(m);
+          expect(new Set(seen.map((s) => s.split('|')[0])).size, 'one binding name per server').toBe(1);
+        });
+
         it('errors', async () => {
           await expect(client.callTool('no_such_tool')).rejects.toMatchObject({ code: -32602 });
           await expect(client.readResource('test://missing')).rejects.toMatchObject({
@@ -140,6 +173,17 @@ for (const binding of bindings) {
         });
         expect(await running.raw!(big)).toMatchObject({ error: { code: -32600 } });
       }
+    });
+
+    it("the test extension's stop() runs when the server closes", async (ctx) => {
+      const probe = probes.get(server)!;
+      if (probe.starts === 0) {
+        console.warn(`matrix: ${binding.name} serves from another process; stop() checked in process only`);
+        ctx.skip();
+      }
+      await running.stop();
+      await server.close();
+      expect(probe).toMatchObject({ starts: 1, stops: 1 });
     });
   });
 }

@@ -72,7 +72,9 @@ export function logServerActivity(server: McpServer, options: ServerLogOptions =
     });
     return entry;
   };
-  for (const entry of server.tools.values()) wrap(entry);
-  const set = server.tools.set.bind(server.tools);
-  server.tools.set = (key: string, entry: ToolEntry) => set(key, wrap(entry));
+  // The registry's live map of tool entries (typed read-only on McpServer's public surface).
+  const tools = server.tools as unknown as Map<string, ToolEntry>;
+  for (const entry of tools.values()) wrap(entry);
+  const set = tools.set.bind(tools);
+  tools.set = (key: string, entry: ToolEntry) => set(key, wrap(entry));
 }

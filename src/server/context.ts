@@ -8,6 +8,7 @@
 import { ErrorCode, JsonRpcError } from '../jsonrpc/errors.js';
 import type { JsonRpcId } from '../jsonrpc/types.js';
 import type { LogLevel } from '../protocol/constants.js';
+import type { Era } from '../protocol/eras.js';
 import { logLevelRank } from '../protocol/constants.js';
 import { McpError } from '../protocol/errors.js';
 import type { InboundCall } from '../protocol/peer.js';
@@ -25,8 +26,7 @@ import type {
   ListRootsResult,
 } from '../protocol/types.js';
 
-/** The protocol era a request was classified into. */
-export type Era = 'legacy' | 'modern';
+export type { Era } from '../protocol/eras.js';
 
 /** A legacy session as dispatch sees it: state from `initialize` and a back-channel to the client. */
 export interface LegacySession {
@@ -70,17 +70,47 @@ export class InputRequiredSignal extends Error {
 
 /** Collected MRTR state for one modern request. */
 export class InputCollector {
-  /** Answers from earlier rounds and this one, by key. */
+  /** Answers from earlier rounds and this one, by key (a null-prototype map: keys come from the wire). */
   readonly responses: Record<string, unknown>;
-  /** Requests this round could not answer. */
-  readonly pending: Record<string, InputRequest> = {};
+  /** Requests this round could not answer (a null-prototype map). */
+  readonly pending: Record<string, InputRequest> = Object.create(null) as Record<string, InputRequest>;
   /** Called (once, on a later macrotask) after the handler first asked for input it does not have. */
   onneeded: (() => void) | undefined;
   #counter = 0;
   #asked = false;
+  #abandoned = false;
+  #controller: AbortController | undefined;
 
+  /** @param responses answers by key; only own properties count */
   constructor(responses: Record<string, unknown>) {
     this.responses = responses;
+  }
+
+  /** True once the request ended with `input_required` and the handler was left parked. */
+  get abandoned(): boolean {
+    return this.#abandoned;
+  }
+
+  /**
+   * The handler's signal: aborts with the request's own signal, and when the request ends for input
+   * ({@link abandon}). Created on first use, linked to `outer` then.
+   */
+  signalFor(outer: AbortSignal): AbortSignal {
+    if (!this.#controller) {
+      const controller = new AbortController();
+      this.#controller = controller;
+      if (this.#abandoned) controller.abort(new Error('input required'));
+      else if (outer.aborted) controller.abort(outer.reason);
+      else outer.addEventListener('abort', () => controller.abort(outer.reason), { once: true });
+    }
+    return this.#controller.signal;
+  }
+
+  /** Marks the parked handler abandoned and aborts its signal with `reason`. */
+  abandon(reason: unknown): void {
+    if (this.#abandoned) return;
+    this.#abandoned = true;
+    this.#controller?.abort(reason);
   }
 
   /**
@@ -89,7 +119,7 @@ export class InputCollector {
    */
   ask<T>(request: InputRequest, key = `input_${this.#counter + 1}`): Promise<T> {
     this.#counter++;
-    const answer = this.responses[key];
+    const answer = Object.hasOwn(this.responses, key) ? this.responses[key] : undefined;
     if (answer !== undefined && answerFits(request.method, answer)) return Promise.resolve(answer as T);
     this.pending[key] = request;
     if (!this.#asked) {
@@ -195,6 +225,11 @@ function elicitMode(params: JsonObject): 'form' | 'url' {
 
 /** The handler context of one request (methods on the prototype: one allocation per request). */
 class RequestContext implements HandlerContext {
+  /** The scope and facts behind a context this module built, or `undefined` for any other object. */
+  static internals(ctx: HandlerContext): { scope: RequestScope; info: RequestInfo } | undefined {
+    return #scope in ctx ? { scope: ctx.#scope, info: ctx.#info } : undefined;
+  }
+
   readonly requestId: JsonRpcId;
   readonly era: Era;
   readonly protocolVersion: string;
@@ -227,7 +262,13 @@ class RequestContext implements HandlerContext {
   }
 
   get signal(): AbortSignal {
-    return this.#scope.call.signal;
+    const call = this.#scope.call;
+    return this.#inputs ? this.#inputs.signalFor(call.signal) : call.signal;
+  }
+
+  /** True once the request was cancelled or (modern, MRTR) ended for input. */
+  get #ended(): boolean {
+    return this.#scope.call.cancelled || this.#inputs?.abandoned === true;
   }
 
   closeSseStream(): void {
@@ -236,7 +277,7 @@ class RequestContext implements HandlerContext {
 
   async progress(progress: number, total?: number, message?: string): Promise<void> {
     const progressToken = this.meta?.progressToken as string | number | undefined;
-    if (progressToken === undefined || this.#scope.call.cancelled) return;
+    if (progressToken === undefined || this.#ended) return;
     const params: JsonObject = { progressToken, progress };
     if (total !== undefined) params.total = total;
     if (message !== undefined) params.message = message;
@@ -244,7 +285,7 @@ class RequestContext implements HandlerContext {
   }
 
   async log(level: LogLevel, data: unknown, logger?: string): Promise<void> {
-    if (this.#scope.call.cancelled) return;
+    if (this.#ended) return;
     const min = this.era === 'modern' ? this.#info.logLevel : this.#scope.session?.logLevel;
     if (min === undefined) {
       if (this.era === 'modern') return; // 2026-07-28: no logLevel in _meta, no log notifications
@@ -312,6 +353,17 @@ class RequestContext implements HandlerContext {
     const call = this.#scope.call;
     return session.request(method, params, { relatedRequestId: call.id, signal: call.signal }) as Promise<T>;
   }
+}
+
+/**
+ * The request scope and facts behind a handler context (for built-in methods and the tasks
+ * extension, which need the session or the binding's notify). Internal to the server layer.
+ * @throws Error when `ctx` was not built by {@link createHandlerContext}
+ */
+export function contextInternals(ctx: HandlerContext): { scope: RequestScope; info: RequestInfo } {
+  const found = RequestContext.internals(ctx);
+  if (!found) throw new Error('anywire: this method needs the handler context the server passed in');
+  return found;
 }
 
 /** Builds the handler context for one request. */

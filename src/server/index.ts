@@ -11,7 +11,7 @@ export type {
   RequestInfo,
   RequestScope,
 } from './context.js';
-export { supportedVersions } from './dispatch.js';
+export { supportedVersions } from '../protocol/eras.js';
 export type { CacheableMethod, CustomRequestHandler, McpServerOptions } from './mcp-server.js';
 export { McpServer } from './mcp-server.js';
 export type {
@@ -33,10 +33,12 @@ export type {
 export { ResourceTemplate } from './resources.js';
 export type { CompiledSchema, InferSchema, RawShape, SchemaInput, ValidationResult } from './schema.js';
 export { compileSchema } from './schema.js';
-export type { ServerConnectionOptions } from './server-connection.js';
+export type { ConnectionHost, ServerConnectionOptions } from './server-connection.js';
 export { ServerConnection } from './server-connection.js';
 export type { RegisteredTool, ToolConfig, ToolHandler, ToolReturn } from './tools.js';
 export type { TemplateVariables } from './uri-template.js';
 export { UriTemplate } from './uri-template.js';
-export { TaskRunner, taskView } from './tasks.js';
-export type { TasksOptions } from './tasks.js';
+export type { TasksExtension, TasksOptions } from './extensions/tasks/index.js';
+export { createTasksExtension, TaskRunner, taskView } from './extensions/tasks/index.js';
+export type { Extension, ExtensionHost, ToolView } from './extension.js';
+export type { MethodHandler, Middleware, Next, RouteContext } from './router.js';

@@ -1,134 +1,133 @@
 /**
  * `McpServer`: one server definition (tools, resources, prompts, completions, logging) that serves
- * both protocol eras, on any number of connections and bindings at once.
+ * both protocol eras, on any number of connections and bindings at once. Its state is split by
+ * owner: the {@link Registry} (what is registered), the {@link SessionHub} (who is connected), and
+ * the router (method table, middleware, extensions).
  * @module
  */
 
-import type { KeyRing, NotificationBus, ServerEvent } from '../protocol/stores.js';
+import type { JsonRpcRequest } from '../jsonrpc/types.js';
+import type { Era } from '../protocol/eras.js';
+import type { KeyRing, NotificationBus } from '../protocol/stores.js';
 import { InMemoryNotificationBus, StaticKeyRing } from '../protocol/stores.js';
 import type { Transport } from '../protocol/transport.js';
 import type { CacheHints, Implementation, JsonObject, ServerCapabilities } from '../protocol/types.js';
-import type { JsonRpcRequest } from '../jsonrpc/types.js';
-import type { HandlerContext, LegacySession, RequestScope } from './context.js';
+import type { RequestScope } from './context.js';
+import type { ServerCore } from './core.js';
 import { dispatchRequest, handleClientNotification } from './dispatch.js';
-import type { ListenSubscription } from './listen.js';
-import type { PromptConfig, PromptEntry, PromptHandler, RegisteredPrompt } from './prompts.js';
-import { makePromptEntry } from './prompts.js';
-import type {
-  RegisteredResource,
-  ResourceEntry,
-  ResourceHandler,
-  ResourceMetadata,
-  TemplateEntry,
-  TemplateHandler,
-} from './resources.js';
-import { ResourceTemplate } from './resources.js';
+import type { Extension, ExtensionHost, ToolView } from './extension.js';
+import type { TasksExtension } from './extensions/tasks/extension.js';
+import { createTasksExtension } from './extensions/tasks/extension.js';
+import type { TaskRunner } from './extensions/tasks/runner.js';
+import { registerCatalogMethods } from './methods/catalog.js';
+import { registerSessionMethods } from './methods/session.js';
+import type { CacheableMethod, McpServerOptions } from './options.js';
+import { DEFAULT_CACHE_HINTS, DEFAULT_PAGE_SIZE, validateServerOptions } from './options.js';
+import type { PromptConfig, PromptHandler, RegisteredPrompt } from './prompts.js';
+import { Registry } from './registry.js';
+import type { RegisteredResource, ResourceHandler, ResourceMetadata, TemplateHandler } from './resources.js';
+import type { ResourceTemplate } from './resources.js';
+import type { MethodHandler, Middleware } from './router.js';
+import { BOTH_ERAS, MethodTable } from './router.js';
 import type { SchemaInput } from './schema.js';
 import type { ServerConnectionOptions } from './server-connection.js';
 import { ServerConnection } from './server-connection.js';
-import type { RegisteredTool, ToolConfig, ToolEntry, ToolHandler } from './tools.js';
-import { TaskRunner } from './tasks.js';
-import type { TasksOptions } from './tasks.js';
-import { makeToolEntry } from './tools.js';
+import { SessionHub } from './session-hub.js';
+import type { RegisteredTool, ToolConfig, ToolHandler } from './tools.js';
 
-/** Methods whose modern results carry caching hints (2026-07-28 server/utilities/caching). */
-export type CacheableMethod =
-  | 'server/discover'
-  | 'tools/list'
-  | 'prompts/list'
-  | 'resources/list'
-  | 'resources/templates/list'
-  | 'resources/read';
+export type { CacheableMethod, McpServerOptions } from './options.js';
 
-/** Options of {@link McpServer}. */
-export interface McpServerOptions {
-  /** Instructions for the model, returned by `initialize` and `server/discover`. */
-  instructions?: string;
-  /** Extra capabilities merged over the ones derived from registrations. */
-  capabilities?: ServerCapabilities;
-  /** Which eras to serve. Default `both`. */
-  eras?: 'both' | 'modern' | 'legacy';
-  /** Items per page of list results. Default 100. */
-  pageSize?: number;
-  /** Caching hints per method. Default `{ ttlMs: 0, cacheScope: 'public' }` except where noted. */
-  cacheHints?: Partial<Record<CacheableMethod, CacheHints>>;
-  /** MRTR `requestState` sealing. Default: a random per-process key, 10 minute expiry, 8 rounds. */
-  requestState?: { keyRing?: KeyRing; ttlMs?: number; maxRounds?: number };
-  /** Fans out list_changed and resource updates (Redis-backed for several processes). Default in-memory. */
-  notificationBus?: NotificationBus;
-  /** Timeout in ms of server-to-client requests (legacy sampling, elicitation, roots). Default 60 000. */
-  requestTimeoutMs?: number;
-  /**
-   * The 2025-11-25 experimental Tasks for `tools/call` (tools opt in with
-   * `execution: { taskSupport: 'optional' | 'required' }`). Default: off.
-   */
-  tasks?: TasksOptions | boolean;
-  /** Called when a legacy client sends `notifications/roots/list_changed`. */
-  onRootsListChanged?: (session: LegacySession) => void;
+/**
+ * A handler for a request method (both eras). `previous` is what it replaced (a built-in such as
+ * `tools/call`, or an earlier handler); call it to wrap instead of replace.
+ */
+export type CustomRequestHandler = MethodHandler;
+
+function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }
-
-/** A handler for a custom request method. */
-export type CustomRequestHandler = (
-  params: JsonObject,
-  ctx: HandlerContext,
-) => JsonObject | Promise<JsonObject>;
-
-const DEFAULT_HINTS: CacheHints = { ttlMs: 0, cacheScope: 'public' };
 
 /** One MCP server definition. */
 export class McpServer {
   readonly info: Implementation;
   readonly options: McpServerOptions;
-  /** @internal */ readonly tools = new Map<string, ToolEntry>();
-  /** @internal */ readonly resources = new Map<string, ResourceEntry>();
-  /** @internal */ readonly templates = new Map<string, TemplateEntry>();
-  /** @internal */ readonly prompts = new Map<string, PromptEntry>();
-  /** @internal */ readonly customHandlers = new Map<string, CustomRequestHandler>();
-  /** @internal */ readonly sessions = new Set<LegacySession>();
-  /** @internal */ readonly listens = new Set<ListenSubscription>();
-  /** @internal */ readonly keyRing: KeyRing;
+  /** Fans out list changes and resource updates (`options.notificationBus`, default in-memory). */
   readonly bus: NotificationBus;
-  /** Runs task-augmented tool calls when `options.tasks` is on. */
-  readonly taskRunner: TaskRunner | undefined;
+  #registry: Registry;
+  #hub: SessionHub;
+  #methods = new MethodTable();
+  #extensions: Extension[] = [];
+  #unstarted: Extension[] = [];
+  #startedExtensions: Extension[] = [];
+  #ready = true;
+  #starting: Promise<void> | undefined;
+  #tasks: TasksExtension | undefined;
+  #core: ServerCore;
+  #host: ExtensionHost;
   #connections = new Set<ServerConnection>();
-  #pendingChanges = new Set<'tools' | 'prompts' | 'resources'>();
-  #unsubscribe: () => void;
-  #capabilities: ServerCapabilities | undefined;
+  #capsBase: ServerCapabilities | undefined;
+  #caps: Partial<Record<Era, ServerCapabilities>> = {};
   #inFlight = 0;
   #idleWaiters: (() => void)[] = [];
 
   /**
    * @param info name and version reported as `serverInfo`
    * @param options see {@link McpServerOptions}
+   * @throws RangeError when a numeric option is out of range (the message names it and its range)
    */
   constructor(info: Implementation, options: McpServerOptions = {}) {
+    validateServerOptions(options);
     this.info = info;
     this.options = options;
-    this.keyRing = options.requestState?.keyRing ?? new StaticKeyRing();
+    const keyRing: KeyRing = options.requestState?.keyRing ?? new StaticKeyRing();
     this.bus = options.notificationBus ?? new InMemoryNotificationBus();
-    this.taskRunner = options.tasks ? new TaskRunner(options.tasks === true ? {} : options.tasks) : undefined;
-    this.#unsubscribe = this.bus.subscribe((event) => this.#onEvent(event));
+    const report = (error: unknown) => this.#report(error);
+    this.#hub = new SessionHub(this.bus, report);
+    this.#registry = new Registry((list) => this.#hub.publish({ type: 'list_changed', list }));
+    this.#core = {
+      info,
+      options,
+      registry: this.#registry,
+      hub: this.#hub,
+      keyRing,
+      methods: this.#methods,
+      middleware: [],
+      pageSize: options.pageSize ?? DEFAULT_PAGE_SIZE,
+      capabilities: (era) => this.#capabilitiesFor(era),
+      cacheHints: (method) => this.cacheHints(method),
+    };
+    this.#host = {
+      info,
+      bus: this.bus,
+      tools: this.#registry.tools,
+      reportError: report,
+    };
+    registerSessionMethods(this.#core);
+    registerCatalogMethods(this.#core);
+    if (options.tasks) {
+      this.#tasks = createTasksExtension(options.tasks === true ? {} : options.tasks);
+      this.extend(this.#tasks);
+    }
   }
 
-  /** The capabilities this server declares (derived from registrations, merged with `options.capabilities`). */
+  /** The capabilities `initialize` declares: derived from registrations and extensions, merged with `options.capabilities`. */
   get capabilities(): ServerCapabilities {
-    if (this.#capabilities) return this.#capabilities;
-    const caps: ServerCapabilities = { logging: {} };
-    if (this.tools.size) caps.tools = { listChanged: true };
-    if (this.resources.size || this.templates.size) caps.resources = { subscribe: true, listChanged: true };
-    if (this.prompts.size) caps.prompts = { listChanged: true };
-    const completes =
-      [...this.prompts.values()].some((p) => p.args.some((a) => a.complete)) ||
-      [...this.templates.values()].some((t) => Object.keys(t.template.complete).length > 0);
-    if (completes) caps.completions = {};
-    if (this.taskRunner) caps.tasks = TaskRunner.capabilities();
-    this.#capabilities = { ...caps, ...this.options.capabilities };
-    return this.#capabilities;
+    return this.#capabilitiesFor('legacy');
+  }
+
+  /** The registered tools by name (what bindings read to check `Mcp-Param-*` headers). */
+  get tools(): ReadonlyMap<string, ToolView> {
+    return this.#registry.tools;
+  }
+
+  /** The runner of the 2025-11-25 tasks when `options.tasks` is on. */
+  get taskRunner(): TaskRunner | undefined {
+    return this.#tasks?.runner;
   }
 
   /** Caching hints for a method's modern result. */
   cacheHints(method: CacheableMethod): CacheHints {
-    return this.options.cacheHints?.[method] ?? DEFAULT_HINTS;
+    return this.options.cacheHints?.[method] ?? DEFAULT_CACHE_HINTS;
   }
 
   /**
@@ -141,37 +140,7 @@ export class McpServer {
     config: ToolConfig<In>,
     handler: ToolHandler<In>,
   ): RegisteredTool {
-    if (this.tools.has(name)) throw new Error(`anywire: tool "${name}" is already registered`);
-    let entry = makeToolEntry(name, config as ToolConfig, handler);
-    this.tools.set(name, entry);
-    this.#changed('tools');
-    return {
-      name,
-      remove: () => {
-        if (this.tools.get(name) === entry) {
-          this.tools.delete(name);
-          this.#changed('tools');
-        }
-      },
-      update: (changes) => {
-        const next = makeToolEntry(name, changes.config ?? entry.config, changes.handler ?? entry.handler);
-        next.enabled = entry.enabled;
-        entry = next;
-        this.tools.set(name, entry);
-        this.#changed('tools');
-      },
-      disable: () => {
-        entry.enabled = false;
-        this.#changed('tools');
-      },
-      enable: () => {
-        entry.enabled = true;
-        this.#changed('tools');
-      },
-      get enabled() {
-        return entry.enabled;
-      },
-    };
+    return this.#registry.registerTool(name, config as ToolConfig, handler);
   }
 
   /**
@@ -196,60 +165,7 @@ export class McpServer {
     metadata: ResourceMetadata,
     handler: ResourceHandler | TemplateHandler,
   ): RegisteredResource {
-    if (typeof uri === 'string') {
-      if (this.resources.has(uri)) throw new Error(`anywire: resource "${uri}" is already registered`);
-      const entry: ResourceEntry = {
-        kind: 'static',
-        name,
-        uri,
-        metadata,
-        handler: handler as ResourceHandler,
-        enabled: true,
-      };
-      this.resources.set(uri, entry);
-      this.#changed('resources');
-      return this.#handle(name, entry, () => this.resources.get(uri) === entry && this.resources.delete(uri));
-    }
-    if (!(uri instanceof ResourceTemplate))
-      throw new TypeError('anywire: uri must be a string or a ResourceTemplate');
-    if (this.templates.has(name))
-      throw new Error(`anywire: resource template "${name}" is already registered`);
-    const entry: TemplateEntry = {
-      kind: 'template',
-      name,
-      template: uri,
-      metadata,
-      handler: handler as TemplateHandler,
-      enabled: true,
-    };
-    this.templates.set(name, entry);
-    this.#changed('resources');
-    return this.#handle(name, entry, () => this.templates.get(name) === entry && this.templates.delete(name));
-  }
-
-  #handle(name: string, entry: ResourceEntry | TemplateEntry, drop: () => boolean): RegisteredResource {
-    return {
-      name,
-      remove: () => {
-        if (drop()) this.#changed('resources');
-      },
-      update: (changes) => {
-        if (changes.metadata) entry.metadata = changes.metadata;
-        if (changes.handler) entry.handler = changes.handler as any;
-        this.#changed('resources');
-      },
-      disable: () => {
-        entry.enabled = false;
-        this.#changed('resources');
-      },
-      enable: () => {
-        entry.enabled = true;
-        this.#changed('resources');
-      },
-      get enabled() {
-        return entry.enabled;
-      },
-    };
+    return this.#registry.registerResource(name, uri, metadata, handler);
   }
 
   /**
@@ -257,60 +173,99 @@ export class McpServer {
    * @throws Error when the name is taken
    */
   registerPrompt(name: string, config: PromptConfig, handler: PromptHandler): RegisteredPrompt {
-    if (this.prompts.has(name)) throw new Error(`anywire: prompt "${name}" is already registered`);
-    let entry = makePromptEntry(name, config, handler);
-    this.prompts.set(name, entry);
-    this.#changed('prompts');
-    return {
-      name,
-      remove: () => {
-        if (this.prompts.get(name) === entry) {
-          this.prompts.delete(name);
-          this.#changed('prompts');
-        }
-      },
-      update: (changes) => {
-        const next = makePromptEntry(name, changes.config ?? entry.config, changes.handler ?? entry.handler);
-        next.enabled = entry.enabled;
-        entry = next;
-        this.prompts.set(name, entry);
-        this.#changed('prompts');
-      },
-      disable: () => {
-        entry.enabled = false;
-        this.#changed('prompts');
-      },
-      enable: () => {
-        entry.enabled = true;
-        this.#changed('prompts');
-      },
-      get enabled() {
-        return entry.enabled;
-      },
-    };
+    return this.#registry.registerPrompt(name, config, handler);
   }
 
-  /** Handles a custom request method (both eras). Replaces any earlier handler for it. */
-  setRequestHandler(method: string, handler: CustomRequestHandler): void {
-    this.customHandlers.set(method, handler);
+  /**
+   * Handles a request method in both eras: a new method, or a built-in one (`tools/call`,
+   * `resources/read`, ...) replaced or wrapped (the handler's third argument is the one it replaced).
+   * @returns a function that restores what was there before
+   */
+  setRequestHandler(method: string, handler: CustomRequestHandler): () => void {
+    return this.#methods.register(method, handler);
+  }
+
+  /**
+   * Adds a middleware, `(ctx, next) => Promise<result>`, around every method (built-in, custom and
+   * extension methods, unknown ones too) in both eras on every binding. Middleware runs in the
+   * order added, outermost first. See {@link Middleware} for what it may throw.
+   */
+  use(middleware: Middleware): this {
+    if (typeof middleware !== 'function') throw new TypeError('McpServer.use: middleware must be a function');
+    this.#core.middleware = [...this.#core.middleware, middleware];
+    return this;
+  }
+
+  /**
+   * Installs an extension: its methods (in its eras), its middleware (after what is installed),
+   * and the capabilities and `capabilities.extensions[name]` settings it advertises in `initialize`
+   * and `server/discover`. Its `start()` runs before the next request or connection is served; its
+   * `stop()` on {@link close}.
+   * @throws Error when an extension of this name is installed
+   */
+  extend(extension: Extension): this {
+    if (this.#extensions.some((e) => e.name === extension.name))
+      throw new Error(`McpServer.extend: extension "${extension.name}" is already installed`);
+    const eras = extension.eras ?? BOTH_ERAS;
+    for (const [method, handler] of Object.entries(extension.methods ?? {}))
+      this.#methods.register(method, handler, eras);
+    const mw = extension.middleware;
+    if (mw) this.#core.middleware = [...this.#core.middleware, ...(typeof mw === 'function' ? [mw] : mw)];
+    this.#extensions.push(extension);
+    this.#caps = {};
+    if (extension.start) {
+      this.#unstarted.push(extension);
+      this.#ready = false;
+    } else this.#startedExtensions.push(extension);
+    return this;
+  }
+
+  /** Runs the `start()` of every installed extension not started yet (done for you before serving). */
+  start(): Promise<void> {
+    if (this.#ready) return Promise.resolve();
+    this.#starting ??= (async () => {
+      try {
+        while (this.#unstarted.length) {
+          const next = this.#unstarted[0]!;
+          await next.start?.(this.#host);
+          this.#unstarted.shift();
+          this.#startedExtensions.push(next);
+        }
+        this.#ready = true;
+      } finally {
+        this.#starting = undefined;
+      }
+    })();
+    return this.#starting;
   }
 
   /**
    * Tells subscribers that a resource changed: legacy sessions subscribed with `resources/subscribe`
    * get `notifications/resources/updated`; modern listen streams that named the URI get it too.
+   * A bus that fails is reported to `options.onerror`, never thrown.
    */
   notifyResourceUpdated(uri: string): void {
-    void this.bus.publish({ type: 'resource_updated', uri });
+    this.#hub.publish({ type: 'resource_updated', uri });
   }
 
   /** Emits a list_changed event now (for lists computed outside the registries). */
   notifyListChanged(list: 'tools' | 'prompts' | 'resources'): void {
-    void this.bus.publish({ type: 'list_changed', list });
+    this.#hub.publish({ type: 'list_changed', list });
   }
 
   /** Serves this definition on a transport (stdio, in-memory, a WebSocket, ...). */
   async connect(transport: Transport, options?: ServerConnectionOptions): Promise<ServerConnection> {
-    const conn = new ServerConnection(this, transport, options);
+    await this.start();
+    const conn = new ServerConnection(
+      {
+        dispatch: this.dispatch,
+        notification: (n, session) => handleClientNotification(this.#core, n, session),
+        sessionClosed: (session) => this.#hub.sessions.delete(session),
+        requestTimeoutMs: this.options.requestTimeoutMs,
+      },
+      transport,
+      options,
+    );
     this.#connections.add(conn);
     conn.onclose = () => this.#connections.delete(conn);
     await conn.start();
@@ -322,22 +277,33 @@ export class McpServer {
     return this.#connections;
   }
 
-  /** Closes every connection and stops listening to the bus. */
+  /**
+   * Closes every connection, stops hearing the bus, then runs every started extension's `stop()`
+   * (in reverse order; a failing one is reported to `options.onerror` and the others still run).
+   */
   async close(): Promise<void> {
-    for (const l of [...this.listens]) l.end();
+    this.#hub.close();
     await Promise.all([...this.#connections].map((c) => c.close()));
-    this.#unsubscribe();
+    for (const e of this.#startedExtensions.splice(0).reverse()) {
+      try {
+        await e.stop?.();
+      } catch (error) {
+        this.#report(error);
+      }
+    }
   }
 
   /**
    * Dispatches one request (bindings call this). Counted in {@link inFlight} except long-lived
    * `subscriptions/listen` streams.
-   * @throws JsonRpcError with the spec's code for protocol-level failures
+   * @throws JsonRpcError with the spec's code for protocol-level failures; an `AuthError` from
+   * middleware, unchanged
    */
   dispatch = (request: JsonRpcRequest, scope: RequestScope): Promise<JsonObject> => {
-    if (request.method === 'subscriptions/listen') return dispatchRequest(this, request, scope);
+    if (!this.#ready) return this.start().then(() => this.dispatch(request, scope));
+    if (request.method === 'subscriptions/listen') return dispatchRequest(this.#core, request, scope);
     this.#inFlight++;
-    return dispatchRequest(this, request, scope).finally(() => {
+    return dispatchRequest(this.#core, request, scope).finally(() => {
       if (--this.#inFlight === 0) for (const w of this.#idleWaiters.splice(0)) w();
     });
   };
@@ -354,32 +320,37 @@ export class McpServer {
       : new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
-  /** @internal Handles one client notification (bindings call this). */
-  notification = handleClientNotification.bind(null, this);
-
-  #changed(list: 'tools' | 'prompts' | 'resources'): void {
-    this.#capabilities = undefined;
-    if (this.#pendingChanges.size === 0) {
-      queueMicrotask(() => {
-        const lists = [...this.#pendingChanges];
-        this.#pendingChanges.clear();
-        for (const l of lists) void this.bus.publish({ type: 'list_changed', list: l });
-      });
+  #capabilitiesFor(era: Era): ServerCapabilities {
+    const base = this.#registry.capabilities();
+    if (base !== this.#capsBase) {
+      this.#capsBase = base;
+      this.#caps = {};
     }
-    this.#pendingChanges.add(list);
+    const cached = this.#caps[era];
+    if (cached) return cached;
+    const caps: ServerCapabilities = { ...base };
+    for (const e of this.#extensions) {
+      if (!(e.eras ?? BOTH_ERAS).includes(era)) continue;
+      if (e.capabilities) Object.assign(caps, e.capabilities);
+      if (e.settings) caps.extensions = { ...caps.extensions, [e.name]: e.settings };
+    }
+    const merged = { ...caps, ...this.options.capabilities };
+    this.#caps[era] = merged;
+    return merged;
   }
 
-  #onEvent(event: ServerEvent): void {
-    if (event.type === 'list_changed') {
-      const method = `notifications/${event.list}/list_changed`;
-      for (const s of this.sessions) if (s.protocolVersion) s.notify(method).catch(() => {});
-    } else if (event.type === 'resource_updated') {
-      for (const s of this.sessions) {
-        if (s.protocolVersion && s.subscriptions.has(event.uri)) {
-          s.notify('notifications/resources/updated', { uri: event.uri }).catch(() => {});
-        }
+  #report(error: unknown): void {
+    const onerror = this.options.onerror;
+    if (onerror) {
+      try {
+        onerror(toError(error));
+      } catch {
+        // an onerror that throws has nowhere else to report to
       }
+    } else {
+      // No onerror: a process warning on stderr where there is a process (never stdout).
+      const proc = (globalThis as { process?: { emitWarning?: (w: Error) => void } }).process;
+      proc?.emitWarning?.(toError(error));
     }
-    for (const l of this.listens) l.deliver(event);
   }
 }

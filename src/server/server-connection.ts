@@ -4,10 +4,23 @@
  * Modern requests on the same connection are served statelessly beside it.
  * @module
  */
+import type { JsonRpcNotification, JsonRpcRequest } from '../jsonrpc/types.js';
 import { Peer } from '../protocol/peer.js';
 import type { Transport } from '../protocol/transport.js';
-import type { LegacySession } from './context.js';
-import type { McpServer } from './mcp-server.js';
+import type { JsonObject } from '../protocol/types.js';
+import type { LegacySession, RequestScope } from './context.js';
+
+/** What a connection needs of the server it serves (`McpServer.connect` provides it). */
+export interface ConnectionHost {
+  /** Answers one request. */
+  dispatch(request: JsonRpcRequest, scope: RequestScope): Promise<JsonObject>;
+  /** Handles a client notification the peer did not consume. */
+  notification(notification: JsonRpcNotification, session: LegacySession): void;
+  /** The connection closed: forget its session. */
+  sessionClosed(session: LegacySession): void;
+  /** Default timeout in ms of server-to-client requests. */
+  readonly requestTimeoutMs?: number;
+}
 
 /** Options of one connection. */
 export interface ServerConnectionOptions {
@@ -17,7 +30,6 @@ export interface ServerConnectionOptions {
 
 /** A server's connection over one transport. */
 export class ServerConnection {
-  readonly server: McpServer;
   readonly peer: Peer;
   /** The legacy session of this connection (uninitialized until `initialize`). */
   readonly session: LegacySession;
@@ -29,12 +41,11 @@ export class ServerConnection {
   /** Non-fatal errors (bad frames, write failures). */
   onerror?: (error: Error) => void;
 
-  constructor(server: McpServer, transport: Transport, options: ServerConnectionOptions = {}) {
-    this.server = server;
+  constructor(server: ConnectionHost, transport: Transport, options: ServerConnectionOptions = {}) {
     this.closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
-    const requestTimeoutMs = options.requestTimeoutMs ?? server.options.requestTimeoutMs;
+    const requestTimeoutMs = options.requestTimeoutMs ?? server.requestTimeoutMs;
     this.peer = new Peer(
       transport,
       {
@@ -51,7 +62,7 @@ export class ServerConnection {
         },
         allowBatch: () => this.session.protocolVersion === '2025-03-26',
         onclose: () => {
-          server.sessions.delete(this.session);
+          server.sessionClosed(this.session);
           this.onclose?.();
           this.#resolveClosed();
         },

@@ -6,12 +6,12 @@
  * into an extension with another shape.
  * @module
  */
-import { ErrorCode, JsonRpcError } from '../jsonrpc/errors.js';
-import { META } from '../protocol/constants.js';
-import { InboundCall } from '../protocol/peer.js';
-import { InMemoryTaskStore } from '../protocol/stores.js';
-import type { TaskRecord, TaskStore } from '../protocol/stores.js';
-import type { JsonObject } from '../protocol/types.js';
+import { ErrorCode, JsonRpcError } from '../../../jsonrpc/errors.js';
+import { META } from '../../../protocol/constants.js';
+import { InboundCall } from '../../../protocol/peer.js';
+import { InMemoryTaskStore } from '../../../protocol/stores.js';
+import type { TaskRecord, TaskStore } from '../../../protocol/stores.js';
+import type { JsonObject } from '../../../protocol/types.js';
 
 /** Options of task support (`McpServerOptions.tasks`). */
 export interface TasksOptions {

@@ -1,0 +1,63 @@
+/**
+ * The session hub of one server: the initialized legacy sessions, the open `subscriptions/listen`
+ * streams, and the fan-out of bus events to both (list_changed, resources/updated).
+ * @module
+ */
+import type { NotificationBus, ServerEvent } from '../protocol/stores.js';
+import type { LegacySession } from './context.js';
+import type { ListenSubscription } from './listen.js';
+
+/** Sessions and listen streams, fed by a {@link NotificationBus}. */
+export class SessionHub {
+  /** Legacy sessions that completed `initialize`. */
+  readonly sessions = new Set<LegacySession>();
+  /** Open modern listen streams. */
+  readonly listens = new Set<ListenSubscription>();
+  readonly bus: NotificationBus;
+  #unsubscribe: () => void;
+  #report: (error: unknown) => void;
+
+  /**
+   * @param bus where events come from (and go to)
+   * @param report receives a rejected publish; never throws back into the caller
+   */
+  constructor(bus: NotificationBus, report: (error: unknown) => void) {
+    this.bus = bus;
+    this.#report = report;
+    this.#unsubscribe = bus.subscribe((event) => this.#deliver(event));
+  }
+
+  /**
+   * Publishes an event. A publish that throws or rejects is reported, never thrown: callers are
+   * fire-and-forget (registration changes, `notifyResourceUpdated`).
+   */
+  publish(event: ServerEvent): void {
+    try {
+      const done = this.bus.publish(event);
+      if (done && typeof (done as Promise<void>).then === 'function')
+        (done as Promise<void>).then(undefined, this.#report);
+    } catch (error) {
+      this.#report(error);
+    }
+  }
+
+  /** Ends every listen stream and stops hearing the bus. */
+  close(): void {
+    for (const l of [...this.listens]) l.end();
+    this.#unsubscribe();
+  }
+
+  #deliver(event: ServerEvent): void {
+    if (event.type === 'list_changed') {
+      const method = `notifications/${event.list}/list_changed`;
+      for (const s of this.sessions) if (s.protocolVersion) s.notify(method).catch(() => {});
+    } else if (event.type === 'resource_updated') {
+      for (const s of this.sessions) {
+        if (s.protocolVersion && s.subscriptions.has(event.uri)) {
+          s.notify('notifications/resources/updated', { uri: event.uri }).catch(() => {});
+        }
+      }
+    }
+    for (const l of this.listens) l.deliver(event);
+  }
+}
