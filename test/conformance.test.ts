@@ -58,11 +58,18 @@ describe('official conformance suite', () => {
   );
 
   it(
-    'client: every non-auth scenario of both requirement sets',
+    'client: all 48 scenarios of --suite all pass, the scored ones at both revisions',
     async () => {
       expect(existsSync(`${ROOT}examples/everything/client.ts`)).toBe(true);
       const results = await runConformance(['--client-only']);
-      expect(results.length).toBe(13); // 11 scored + json-schema-2020-12-preservation at both versions
+      // 2025-11-25: 18 scored + json-schema-2020-12-preservation; 2026-07-28: 32 scored +
+      // json-schema-2020-12-preservation; then the 6 auth extensions, the 2 2025-03-26 auth
+      // back-compat scenarios and the 4 client skills (SEP-2640) ones at their own versions.
+      expect(results.filter((r) => r.label.startsWith('client 2025-11-25 ')).length).toBe(19);
+      expect(results.filter((r) => r.label.startsWith('client 2026-07-28 ')).length).toBe(33);
+      expect(results.length).toBe(64);
+      const distinct = new Set(results.map((r) => r.label.split(' ')[2]));
+      expect(distinct.size).toBe(48);
       expect(results.filter((r) => r.status !== 0 || r.failed > 0).map((r) => r.label)).toEqual([]);
     },
     SUITE_TIMEOUT_MS,

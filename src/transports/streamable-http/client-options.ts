@@ -8,6 +8,16 @@
 /** The subset of `fetch` the transport uses; pass your own for proxies, auth, tests or HTTP/2 agents. */
 export type FetchLike = (input: string | URL, init: RequestInit) => Promise<Response>;
 
+/**
+ * Authorization for every HTTP request of the transport: it wraps the transport's fetch, adds the
+ * credentials (`Authorization`, `DPoP`) and handles 401/403 by authorizing and retrying once
+ * (2025-11-25 basic/authorization). `OAuthClientProvider` from `anywire/client/auth` is one.
+ */
+export interface HttpAuthProvider {
+  /** Returns the fetch the transport uses: `fetch` with authorization added. */
+  wrapFetch(fetch: FetchLike): FetchLike;
+}
+
 /** How broken legacy SSE streams are resumed (GET + `Last-Event-ID`). */
 export interface ReconnectionOptions {
   /** Delay before the first reconnection in ms when the server sent no `retry:`. Default 1000. */
@@ -34,6 +44,8 @@ export interface StreamableHttpClientTransportOptions {
   url: string | URL;
   /** Custom fetch. Default: the global `fetch`. */
   fetch?: FetchLike;
+  /** OAuth 2.1 (or any) authorization wrapped around `fetch`; see {@link HttpAuthProvider}. */
+  authProvider?: HttpAuthProvider;
   /**
    * Headers added to every HTTP request (e.g. `Authorization`), or a function called before each
    * request that returns them (for refreshed tokens). The protocol headers win over these.

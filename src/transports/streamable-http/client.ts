@@ -38,6 +38,7 @@ import { CANCELLED, CLOSED, ClientStreams } from './client-streams.js';
 export { DEFAULT_RECONNECTION } from './client-options.js';
 export type {
   FetchLike,
+  HttpAuthProvider,
   ReconnectionOptions,
   StreamableHttpClientTransportOptions,
 } from './client-options.js';
@@ -97,7 +98,8 @@ export class StreamableHttpClientTransport implements Transport {
   constructor(options: StreamableHttpClientTransportOptions) {
     this.options = options;
     this.url = new URL(options.url);
-    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
+    const base: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
+    this.#fetch = options.authProvider ? options.authProvider.wrapFetch(base) : base;
     const reconnection: ReconnectionOptions = { ...DEFAULT_RECONNECTION, ...options.reconnection };
     this.#maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.#streams = new ClientStreams({
