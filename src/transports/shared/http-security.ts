@@ -12,9 +12,10 @@ export interface HttpSecurityOptions {
    */
   allowedHosts?: string[];
   /**
-   * Origins accepted in the `Origin` header (exact, e.g. `https://app.example.com`). Requests
-   * without `Origin` (non-browser clients) always pass. Default: loopback origins for a loopback
-   * bind, the request's own host otherwise, plus any CORS origins.
+   * Origins accepted in the `Origin` header (exact, e.g. `https://app.example.com`); any other
+   * browser origin gets 403. Requests without `Origin` (non-browser clients) always pass. Default:
+   * loopback origins on a loopback bind; on other binds only the request's own origin when its host
+   * is in `allowedHosts` (none otherwise); plus any CORS origins.
    */
   allowedOrigins?: string[];
   /** CORS: origins allowed to call from a browser (`*` for any). Default: none (no CORS headers). */
@@ -38,7 +39,20 @@ export function isLoopbackHost(host: string | undefined): boolean {
 /** The result of a check: undefined when allowed, else the reason. */
 export type SecurityVerdict = undefined | { status: 403; message: string };
 
-/** Validates `Host` and `Origin` for one request. */
+/**
+ * Validates `Host` and `Origin` for one request (or WebSocket upgrade): DNS-rebinding and CSRF
+ * protection on every bind.
+ *
+ * - `Host` must be in `allowedHosts` when set; on a loopback bind without it, a loopback name.
+ * - A request with `Origin` (a browser) passes only when the origin is in `allowedOrigins` or
+ *   `corsOrigins` (`*` admits any), or, without those lists matching, when it is a loopback origin
+ *   on a loopback bind, or when its host is in `allowedHosts` and equals the request's `Host`
+ *   (same origin, on a host the operator named). Anything else, `Origin: null` included, is 403: on
+ *   a non-loopback bind a browser origin must be listed.
+ * - Requests without `Origin` (non-browser clients) pass the origin check.
+ *
+ * @returns undefined when allowed, else 403 with the reason
+ */
 export function checkHostAndOrigin(
   opts: HttpSecurityOptions,
   loopbackBind: boolean,
@@ -47,32 +61,56 @@ export function checkHostAndOrigin(
 ): SecurityVerdict {
   if (opts.allowedHosts || loopbackBind) {
     if (!host) return { status: 403, message: 'Forbidden: missing Host header' };
-    const allowed = opts.allowedHosts
-      ? opts.allowedHosts.some(
-          (h) => h.toLowerCase() === host.toLowerCase() || h.toLowerCase() === hostName(host),
-        )
-      : LOOPBACK.has(hostName(host));
-    if (!allowed)
+    if (!hostAllowed(opts, host))
       return { status: 403, message: `Forbidden: Host ${host} is not allowed (DNS rebinding protection)` };
   }
-  if (origin !== undefined && origin !== 'null') {
-    if (opts.corsOrigins === '*') return undefined;
-    if (opts.corsOrigins?.includes(origin) || opts.allowedOrigins?.includes(origin)) return undefined;
-    let originHost: string;
-    try {
-      originHost = new URL(origin).host;
-    } catch {
-      return { status: 403, message: `Forbidden: invalid Origin ${origin}` };
-    }
-    if (opts.allowedOrigins) return { status: 403, message: `Forbidden: Origin ${origin} is not allowed` };
-    const ok = loopbackBind
-      ? LOOPBACK.has(hostName(originHost))
-      : host !== undefined && originHost.toLowerCase() === host.toLowerCase();
-    if (!ok) return { status: 403, message: `Forbidden: Origin ${origin} is not allowed` };
-  } else if (origin === 'null') {
-    return { status: 403, message: 'Forbidden: opaque Origin' };
+  if (origin === undefined) return undefined;
+  if (origin === 'null') return { status: 403, message: 'Forbidden: opaque Origin' };
+  if (opts.corsOrigins === '*') return undefined;
+  if (opts.corsOrigins?.includes(origin) || opts.allowedOrigins?.includes(origin)) return undefined;
+  let originHost: string;
+  try {
+    originHost = new URL(origin).host;
+  } catch {
+    return { status: 403, message: `Forbidden: invalid Origin ${origin}` };
   }
-  return undefined;
+  if (!opts.allowedOrigins) {
+    const sameNamedHost =
+      opts.allowedHosts !== undefined &&
+      host !== undefined &&
+      originHost.toLowerCase() === host.toLowerCase() &&
+      hostAllowed(opts, originHost);
+    if ((loopbackBind && LOOPBACK.has(hostName(originHost))) || sameNamedHost) return undefined;
+  }
+  return {
+    status: 403,
+    message: `Forbidden: Origin ${origin} is not allowed (list it in allowedOrigins to admit it)`,
+  };
+}
+
+function hostAllowed(opts: HttpSecurityOptions, host: string): boolean {
+  if (!opts.allowedHosts) return LOOPBACK.has(hostName(host));
+  const h = host.toLowerCase();
+  return opts.allowedHosts.some((a) => a.toLowerCase() === h || a.toLowerCase() === hostName(host));
+}
+
+/**
+ * The one stderr warning for a server bound beyond loopback with neither `allowedHosts` nor
+ * authentication: what is exposed, and the options that close it. `undefined` when there is
+ * nothing to warn about.
+ */
+export function exposureWarning(
+  binding: string,
+  bindHost: string,
+  opts: { allowedHosts?: string[]; authenticated: boolean },
+): string | undefined {
+  if (isLoopbackHost(bindHost) || opts.allowedHosts || opts.authenticated) return undefined;
+  return (
+    `anywire: warning: the ${binding} server listens on ${bindHost} with no allowedHosts and no ` +
+    'authentication: anyone who can reach this address can call every tool, and any Host header is ' +
+    'accepted (browser Origins are still refused unless listed in allowedOrigins). Set allowedHosts ' +
+    'to the names clients use, and an authenticator, to close it.\n'
+  );
 }
 
 const ALLOWED_REQUEST_HEADERS = [

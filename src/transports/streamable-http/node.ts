@@ -11,6 +11,7 @@ import http2 from 'node:http2';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import type { AuthInfo } from '../../protocol/types.js';
+import { exposureWarning } from '../shared/http-security.js';
 import type { Servable } from '../../server/servable.js';
 import { HttpError } from './exchange.js';
 import type { HttpExchange, StreamWriter } from './exchange.js';
@@ -215,7 +216,8 @@ function pem(v: string | Buffer): string | Buffer {
 
 /**
  * Serves `server` over HTTP/1.1, h2c, or h2+HTTP/1.1 over TLS, at `path` (default `/mcp`).
- * Binds 127.0.0.1 unless told otherwise.
+ * Binds 127.0.0.1 unless told otherwise; a non-loopback bind with neither `allowedHosts` nor
+ * authentication serves, and writes one warning to stderr saying what is exposed and how to close it.
  */
 export async function serveHttp(server: Servable, options: ServeHttpOptions = {}): Promise<HttpServerHandle> {
   const host = options.host ?? '127.0.0.1';
@@ -249,6 +251,11 @@ export async function serveHttp(server: Servable, options: ServeHttpOptions = {}
     listener.once('error', reject);
     listener.listen(options.port ?? 3000, host, () => resolve());
   });
+  const warning = exposureWarning('Streamable HTTP', host, {
+    allowedHosts: options.allowedHosts,
+    authenticated: options.authenticate !== undefined,
+  });
+  if (warning) process.stderr.write(warning);
   const address = listener.address() as AddressInfo;
   const scheme = options.tls ? 'https' : 'http';
   const h = address.family === 'IPv6' ? `[${address.address}]` : address.address;
