@@ -49,8 +49,14 @@ export class LineDecoder {
    * newline; an incomplete line is held in blocks (see {@link ChunkBuffer}), so memory stays within
    * `maxMessageBytes` plus 64 KiB and the work stays linear however the bytes are split.
    */
-  push(chunk: Buffer | string): void {
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+  push(chunk: Uint8Array | string): void {
+    // Typed as Uint8Array so the published types need no Node typings (a Buffer is one).
+    const buf =
+      typeof chunk === 'string'
+        ? Buffer.from(chunk, 'utf8')
+        : Buffer.isBuffer(chunk)
+          ? chunk
+          : asBuffer(chunk);
     let start = 0;
     for (;;) {
       const nl = buf.indexOf(NL, start);
