@@ -20,6 +20,8 @@ import type { MqttClient } from 'mqtt';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEverythingServer } from '../examples/everything/server.js';
+import { Client } from '../src/client/client.js';
+import { JsonRpcError } from '../src/jsonrpc/errors.js';
 import type { Authenticator } from '../src/protocol/auth.js';
 import { AuthError } from '../src/protocol/auth.js';
 import type { GrpcServerHandle } from '../src/transports/grpc/index.js';
@@ -27,7 +29,13 @@ import { MCP_PROTO_PATH, serveGrpc } from '../src/transports/grpc/index.js';
 import type { MqttServerHandle } from '../src/transports/mqtt/index.js';
 import { serveMqtt } from '../src/transports/mqtt/index.js';
 import type { StreamServerHandle } from '../src/transports/stream/index.js';
-import { AUTH_ERROR_CODE, serveTcp, serveTls, serveUnix } from '../src/transports/stream/index.js';
+import {
+  AUTH_ERROR_CODE,
+  connectStream,
+  serveTcp,
+  serveTls,
+  serveUnix,
+} from '../src/transports/stream/index.js';
 import type { WebSocketServerHandle } from '../src/transports/websocket/index.js';
 import { serveWebSocket, WS_CLOSE } from '../src/transports/websocket/index.js';
 import type { Broker } from './fixtures/mqtt-broker.js';
@@ -187,6 +195,23 @@ for (const row of streamRows) {
         await stillServed();
       });
     }
+
+    it('the anywire Client with `authorization` is admitted in both eras; without, it gets the -32030 error', async () => {
+      const url = handle.url;
+      const tls = row.binding === 'tls' ? { ca: pki!.ca, servername: 'localhost' } : {};
+      for (const era of ['legacy', 'modern'] as const) {
+        const client = new Client({ name: 't', version: '1' }, { era });
+        await client.connect(connectStream(url, { ...tls, authorization: 'Bearer good' }));
+        expect(echoed({ result: await client.callTool('echo', { text: era }) })).toBe(era);
+        await client.close();
+      }
+      const anonymous = new Client({ name: 't', version: '1' }, { era: 'legacy' });
+      const error = await anonymous.connect(connectStream(url, tls)).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(JsonRpcError);
+      expect(error).toMatchObject({ code: AUTH_ERROR_CODE, data: { status: 401 } });
+      await anonymous.close();
+      await stillServed();
+    });
 
     it('expiry during the connection: JSON-RPC error (id null, 401 invalid_token), then close', async () => {
       const peer = new RawPeer(await row.open(handle));

@@ -49,11 +49,14 @@ const websocket: ClientFactory = async (url, { headers }) => {
   });
 };
 
-const stream: ClientFactory = async (url) => {
+const stream: ClientFactory = async (url, { headers }) => {
   const { connectStream } = await import('../transports/stream/client.js');
-  if (url.protocol !== 'tls:') return connectStream(url);
+  // A token travels as the first message's _meta.authorization (the stream bindings' ingress).
+  const auth = Object.entries(headers ?? {}).find(([k]) => k.toLowerCase() === 'authorization')?.[1];
+  const common = auth !== undefined ? { authorization: auth } : {};
+  if (url.protocol !== 'tls:') return connectStream(url, common);
   const t = clientTls(url);
-  return connectStream(url, { ca: t.ca, cert: t.cert, key: t.key, servername: t.serverName });
+  return connectStream(url, { ...common, ca: t.ca, cert: t.cert, key: t.key, servername: t.serverName });
 };
 
 const grpc: ClientFactory = async (url, { headers }) => {

@@ -39,6 +39,11 @@ export interface StreamClientOptions {
   connectTimeoutMs?: number;
   /** Time in ms `close()` waits for the server to close its side before destroying the socket. Default 2000. */
   closeTimeoutMs?: number;
+  /**
+   * Credentials for a server with an `authenticator`, e.g. `Bearer <token>`: sent as
+   * `_meta.authorization` of the first message, which admits the whole connection. Default none.
+   */
+  authorization?: string;
 }
 
 /** Options of {@link TcpClientTransport}. */
@@ -94,6 +99,7 @@ export abstract class StreamClientTransport implements Transport {
   #inner: SocketTransport | undefined;
   #starting = false;
   #closedEarly = false;
+  #sentFirst = false;
 
   constructor(options: StreamClientOptions) {
     this.options = options;
@@ -154,6 +160,11 @@ export abstract class StreamClientTransport implements Transport {
   /** @throws McpError `NOT_CONNECTED` before `start()` or after the connection closed */
   send(message: JsonRpcMessage | JsonRpcMessage[], options?: SendOptions): Promise<void> {
     if (!this.#inner) return Promise.reject(new McpError('NOT_CONNECTED', `not connected to ${this.target}`));
+    if (!this.#sentFirst) {
+      this.#sentFirst = true;
+      if (this.options.authorization !== undefined)
+        message = withAuthorization(message, this.options.authorization);
+    }
     return this.#inner.send(message, options);
   }
 
@@ -338,6 +349,21 @@ export function connectStream(url: string | URL, options: ConnectStreamOptions =
   if (t.binding === 'unix') return new UnixClientTransport({ ...common, path: t.path });
   if (t.binding === 'tcp') return new TcpClientTransport({ ...common, host: t.host, port: t.port });
   return new TlsClientTransport({ ...common, host: t.host, port: t.port });
+}
+
+/** A copy of `message` (the first of a batch) whose `params._meta.authorization` is `authorization`. */
+function withAuthorization(
+  message: JsonRpcMessage | JsonRpcMessage[],
+  authorization: string,
+): JsonRpcMessage | JsonRpcMessage[] {
+  if (Array.isArray(message)) {
+    const [first, ...rest] = message;
+    return first ? [withAuthorization(first, authorization) as JsonRpcMessage, ...rest] : message;
+  }
+  if (!('method' in message)) return message;
+  const params = (message.params ?? {}) as Record<string, unknown>;
+  const meta = (params._meta ?? {}) as Record<string, unknown>;
+  return { ...message, params: { ...params, _meta: { ...meta, authorization } } } as JsonRpcMessage;
 }
 
 function hostPort(host: string, port: number): string {
