@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { bridge } from './bridge.js';
 import type { BridgeOptions } from './bridge.js';
+import { registerLoginCommands } from './login-command.js';
 import { serve } from './serve.js';
 import type { ServeOptions } from './serve.js';
 import { addClientCommands, logLevel, parseHeaders, targetOptions } from './client-program.js';
@@ -145,6 +146,8 @@ export async function main(argv: string[]): Promise<number> {
   addClientCommands(program, command, async (work) => {
     status = await work();
   });
+
+  registerLoginCommands(program);
 
   try {
     await program.parseAsync(own, { from: 'user' });

@@ -11,6 +11,8 @@ import { transportForUrl } from '../connect.js';
 import type { LogLevel } from '../protocol/constants.js';
 import { McpError } from '../protocol/errors.js';
 import type { Transport } from '../protocol/transport.js';
+import { LazyTransport } from '../bindings/lazy-transport.js';
+import { cachedAuthorization, cachedAuthProvider } from './cached-auth.js';
 
 /** A parsed target. */
 export type Target = { kind: 'stdio'; command: string[] } | { kind: 'url'; url: URL };
@@ -83,7 +85,19 @@ export function transportFor(target: Target, options: TargetOptions = {}): Trans
       env: { ...passthroughEnv(), ...options.env },
     });
   }
-  return transportForUrl(target.url, { headers: options.headers });
+  // Credentials cached by `anywire login` (only when none were given with -H).
+  const given = Object.keys(options.headers ?? {}).some((h) => h.toLowerCase() === 'authorization');
+  const authProvider = given ? undefined : cachedAuthProvider(target.url);
+  const bearer = given || authProvider ? undefined : cachedAuthorization(target.url);
+  const headers = bearer ? { ...options.headers, authorization: bearer } : options.headers;
+  if (authProvider) {
+    const url = target.url.href;
+    return new LazyTransport(async () => {
+      const { StreamableHttpClientTransport } = await import('../transports/streamable-http/client.js');
+      return new StreamableHttpClientTransport({ url, ...(headers ? { headers } : {}), authProvider });
+    }, 'http');
+  }
+  return transportForUrl(target.url, { headers });
 }
 
 /** Variables a CLI user expects a spawned server to see (npm and proxies need them). */
