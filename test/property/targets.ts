@@ -135,8 +135,10 @@ const lineFraming: FuzzTarget = {
     readSizes,
     fc.integer({ min: 8, max: 48 }),
     (lines, sizes, max) => {
-      // Some lines are made longer than the limit.
-      const texts = lines.map((l) => (l.big === 0 ? l.text.padEnd(max + 1 + l.text.length, 'x') : l.text));
+      // Some lines are made longer than the limit, some exactly as long.
+      const texts = lines.map((l) =>
+        l.big === 0 ? l.text.padEnd(max + 1 + l.text.length, 'x') : l.big === 1 ? 'y'.repeat(max) : l.text,
+      );
       const wire = Buffer.from(texts.map((t, i) => `${t}${lines[i]!.crlf ? '\r\n' : '\n'}`).join(''));
       const got: string[] = [];
       let overflows = 0;
