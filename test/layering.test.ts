@@ -50,3 +50,49 @@ it('layers import only downwards and bindings never import each other', () => {
   }
   expect(problems).toEqual([]);
 });
+
+/** The strongly connected components of more than one file (or a file importing itself). */
+function cycles(graph: Map<string, string[]>): string[][] {
+  let index = 0;
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const idx = new Map<string, number>();
+  const low = new Map<string, number>();
+  const found: string[][] = [];
+  const visit = (v: string) => {
+    idx.set(v, index);
+    low.set(v, index++);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!graph.has(w)) continue;
+      if (!idx.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, idx.get(w)!));
+    }
+    if (low.get(v) === idx.get(v)) {
+      const scc: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        scc.push(w);
+      } while (w !== v);
+      if (scc.length > 1 || (graph.get(v) ?? []).includes(v)) found.push(scc.sort());
+    }
+  };
+  for (const v of graph.keys()) if (!idx.has(v)) visit(v);
+  return found;
+}
+
+it('src/ has no import cycles (type-only imports included)', () => {
+  const graph = new Map<string, string[]>();
+  for (const f of files(SRC)) {
+    graph.set(
+      relative(SRC, f),
+      imports(f).map((p) => p.replace(/\.js$/, '.ts')),
+    );
+  }
+  expect(cycles(graph)).toEqual([]);
+});

@@ -5,7 +5,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import type { ClientFactory } from './registry.js';
+import type { ClientFactory } from './factory-types.js';
 
 /**
  * TLS client material from a target URL's query: `?ca=FILE&cert=FILE&key=FILE&servername=NAME`

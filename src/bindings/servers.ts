@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
 import type { Servable } from '../server/servable.js';
-import type { BindingFlags, ServerFactory } from './registry.js';
+import type { BindingFlags, ServerFactory } from './factory-types.js';
 
 const never = new Promise<void>(() => {});
 /** HTTP/1.1 listeners started here, by `host:port`, for WebSocket upgrades on the same port. */

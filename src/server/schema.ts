@@ -162,7 +162,10 @@ export function compileSchema(
         const out: JsonObject = { ...(value as JsonObject) };
         const problems: string[] = [];
         for (const [key, s] of Object.entries(input)) {
-          const r = await standardValidate(s, (value as JsonObject)[key]);
+          const r = await standardValidate(
+            s,
+            Object.hasOwn(value, key) ? (value as JsonObject)[key] : undefined,
+          );
           if (r.ok) {
             if (r.value !== undefined) out[key] = r.value;
           } else problems.push(`${key}: ${r.message}`);

@@ -8,20 +8,28 @@
  */
 import { ErrorCode, JsonRpcError } from '../../../jsonrpc/errors.js';
 import { META } from '../../../protocol/constants.js';
+import { checkIntegerOption } from '../../../protocol/option-checks.js';
 import { InboundCall } from '../../../protocol/peer.js';
 import { InMemoryTaskStore } from '../../../protocol/stores.js';
 import type { TaskRecord, TaskStore } from '../../../protocol/stores.js';
 import type { JsonObject } from '../../../protocol/types.js';
 
+/** Retention of a task when the client asks for none, by default (1 h). */
+export const DEFAULT_TASK_TTL_MS = 3_600_000;
+/** The longest retention granted, by default (24 h). */
+export const DEFAULT_MAX_TASK_TTL_MS = 86_400_000;
+/** The polling interval suggested to clients, by default. */
+export const DEFAULT_TASK_POLL_INTERVAL_MS = 1000;
+
 /** Options of task support (`McpServerOptions.tasks`). */
 export interface TasksOptions {
   /** Where tasks live. Default: in memory. */
   store?: TaskStore;
-  /** Retention when the client asks for none, in ms. Default 3 600 000 (1 h). */
+  /** Retention when the client asks for none, in ms (>= 1). Default {@link DEFAULT_TASK_TTL_MS}. */
   defaultTtlMs?: number;
-  /** Longest retention granted, in ms. Default 86 400 000 (24 h). */
+  /** Longest retention granted, in ms (>= 1). Default {@link DEFAULT_MAX_TASK_TTL_MS}. */
   maxTtlMs?: number;
-  /** Suggested polling interval, in ms. Default 1000. */
+  /** Suggested polling interval, in ms (>= 1). Default {@link DEFAULT_TASK_POLL_INTERVAL_MS}. */
   pollIntervalMs?: number;
 }
 
@@ -47,7 +55,10 @@ export class TaskRunner {
   #opts: TasksOptions;
   #running = new Map<string, { call: InboundCall; done: Promise<void> }>();
 
+  /** @throws RangeError when a numeric option is out of range (the message names it) */
   constructor(options: TasksOptions) {
+    for (const name of ['defaultTtlMs', 'maxTtlMs', 'pollIntervalMs'] as const)
+      checkIntegerOption('McpServer', `tasks.${name}`, options[name], 1);
     this.#opts = options;
     this.store = options.store ?? new InMemoryTaskStore();
   }
@@ -66,11 +77,11 @@ export class TaskRunner {
     owner: string | undefined,
     run: (call: InboundCall) => Promise<JsonObject>,
   ): Promise<JsonObject> {
-    const max = this.#opts.maxTtlMs ?? 86_400_000;
+    const max = this.#opts.maxTtlMs ?? DEFAULT_MAX_TASK_TTL_MS;
     const ttl =
       typeof requestedTtl === 'number' && requestedTtl >= 0
         ? Math.min(requestedTtl, max)
-        : (this.#opts.defaultTtlMs ?? 3_600_000);
+        : (this.#opts.defaultTtlMs ?? DEFAULT_TASK_TTL_MS);
     const now = new Date().toISOString();
     const taskId = globalThis.crypto.randomUUID();
     const record: TaskRecord = {
@@ -79,7 +90,7 @@ export class TaskRunner {
       createdAt: now,
       lastUpdatedAt: now,
       ttl,
-      pollInterval: this.#opts.pollIntervalMs ?? 1000,
+      pollInterval: this.#opts.pollIntervalMs ?? DEFAULT_TASK_POLL_INTERVAL_MS,
     };
     if (owner !== undefined) record.owner = owner;
     await this.store.create(record);
@@ -133,7 +144,7 @@ export class TaskRunner {
         ]);
       else
         while (!TERMINAL.has(t.status) && !signal.aborted) {
-          await new Promise((r) => setTimeout(r, t.pollInterval ?? 1000));
+          await new Promise((r) => setTimeout(r, t.pollInterval ?? DEFAULT_TASK_POLL_INTERVAL_MS));
           t = await this.#get(params.taskId, owner);
         }
       t = await this.#get(params.taskId, owner);
