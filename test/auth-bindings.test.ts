@@ -16,6 +16,7 @@ import { McpServer } from '../src/server/mcp-server.js';
 import { GrpcClientTransport, serveGrpc } from '../src/transports/grpc/index.js';
 import { serveTls } from '../src/transports/stream/index.js';
 import { serveWebSocket, WebSocketClientTransport } from '../src/transports/websocket/index.js';
+import { toolScopes } from '../src/auth/index.js';
 import { dpopProof, newDpopKey, startAuthServer } from './auth-provider.js';
 import type { TestAuthServer } from './auth-provider.js';
 import { generatePki, opensslUnavailable } from './fixtures/stream-certs.js';
@@ -234,4 +235,48 @@ describe('TLS: a certificate-bound token in the first message _meta (RFC 8705)',
       }
     },
   );
+});
+
+describe('per-tool scopes through server.use (WebSocket)', () => {
+  it('refuses a tools/call without the tool scope with insufficient_scope, and hides the tool from tools/list', async () => {
+    const server = mcpServer();
+    server.registerTool('erase', { scopes: ['mcp:admin'] }, () => 'erased');
+    const handle = await serveWebSocket(server, {
+      port: 0,
+      authenticator: { authenticate: (r) => auth.authenticate(r) },
+    });
+    const resource = handle.url.replace(/^ws/, 'http');
+    const auth = oauthResourceServer({ issuer: as.issuer, resource });
+    server.use(toolScopes(server, { resourceServer: auth, hideUnauthorized: true }));
+    try {
+      const connect = async (scope: string) => {
+        const token = await as.token({ resource, scope });
+        const client = new Client({ name: 't', version: '1' });
+        await client.connect(
+          new WebSocketClientTransport(handle.url, { headers: { authorization: `Bearer ${token}` } }),
+        );
+        return client;
+      };
+      const reader = await connect('mcp:read');
+      expect((await reader.listTools()).map((t) => t.name)).toEqual(['whoami']);
+      const error = await reader.callTool('erase', {}).then(
+        () => undefined,
+        (e: unknown) => e as { code?: number; message: string; data?: unknown },
+      );
+      expect(error).toMatchObject({
+        code: -32030,
+        data: { status: 403, error: 'insufficient_scope' },
+      });
+      expect((error!.data as { wwwAuthenticate: string }).wwwAuthenticate).toMatch(
+        /^Bearer error="insufficient_scope", .*scope="mcp:read mcp:admin"$/,
+      );
+      await reader.close();
+      const admin = await connect('mcp:read mcp:admin');
+      expect((await admin.listTools()).map((t) => t.name)).toEqual(['whoami', 'erase']);
+      expect((await admin.callTool('erase', {})).content).toEqual([{ type: 'text', text: 'erased' }]);
+      await admin.close();
+    } finally {
+      await handle.close();
+    }
+  });
 });

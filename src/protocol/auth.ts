@@ -81,6 +81,13 @@ export interface AuthChallenge {
   [param: string]: string | undefined;
 }
 
+/**
+ * JSON-RPC error code of an authorization refusal answered inside the protocol (bindings without a
+ * status line, and an {@link AuthError} thrown by middleware such as per-tool scopes): -32030,
+ * with `data: { status, wwwAuthenticate, error? }`.
+ */
+export const AUTH_ERROR_CODE = -32030;
+
 const AUTH_ERROR_BRAND = Symbol.for('anywire.error.AuthError');
 
 /**

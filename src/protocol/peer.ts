@@ -15,6 +15,7 @@ import type {
   JsonRpcRequest,
   JsonRpcResponse,
 } from '../jsonrpc/types.js';
+import { AUTH_ERROR_CODE, AuthError } from './auth.js';
 import { McpError } from './errors.js';
 import type { MessageContext, SendOptions, Transport } from './transport.js';
 import type { JsonObject } from './types.js';
@@ -389,9 +390,20 @@ export class Peer {
   }
 }
 
-/** Turns a thrown value into an error response: `JsonRpcError` as is, anything else -32603. */
+/**
+ * Turns a thrown value into an error response: `JsonRpcError` as is; an `AuthError` (middleware
+ * refusing, e.g. a missing tool scope) as {@link AUTH_ERROR_CODE} with `data: { status,
+ * wwwAuthenticate, error? }`; anything else -32603.
+ */
 export function toErrorResponse(id: JsonRpcId | null, error: unknown): JsonRpcErrorResponse {
   if (error instanceof JsonRpcError) return { jsonrpc: '2.0', id, error: error.toObject() };
+  if (error instanceof AuthError) {
+    const data: JsonObject = { status: error.status, wwwAuthenticate: error.wwwAuthenticate };
+    if (error.challenge.error !== undefined) data.error = error.challenge.error;
+    const prefix = error.status === 403 ? 'Forbidden' : 'Unauthorized';
+    const message = error.message.startsWith(prefix) ? error.message : `${prefix}: ${error.message}`;
+    return { jsonrpc: '2.0', id, error: { code: AUTH_ERROR_CODE, message, data } };
+  }
   const message = error instanceof Error ? error.message : String(error);
   return errorResponse(id, ErrorCode.InternalError, `Internal error: ${message}`);
 }
