@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { createEverythingServer } from '../examples/everything/server.js';
 import type { AuthRequest, CertificateIdentity } from '../src/protocol/auth.js';
 import { AuthError } from '../src/protocol/auth.js';
-import { serveGrpc } from '../src/transports/grpc/index.js';
+import { GrpcClientTransport, serveGrpc } from '../src/transports/grpc/index.js';
+import { StdioServerTransport } from '../src/transports/stdio/index.js';
 import { serveMqtt } from '../src/transports/mqtt/index.js';
 import {
   admit,
@@ -18,8 +19,8 @@ import {
   watchExpiry,
   withTrace,
 } from '../src/transports/shared/ingress.js';
-import { serveTcp } from '../src/transports/stream/index.js';
-import { serveWebSocket } from '../src/transports/websocket/index.js';
+import { serveTcp, TcpClientTransport } from '../src/transports/stream/index.js';
+import { serveWebSocket, WebSocketClientTransport } from '../src/transports/websocket/index.js';
 
 const request: AuthRequest = { binding: 'tcp', headers: {} };
 const identity: CertificateIdentity = {
@@ -209,5 +210,18 @@ describe('numeric options are validated when the binding is built', () => {
     );
     expect(error).toBeInstanceOf(RangeError);
     expect((error as Error).message).toMatch(message);
+  });
+
+  it('and on the client transports, when they are constructed', () => {
+    expect(() => new WebSocketClientTransport('ws://127.0.0.1:1', { connectTimeoutMs: 0 })).toThrow(
+      /connectTimeoutMs must be an integer from 1/,
+    );
+    expect(() => new TcpClientTransport({ port: 1, maxMessageBytes: 0 })).toThrow(RangeError);
+    expect(() => new GrpcClientTransport({ url: 'grpc://127.0.0.1:1', deadlineMs: -5 })).toThrow(
+      /deadlineMs/,
+    );
+    expect(() => new StdioServerTransport({ responseAfterNotificationDelayMs: -1 })).toThrow(
+      /responseAfterNotificationDelayMs/,
+    );
   });
 });

@@ -18,6 +18,7 @@ import { toFrame } from './frame.js';
 import { headersToMetadata } from './metadata.js';
 import type { Frame } from './proto.js';
 import { loadMcpProto } from './proto.js';
+import { checkNumbers } from '../shared/options.js';
 
 /** Default time for the server to accept the `Session` stream: 10 000 ms. */
 export const DEFAULT_GRPC_CONNECT_TIMEOUT_MS = 10_000;
@@ -115,7 +116,14 @@ export class GrpcClientTransport implements Transport {
   #closed = false;
 
   /** @throws TypeError for a URL that is not `grpc://host:port` or `grpcs://host:port`, or `tls` with `grpc://` */
+  /** @throws RangeError naming a numeric option out of range */
   constructor(options: GrpcClientTransportOptions) {
+    checkNumbers({
+      deadlineMs: [options.deadlineMs, { min: 1 }],
+      connectTimeoutMs: [options.connectTimeoutMs, { min: 1 }],
+      closeTimeoutMs: [options.closeTimeoutMs, { min: 0 }],
+      maxMessageBytes: [options.maxMessageBytes, { min: 1 }],
+    });
     this.options = options;
     this.url = String(options.url);
     const u = new URL(this.url);

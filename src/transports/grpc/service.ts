@@ -20,7 +20,7 @@ import type { Authenticator } from '../../protocol/auth.js';
 import type { MessageContext } from '../../protocol/transport.js';
 import type { Servable } from '../../server/servable.js';
 import type { Admission } from '../shared/ingress.js';
-import { expiredError, extractTrace, watchExpiry } from '../shared/ingress.js';
+import { ConnectionLimit, expiredError, extractTrace, watchExpiry } from '../shared/ingress.js';
 import { checkNumbers } from '../shared/options.js';
 import { admitCall, refusalStatus } from './auth.js';
 import { metadataToHeaders } from './metadata.js';
@@ -90,7 +90,7 @@ export function createGrpcService(server: Servable, options: GrpcServiceOptions 
   const maxConnections = options.maxConnections ?? options.maxStreams ?? DEFAULT_GRPC_MAX_CONNECTIONS;
   const sessions = new Set<GrpcSessionTransport>();
   const calls = new Map<GrpcCallExchange, Promise<void>>();
-  let open = 0;
+  const limit = new ConnectionLimit(maxConnections);
   let draining = false;
 
   /** Counts the stream in, or refuses it; returns its metadata as headers. */
@@ -99,14 +99,13 @@ export function createGrpcService(server: Servable, options: GrpcServiceOptions 
       call.emit('error', { code: status.UNAVAILABLE, details: 'anywire: the server is shutting down' });
       return false;
     }
-    if (open >= maxConnections) {
+    if (!limit.tryAcquire()) {
       call.emit('error', {
         code: status.RESOURCE_EXHAUSTED,
         details: `anywire: too many open streams (maxConnections ${maxConnections})`,
       });
       return false;
     }
-    open++;
     return true;
   };
   const contextOf = (headers: Record<string, string | undefined>, verdict: Admission): MessageContext => {
@@ -126,7 +125,7 @@ export function createGrpcService(server: Servable, options: GrpcServiceOptions 
     if (!admit(call)) return;
     let released = false;
     const release = () => {
-      if (!released) open--;
+      if (!released) limit.release();
       released = true;
     };
     void (async () => {
@@ -180,14 +179,14 @@ export function createGrpcService(server: Servable, options: GrpcServiceOptions 
       await done;
       calls.delete(exchange);
     })();
-    run.catch((error) => refuse(call, error)).finally(() => open--);
+    run.catch((error) => refuse(call, error)).finally(() => limit.release());
   };
 
   return {
     definition: loadMcpProto().service,
     implementation: { Session, Call } as UntypedServiceImplementation,
     get openStreams() {
-      return open;
+      return limit.open;
     },
     async drain() {
       draining = true;

@@ -41,6 +41,7 @@ import type { PublishOutcome } from './outbox.js';
 import { Outbox } from './outbox.js';
 import type { MqttTopics } from './topics.js';
 import { MQTT_USER_PROPERTY, mqttTopics, parseMqttUrl } from './topics.js';
+import { checkNumbers } from '../shared/options.js';
 
 /** Options of {@link MqttClientTransport}. */
 export interface MqttClientTransportOptions extends MqttBrokerOptions {
@@ -142,7 +143,18 @@ export class MqttClientTransport implements Transport {
   #finished = false;
 
   /** @throws TypeError when the server name, client id or prefix is not a usable topic level */
+  /** @throws RangeError naming a numeric option out of range */
   constructor(options: MqttClientTransportOptions) {
+    checkNumbers({
+      maxMessageBytes: [options.maxMessageBytes, { min: 1 }],
+      sessionExpiryMs: [options.sessionExpiryMs, { min: 0, max: 0xffffffff * 1000 }],
+      keepAliveIntervalMs: [options.keepAliveIntervalMs, { min: 0 }],
+      maxQueuedMessages: [options.maxQueuedMessages, { min: 0 }],
+      noSubscriberRetryMs: [options.noSubscriberRetryMs, { min: 0 }],
+      closeTimeoutMs: [options.closeTimeoutMs, { min: 0 }],
+      connectTimeoutMs: [options.connectTimeoutMs, { min: 1 }],
+      reconnectPeriodMs: [options.reconnectPeriodMs, { min: 0 }],
+    });
     this.options = options;
     this.clientId = options.clientId ?? `anywire-${randomBytes(6).toString('hex')}`;
     this.topics = mqttTopics(options.serverName, options.topicPrefix);

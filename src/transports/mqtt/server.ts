@@ -163,6 +163,8 @@ class MqttServerBinding implements MqttServerHandle {
       maxClients: [options.maxClients, { min: 1 }],
       sessionExpiryMs: [options.sessionExpiryMs, { min: 0, max: 0xffffffff * 1000 }],
       closeTimeoutMs: [options.closeTimeoutMs, { min: 0 }],
+      connectTimeoutMs: [options.connectTimeoutMs, { min: 1 }],
+      reconnectPeriodMs: [options.reconnectPeriodMs, { min: 0 }],
     });
     if (options.qos !== undefined && options.qos !== 0 && options.qos !== 1 && options.qos !== 2)
       throw new RangeError(`anywire: qos must be 0, 1 or 2 (got ${String(options.qos)})`);

@@ -16,6 +16,7 @@ import { McpError } from '../../protocol/errors.js';
 import type { MessageContext, Transport } from '../../protocol/transport.js';
 import { createLineReader } from '../shared/line-reader.js';
 import { LineWriter } from '../shared/line-writer.js';
+import { checkNumbers } from '../shared/options.js';
 
 /** Environment variables a child inherits by default; everything else must be passed in `env`. */
 export const DEFAULT_INHERITED_ENV_VARS: readonly string[] =
@@ -80,7 +81,12 @@ export class StdioClientTransport implements Transport {
   #closing = false;
   #exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
 
+  /** @throws RangeError naming a numeric option out of range */
   constructor(params: StdioServerParameters) {
+    checkNumbers({
+      maxMessageBytes: [params.maxMessageBytes, { min: 1 }],
+      closeTimeoutMs: [params.closeTimeoutMs, { min: 0 }],
+    });
     this.params = params;
   }
 

@@ -11,6 +11,7 @@ import type { MessageContext, SendOptions, Transport } from '../../protocol/tran
 import { createLineReader } from '../shared/line-reader.js';
 import { LineWriter } from '../shared/line-writer.js';
 import { ResponseSpacing } from '../shared/response-spacing.js';
+import { checkNumbers } from '../shared/options.js';
 
 /** Options of {@link StdioServerTransport}. */
 export interface StdioServerTransportOptions {
@@ -69,7 +70,12 @@ export class StdioServerTransport implements Transport {
   #onerr = (e: Error) => this.onerror?.(e);
   #decoder;
 
+  /** @throws RangeError naming a numeric option out of range */
   constructor(options: StdioServerTransportOptions = {}) {
+    checkNumbers({
+      maxMessageBytes: [options.maxMessageBytes, { min: 1 }],
+      responseAfterNotificationDelayMs: [options.responseAfterNotificationDelayMs, { min: 0 }],
+    });
     this.#stdin = options.stdin ?? process.stdin;
     this.#stdout = options.stdout ?? process.stdout;
     this.#maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;

@@ -20,6 +20,7 @@ import type { MessageContext, SendOptions, Transport } from '../../protocol/tran
 import type { StreamCodecName } from './codec.js';
 import type { StreamBinding } from './socket-transport.js';
 import { SocketTransport } from './socket-transport.js';
+import { checkNumbers } from '../shared/options.js';
 
 /** Default time in ms to establish a connection (TCP connect plus any TLS handshake). */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -101,7 +102,18 @@ export abstract class StreamClientTransport implements Transport {
   #closedEarly = false;
   #sentFirst = false;
 
+  /** @throws RangeError naming a numeric option out of range */
   constructor(options: StreamClientOptions) {
+    checkNumbers({
+      maxMessageBytes: [options.maxMessageBytes, { min: 1 }],
+      codecTimeoutMs: [options.codecTimeoutMs, { min: 0 }],
+      connectTimeoutMs: [options.connectTimeoutMs, { min: 1 }],
+      closeTimeoutMs: [options.closeTimeoutMs, { min: 0 }],
+      certificateCheckTimeoutMs: [
+        (options as { certificateCheckTimeoutMs?: number }).certificateCheckTimeoutMs,
+        { min: 0 },
+      ],
+    });
     this.options = options;
   }
 

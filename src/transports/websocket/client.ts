@@ -15,6 +15,7 @@ import { McpError } from '../../protocol/errors.js';
 import type { MessageContext, Transport } from '../../protocol/transport.js';
 import { DEFAULT_WS_MAX_MESSAGE_BYTES, hardFrameCap, MCP_SUBPROTOCOL, WS_CLOSE } from './close-codes.js';
 import { exceedsBytes, peekLeadingId, utf8Length } from './codec.js';
+import { checkNumbers } from '../shared/options.js';
 
 /**
  * The part of the WHATWG `WebSocket` API this transport uses. The browser's `WebSocket`, the Node 22+
@@ -123,7 +124,14 @@ export class WebSocketClientTransport implements Transport {
    * @param url `ws://` or `wss://` endpoint (a `URL` or string)
    * @param options see {@link WebSocketClientTransportOptions}
    */
+  /** @throws RangeError naming a numeric option out of range */
   constructor(url: string | URL, options: WebSocketClientTransportOptions = {}) {
+    checkNumbers({
+      maxMessageBytes: [options.maxMessageBytes, { min: 1 }],
+      connectTimeoutMs: [options.connectTimeoutMs, { min: 1 }],
+      maxBufferedBytes: [options.maxBufferedBytes, { min: 1 }],
+      closeTimeoutMs: [options.closeTimeoutMs, { min: 0 }],
+    });
     this.url = String(url);
     this.options = options;
     this.#maxMessageBytes = options.maxMessageBytes ?? DEFAULT_WS_MAX_MESSAGE_BYTES;
