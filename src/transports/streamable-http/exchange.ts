@@ -38,10 +38,11 @@ export interface HttpExchange {
   /** All request headers, lower-case names (built on demand). */
   headers(): Record<string, string | undefined>;
   /**
-   * Reads the body as UTF-8.
+   * Reads the body as UTF-8. After a 413, up to `drainBytes` more of the body are read and
+   * discarded (within `timeoutMs`) so the client sees the answer; beyond that the connection closes.
    * @throws HttpError 413 over `maxBytes`, 408 when it takes longer than `timeoutMs`
    */
-  readBody(maxBytes: number, timeoutMs: number): Promise<string>;
+  readBody(maxBytes: number, timeoutMs: number, drainBytes?: number): Promise<string>;
   /** Identity from an auth layer in front (e.g. `req.auth` set by middleware). */
   readonly authInfo?: AuthInfo;
   /** Sends a whole response. */

@@ -29,6 +29,11 @@ export interface StreamableHttpOptions extends HttpSecurityOptions {
   maxBodyBytes?: number;
   /** Time allowed to receive a request body in ms (408 beyond). Default 30 000. */
   bodyTimeoutMs?: number;
+  /**
+   * After a 413, bytes of the refused body still read and discarded so the client, still
+   * uploading, reads the 413 rather than a reset; beyond it the connection is closed. Default 16 MiB.
+   */
+  maxBodyDrainBytes?: number;
   /** Most concurrent legacy sessions (503 beyond). Default 50 000. */
   maxSessions?: number;
   /** A legacy session without requests for this long is ended, in ms. Default 30 minutes. */
@@ -70,6 +75,7 @@ export interface StreamableHttpOptions extends HttpSecurityOptions {
 export const HTTP_DEFAULTS = {
   maxBodyBytes: 4 * 1024 * 1024,
   bodyTimeoutMs: 30_000,
+  maxBodyDrainBytes: 16 * 1024 * 1024,
   maxSessions: 50_000,
   sessionIdleTimeoutMs: 30 * 60_000,
   maxStreams: 20_000,
@@ -83,6 +89,7 @@ export const HTTP_DEFAULTS = {
 const MINIMUM: { readonly [K in keyof typeof HTTP_DEFAULTS]: number } = {
   maxBodyBytes: 1,
   bodyTimeoutMs: 1,
+  maxBodyDrainBytes: 0,
   maxSessions: 1,
   sessionIdleTimeoutMs: 1,
   maxStreams: 1,

@@ -67,13 +67,8 @@ export class StreamableHttpServer {
     this.#legacy = new LegacySessions(this.#hc, store);
     if (options.httpSse !== false) {
       this.#httpSse = new HttpSseSessions(
-        server,
+        this.#hc,
         options.httpSse ?? { ssePath: '/sse', messagePath: '/messages' },
-        {
-          keepAliveMs: this.#limits.keepAliveIntervalMs,
-          maxBodyBytes: this.#limits.maxBodyBytes,
-          bodyTimeoutMs: this.#limits.bodyTimeoutMs,
-        },
       );
     }
   }
@@ -197,13 +192,16 @@ export class StreamableHttpServer {
     }
     let body: string;
     try {
-      body = await ex.readBody(this.#limits.maxBodyBytes, this.#limits.bodyTimeoutMs);
+      body = await ex.readBody(
+        this.#limits.maxBodyBytes,
+        this.#limits.bodyTimeoutMs,
+        this.#limits.maxBodyDrainBytes,
+      );
     } catch (error) {
       const status = error instanceof HttpError ? error.status : 400;
-      sendError(ex, status, null, ErrorCode.InvalidRequest, (error as Error).message, {
-        ...cors,
-        connection: 'close',
-      });
+      // A 413 keeps the connection while the refused body drains (bounded), so the client reads it.
+      const close: Record<string, string> = status === 413 ? {} : { connection: 'close' };
+      sendError(ex, status, null, ErrorCode.InvalidRequest, (error as Error).message, { ...cors, ...close });
       return;
     }
     const parsed = parseMessage(body);

@@ -15,6 +15,7 @@ import { ResponseSpacing } from '../shared/response-spacing.js';
 import { encodeSseEvent, SSE_KEEPALIVE } from '../shared/sse.js';
 import { HttpError } from './exchange.js';
 import type { HttpExchange, StreamWriter } from './exchange.js';
+import type { HandlerContext, HttpLimits } from './handler-options.js';
 import { SSE_HEADERS } from './sse-stream.js';
 
 class HttpSseTransport implements Transport {
@@ -50,19 +51,17 @@ class HttpSseTransport implements Transport {
 
 /** The HTTP+SSE endpoints of one server. */
 export class HttpSseSessions {
+  #hc: HandlerContext;
   #server: Servable;
   #paths: { ssePath: string; messagePath: string };
-  #limits: { keepAliveMs: number; maxBodyBytes: number; bodyTimeoutMs: number };
+  #limits: HttpLimits;
   #sessions = new Map<string, { transport: HttpSseTransport; conn: ServedConnection }>();
 
-  constructor(
-    server: Servable,
-    paths: { ssePath: string; messagePath: string },
-    limits: { keepAliveMs: number; maxBodyBytes: number; bodyTimeoutMs: number },
-  ) {
-    this.#server = server;
+  constructor(hc: HandlerContext, paths: { ssePath: string; messagePath: string }) {
+    this.#hc = hc;
+    this.#server = hc.server;
     this.#paths = paths;
-    this.#limits = limits;
+    this.#limits = hc.limits;
   }
 
   /** True when `path` is one of the HTTP+SSE endpoints. */
@@ -84,10 +83,11 @@ export class HttpSseSessions {
       writer.write(encodeSseEvent(`${this.#paths.messagePath}?sessionId=${id}`, undefined, 'endpoint'));
       const conn = await this.#server.connect(transport);
       this.#sessions.set(id, { transport, conn });
-      const keepAlive = setInterval(() => writer.write(SSE_KEEPALIVE), this.#limits.keepAliveMs);
-      (keepAlive as { unref?: () => void }).unref?.();
+      const ms = this.#limits.keepAliveIntervalMs;
+      const keepAlive = ms > 0 ? setInterval(() => writer.write(SSE_KEEPALIVE), ms) : undefined;
+      (keepAlive as { unref?: () => void } | undefined)?.unref?.();
       writer.onclose = () => {
-        clearInterval(keepAlive);
+        if (keepAlive) clearInterval(keepAlive);
         this.#sessions.delete(id);
         void transport.close();
       };
@@ -102,7 +102,11 @@ export class HttpSseSessions {
       }
       let body: string;
       try {
-        body = await ex.readBody(this.#limits.maxBodyBytes, this.#limits.bodyTimeoutMs);
+        body = await ex.readBody(
+          this.#limits.maxBodyBytes,
+          this.#limits.bodyTimeoutMs,
+          this.#limits.maxBodyDrainBytes,
+        );
       } catch (error) {
         const status = error instanceof HttpError ? error.status : 400;
         ex.send(

