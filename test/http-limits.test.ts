@@ -4,7 +4,6 @@
  * cap counting HTTP+SSE streams, idle expiry of sessions whose GET stream closed, the connection
  * cap and headers timeout, and a cancelled legacy call's stream closing promptly.
  */
-import http from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEverythingServer } from '../examples/everything/server.js';
@@ -173,5 +172,51 @@ describe('413 that clients see', () => {
     expect(outcome.status).toBe('HTTP/1.1 413 Payload Too Large');
     expect(outcome.bytes).toBeLessThan(1024 * 1024 * 1024);
     await stillServing(srv.url);
+  });
+});
+
+/** Opens an SSE GET and resolves once its headers arrived; `close()` ends it from the client side. */
+async function openSse(url: string, headers: Record<string, string> = {}) {
+  const ac = new AbortController();
+  const r = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: ac.signal });
+  return {
+    status: r.status,
+    response: r,
+    close: () => {
+      ac.abort();
+      return r.body?.cancel().catch(() => {});
+    },
+  };
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('stream cap', () => {
+  it('HTTP+SSE streams count toward maxStreams: 503 beyond it, and a closed one frees its slot', async () => {
+    const srv = await serveHttp(createEverythingServer(), { port: 0, maxStreams: 3 });
+    const sseUrl = srv.url.replace(/\/mcp$/, '/sse');
+    try {
+      const open = [await openSse(sseUrl), await openSse(sseUrl), await openSse(sseUrl)];
+      expect(open.map((o) => o.status)).toEqual([200, 200, 200]);
+      expect(srv.http.openStreams).toBe(3);
+      const refused = await fetch(sseUrl, { headers: { accept: 'text/event-stream' } });
+      expect(refused.status).toBe(503);
+      expect(((await refused.json()) as { error: { code: number } }).error.code).toBe(-32603);
+      await open[0]!.close();
+      await until('the closed /sse stream to free its slot', () => srv.http.openStreams === 2);
+      const again = await openSse(sseUrl);
+      expect(again.status).toBe(200);
+      await again.close();
+      for (const o of open.slice(1)) await o.close();
+      await until('every /sse stream to be released', () => srv.http.openStreams === 0);
+    } finally {
+      await srv.close();
+    }
   });
 });

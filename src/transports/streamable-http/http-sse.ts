@@ -77,20 +77,36 @@ export class HttpSseSessions {
   ): Promise<void> {
     const json = { 'content-type': 'application/json', ...cors };
     if (ex.path === this.#paths.ssePath && ex.method === 'GET') {
+      // HTTP+SSE streams count toward maxStreams like every other SSE stream of this server.
+      if (this.#hc.streams.full) {
+        ex.send(
+          503,
+          json,
+          JSON.stringify(
+            errorResponse(null, ErrorCode.InternalError, 'Service Unavailable: too many open streams'),
+          ),
+        );
+        return;
+      }
+      const release = this.#hc.streams.acquire();
       const id = globalThis.crypto.randomUUID();
       const writer = ex.stream(200, { ...SSE_HEADERS, ...cors });
       const transport = new HttpSseTransport(id, writer);
-      writer.write(encodeSseEvent(`${this.#paths.messagePath}?sessionId=${id}`, undefined, 'endpoint'));
-      const conn = await this.#server.connect(transport);
-      this.#sessions.set(id, { transport, conn });
       const ms = this.#limits.keepAliveIntervalMs;
       const keepAlive = ms > 0 ? setInterval(() => writer.write(SSE_KEEPALIVE), ms) : undefined;
       (keepAlive as { unref?: () => void } | undefined)?.unref?.();
+      const held: { conn?: ServedConnection } = {};
       writer.onclose = () => {
         if (keepAlive) clearInterval(keepAlive);
+        release();
         this.#sessions.delete(id);
-        void transport.close();
+        void (held.conn ? held.conn.close() : transport.close());
       };
+      writer.write(encodeSseEvent(`${this.#paths.messagePath}?sessionId=${id}`, undefined, 'endpoint'));
+      const conn = await this.#server.connect(transport);
+      held.conn = conn;
+      if (writer.closed) void conn.close();
+      else this.#sessions.set(id, { transport, conn });
       return;
     }
     if (ex.path === this.#paths.messagePath && ex.method === 'POST') {
