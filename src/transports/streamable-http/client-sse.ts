@@ -144,6 +144,11 @@ export class SseDecoder {
   }
 
   #processLine(bytes: Uint8Array): void {
+    if (bytes.length === 0) {
+      this.#first = false;
+      this.#dispatch();
+      return;
+    }
     let line = this.#text.decode(bytes);
     if (this.#first) {
       this.#first = false;
