@@ -55,7 +55,7 @@ export function formatReadResult(r: ReadResourceResult): string {
 }
 
 function table(rows: [string, string][]): string {
-  const width = Math.min(40, Math.max(0, ...rows.map((r) => r[0].length)));
+  const width = Math.max(0, ...rows.map((r) => r[0].length)); // every name fits: columns align
   return rows.map(([a, b]) => (b ? `${a.padEnd(width)}  ${b}` : a)).join('\n');
 }
 

@@ -52,13 +52,28 @@ export function bindingUrls(options: ServeOptions): string[] {
   return urls;
 }
 
+/**
+ * `npm run` (without `--silent`) writes its `> pkg@1.0.0 start` banner to stdout before the server
+ * starts: a stdio client reads it as a broken message. Says so on stderr, with the fix.
+ */
+function warnNpmBanner(): void {
+  const env = process.env;
+  // Only when the npm script itself serves (not, say, a test run that spawns servers).
+  if (!/\bserve\b/.test(env.npm_lifecycle_script ?? '') || env.npm_config_loglevel === 'silent') return;
+  process.stderr.write(
+    `anywire: started by "npm run ${env.npm_lifecycle_event}" without --silent: npm's banner went to stdout, where a stdio client expects only JSON-RPC. Use "npm run --silent ${env.npm_lifecycle_event}" (or loglevel=silent in .npmrc).\n`,
+  );
+}
+
 /** Serves `modulePath`; resolves when stdin ends (stdio) or on SIGINT/SIGTERM, after a graceful shutdown. */
 export async function serve(modulePath: string, options: ServeOptions): Promise<void> {
+  const urls = bindingUrls(options);
+  if (urls.includes('stdio')) warnNpmBanner();
   const server = await loadServerModule(modulePath);
   logServerActivity(server, options);
   const started: StartedBinding[] = [];
   try {
-    for (const url of bindingUrls(options)) started.push(await startBinding(server, url, options));
+    for (const url of urls) started.push(await startBinding(server, url, options));
   } catch (e) {
     await Promise.all(started.map((b) => b.close()));
     throw e;
