@@ -25,3 +25,5 @@ export type {
   ToolSource,
 } from './scopes.js';
 export { requireScopes, toolScopes } from './scopes.js';
+export type { WithOAuthOptions } from './web-handler.js';
+export { authErrorHttpResponse, withOAuth } from './web-handler.js';
