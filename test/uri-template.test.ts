@@ -73,3 +73,23 @@ describe('UriTemplate matching cost', () => {
     expect(new UriTemplate('x://{a}').match('x://%E0%A4')).toEqual({ a: '%E0%A4' });
   });
 });
+
+describe('UriTemplate simple values', () => {
+  it('a {var} value may hold dots and other sub-delimiters, as its expansion does', () => {
+    const users = new UriTemplate('users://{email}/profile');
+    expect(users.expand({ email: 'ada.lovelace@example.com' })).toBe(
+      'users://ada.lovelace%40example.com/profile',
+    );
+    expect(users.match('users://ada.lovelace%40example.com/profile')).toEqual({
+      email: 'ada.lovelace@example.com',
+    });
+    expect(users.match('users://ada.lovelace@example.com/profile')).toEqual({
+      email: 'ada.lovelace@example.com',
+    });
+    expect(new UriTemplate('file:///docs/{name}.txt').match('file:///docs/archive.tar.txt')).toEqual({
+      name: 'archive.tar',
+    });
+    // Still one segment: a slash, a query or a fragment ends the value.
+    expect(users.match('users://a/b/profile')).toBeNull();
+  });
+});

@@ -171,7 +171,15 @@ export class UriTemplate {
         continue;
       }
       const spec = OPS[part.op];
-      const value: CharClass = spec.reserved ? ANY : part.op === '/' ? NOT_SEGMENT : NOT_DELIMITER;
+      // A simple `{var}` value may hold `.`, `;`, `&` and `=` (an e-mail address, a file name), as
+      // its expansion does; the `.` and `;` operators split on their separators.
+      const value: CharClass = spec.reserved
+        ? ANY
+        : part.op === '/'
+          ? NOT_SEGMENT
+          : part.op === ''
+            ? NOT_SEGMENT_OR_LIST
+            : NOT_DELIMITER;
       const lazy = spec.reserved;
       part.vars.forEach((v, idx) => {
         const lead = idx === 0 ? spec.first : spec.sep;
@@ -218,6 +226,7 @@ function decode(s: string): string {
 type CharClass = { any: true } | { any: false; not: string };
 const ANY: CharClass = { any: true };
 const NOT_SEGMENT: CharClass = { any: false, not: '/?#' };
+const NOT_SEGMENT_OR_LIST: CharClass = { any: false, not: '/?#,' };
 const NOT_DELIMITER: CharClass = { any: false, not: '/?#,.;&' };
 const NOT_FRAGMENT: CharClass = { any: false, not: '#' };
 

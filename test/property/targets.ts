@@ -438,7 +438,7 @@ const requestStateSealing: FuzzTarget = {
 
 /** Per operator: the characters a value must not hold for expand-then-match to give it back. */
 const URI_OPS: { op: string; forbid: RegExp; explode: boolean }[] = [
-  { op: '', forbid: /\./g, explode: true },
+  { op: '', forbid: /(?!)/g, explode: true },
   { op: '+', forbid: /[%,]/g, explode: true },
   { op: '#', forbid: /[%,]/g, explode: false },
   { op: '.', forbid: /\./g, explode: true },
