@@ -3,7 +3,9 @@
  * TCP, Unix, TLS, gRPC Session and Call, MQTT) for no credentials, a bad token (401), a token
  * without the scope (403), and a token that expires during the connection. Each row asserts the
  * documented answer on that wire (README "Authentication on every binding") and that a client
- * with good credentials on the same server is served meanwhile. Real sockets on 127.0.0.1 port 0,
+ * with good credentials on the same server is served meanwhile (its `_meta.traceparent` reaching
+ * middleware as `ctx.trace`). On gRPC, a middleware refusal ends a `Call` with PERMISSION_DENIED.
+ * Real sockets on 127.0.0.1 port 0,
  * a private mosquitto on a free port, certificates made by openssl at test time.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -94,8 +96,14 @@ const MODERN_META = {
 };
 
 /** A self-contained 2026-07-28 `tools/call echo`, with the token in `_meta.authorization` when given. */
+/** The W3C traceparent each request carries in its `_meta`: trace id from the request id. */
+const traceparentOf = (id: number) => `00-${id.toString(16).padStart(32, '0')}-00f067aa0ba902b7-01`;
+
+/** The trace context middleware saw for each echoed text. */
+const traces = new Map<string, unknown>();
+
 function echo(id: number, text: string, token?: string) {
-  const meta: Record<string, unknown> = { ...MODERN_META };
+  const meta: Record<string, unknown> = { ...MODERN_META, traceparent: traceparentOf(id) };
   if (token !== undefined) meta.authorization = `Bearer ${token}`;
   return {
     jsonrpc: '2.0',
@@ -109,8 +117,18 @@ function echoed(answer: any): string {
   return answer?.result?.content?.[0]?.text;
 }
 
+/** The everything server, with middleware that records `ctx.trace` of each echo. */
 function server() {
-  return createEverythingServer();
+  return createEverythingServer().use(async (ctx, next) => {
+    if (ctx.method === 'tools/call' && ctx.params.name === 'echo')
+      traces.set(String((ctx.params.arguments as { text?: unknown } | undefined)?.text), ctx.trace);
+    return next();
+  });
+}
+
+/** Asserts the request `id` with `text` was served and its trace context reached middleware. */
+function expectTraced(id: number, text: string): void {
+  expect(traces.get(text)).toEqual({ traceparent: traceparentOf(id) });
 }
 
 // ------------------------------------------------------------------------------ byte streams
@@ -171,6 +189,7 @@ for (const row of streamRows) {
       const answer = await good.next(WAIT_MS);
       expect(answer).toMatchObject({ id });
       expect(echoed(answer)).toBe(`still ${id}`);
+      expectTraced(id, `still ${id}`);
     };
     beforeAll(async () => {
       handle = await row.serve();
@@ -262,6 +281,7 @@ describe('refusal table: websocket', () => {
   const stillServed = async () => {
     const id = nextId++;
     expect(echoed(await wsRequest(good, echo(id, `still ${id}`)))).toBe(`still ${id}`);
+    expectTraced(id, `still ${id}`);
   };
   beforeAll(async () => {
     handle = await serveWebSocket(server(), { authenticator });
@@ -365,12 +385,20 @@ describe('refusal table: grpc', () => {
   const stillServed = async () => {
     const id = nextId++;
     expect(echoed(await good.request(echo(id, `still ${id}`)))).toBe(`still ${id}`);
-    const call = await grpcCall(port, echo(id, 'call'), 'good');
+    expectTraced(id, `still ${id}`);
+    const call = await grpcCall(port, echo(id + 1000, `call ${id}`), 'good');
     expect(call.status.code).toBe(status.OK);
-    expect(echoed(call.frames.at(-1))).toBe('call');
+    expect(echoed(call.frames.at(-1))).toBe(`call ${id}`);
+    expectTraced(id + 1000, `call ${id}`);
   };
   beforeAll(async () => {
-    handle = await serveGrpc(server(), { port: 0, authenticator });
+    // Middleware refusing one tool: a per-request refusal after admission.
+    const guarded = server().use(async (ctx, next) => {
+      if (ctx.method === 'tools/call' && ctx.params.name === 'test_simple_text')
+        throw new AuthError(403, 'needs scope admin', { error: 'insufficient_scope', scope: 'admin' });
+      return next();
+    });
+    handle = await serveGrpc(guarded, { port: 0, authenticator });
     port = handle.address.port;
     good = grpcSession(port, 'good');
     expect(echoed(await good.request(echo(1, 'hello')))).toBe('hello');
@@ -394,6 +422,25 @@ describe('refusal table: grpc', () => {
       await stillServed();
     });
   }
+
+  it('a refusal by middleware: PERMISSION_DENIED with the trailer on a Call, a -32030 frame on a Session', async () => {
+    const request = {
+      jsonrpc: '2.0',
+      id: 5,
+      method: 'tools/call',
+      params: { name: 'test_simple_text', arguments: {}, _meta: MODERN_META },
+    };
+    const call = await grpcCall(port, request, 'good');
+    expect(call.status.code).toBe(status.PERMISSION_DENIED);
+    expect(call.status.metadata.get('www-authenticate')).toEqual([
+      'Bearer error="insufficient_scope", scope="admin"',
+    ]);
+    expect(await good.request(request)).toMatchObject({
+      id: 5,
+      error: { code: AUTH_ERROR_CODE, data: { status: 403, error: 'insufficient_scope' } },
+    });
+    await stillServed();
+  });
 
   it('expiry during the connection: the Session ends UNAUTHENTICATED with invalid_token', async () => {
     const session = grpcSession(port, shortToken());
@@ -463,6 +510,7 @@ describe.skipIf(noMosquitto !== undefined)('refusal table: mqtt', () => {
     const id = nextId++;
     const r = await good.request(echo(id, `still ${id}`), 'good');
     expect(echoed(r.message)).toBe(`still ${id}`);
+    expectTraced(id, `still ${id}`);
   };
   beforeAll(async () => {
     broker = await startBroker();

@@ -9,9 +9,11 @@ import type { ServerWritableStream } from '@grpc/grpc-js';
 import { ErrorCode, errorResponse } from '../../jsonrpc/errors.js';
 import type { JsonRpcMessage } from '../../jsonrpc/types.js';
 import { InboundCall, toErrorResponse } from '../../protocol/peer.js';
+import { AuthError } from '../../protocol/auth.js';
 import type { MessageContext } from '../../protocol/transport.js';
 import type { Servable } from '../../server/servable.js';
 import { withTrace } from '../shared/ingress.js';
+import { refusalStatus } from './auth.js';
 import { writeFrame } from './backpressure.js';
 import { readFrame, toFrame } from './frame.js';
 import { checkCallMetadata } from './metadata.js';
@@ -107,6 +109,12 @@ export class GrpcCallExchange {
       });
       response = { jsonrpc: '2.0', id: message.id, result };
     } catch (error) {
+      if (error instanceof AuthError) {
+        // A refusal by middleware (e.g. a missing tool scope) ends this request as the ingress would.
+        call.off('cancelled', oncancel);
+        if (!call.cancelled) call.emit('error', refusalStatus(error));
+        return;
+      }
       response = toErrorResponse(message.id, error);
     }
     call.off('cancelled', oncancel);

@@ -20,17 +20,19 @@
  * @module
  */
 import type { JsonRpcErrorResponse, JsonRpcId, JsonRpcMessage } from '../../jsonrpc/types.js';
-import { AuthError } from '../../protocol/auth.js';
+import { AUTH_ERROR_CODE as PROTOCOL_AUTH_ERROR_CODE, AuthError } from '../../protocol/auth.js';
+import { toErrorResponse } from '../../protocol/peer.js';
 import type { Authenticator, AuthRequest, CertificateIdentity } from '../../protocol/auth.js';
 import type { MessageContext, TraceContext } from '../../protocol/transport.js';
 import type { AuthInfo, JsonObject } from '../../protocol/types.js';
 
 /**
  * JSON-RPC error code of an authentication refusal on bindings without a status line (TCP, Unix,
- * TLS, MQTT): -32030. Not -32001, which this project's HTTP binding answers for an unknown session
- * (and the official SDK uses for a request timeout). `error.data` is {@link AuthErrorData}.
+ * TLS, MQTT, and middleware refusals on every connection): -32030. Not -32001, which this
+ * project's HTTP binding answers for an unknown session (and the official SDK uses for a request
+ * timeout). `error.data` is {@link AuthErrorData}. The same constant as `protocol/auth.ts`.
  */
-export const AUTH_ERROR_CODE = -32030;
+export const AUTH_ERROR_CODE = PROTOCOL_AUTH_ERROR_CODE;
 
 /** `error.data` of an {@link AUTH_ERROR_CODE} response. */
 export interface AuthErrorData {
@@ -134,25 +136,12 @@ export async function admit(
   return { ok: true, authInfo };
 }
 
-/** The `error.data` for a refusal (see {@link AUTH_ERROR_CODE}). */
-export function authErrorData(error: AuthError): AuthErrorData {
-  const data: AuthErrorData = { status: error.status, wwwAuthenticate: error.wwwAuthenticate };
-  if (error.challenge.error !== undefined) data.error = error.challenge.error;
-  return data;
-}
-
 /**
  * A refusal as a JSON-RPC error response ({@link AUTH_ERROR_CODE}, message `Unauthorized: ...` or
  * `Forbidden: ...`, `data` = {@link AuthErrorData}).
  */
 export function authErrorResponse(id: JsonRpcId | null, error: AuthError): JsonRpcErrorResponse {
-  const prefix = error.status === 403 ? 'Forbidden' : 'Unauthorized';
-  const message = error.message.startsWith(prefix) ? error.message : `${prefix}: ${error.message}`;
-  return {
-    jsonrpc: '2.0',
-    id,
-    error: { code: AUTH_ERROR_CODE, message, data: authErrorData(error) as unknown as JsonObject },
-  };
+  return toErrorResponse(id, error);
 }
 
 /** Longest delay `setTimeout` takes (about 24.8 days); longer waits are re-armed. */
