@@ -5,6 +5,7 @@
  */
 import { ErrorCode, errorResponse } from '../../jsonrpc/errors.js';
 import type { JsonRpcId } from '../../jsonrpc/types.js';
+import { LEGACY_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS } from '../../protocol/constants.js';
 import type { EventStore } from '../../protocol/event-store.js';
 import type { AuthInfo } from '../../protocol/types.js';
 import type { HttpSecurityOptions } from '../shared/http-security.js';
@@ -165,4 +166,12 @@ export interface HandlerContext {
   readonly streams: StreamGauge;
   /** The caller's identity for one exchange. */
   auth(ex: HttpExchange): Promise<AuthInfo | undefined>;
+}
+
+/**
+ * True for a revision this implementation knows (any era). `MCP-Protocol-Version: garbage` is not
+ * one: it is answered 400 (basic/transports "Protocol Version Header").
+ */
+export function isKnownVersion(version: string): boolean {
+  return LEGACY_PROTOCOL_VERSIONS.includes(version) || MODERN_PROTOCOL_VERSIONS.includes(version);
 }

@@ -24,7 +24,7 @@ import {
 } from '../shared/http-security.js';
 import { HttpError } from './exchange.js';
 import type { HttpExchange } from './exchange.js';
-import { JSON_HEADERS, resolveLimits, sendError } from './handler-options.js';
+import { isKnownVersion, JSON_HEADERS, resolveLimits, sendError } from './handler-options.js';
 import type { HandlerContext, HttpLimits, StreamableHttpOptions } from './handler-options.js';
 import { HttpSseSessions } from './http-sse.js';
 import { HttpSession } from './legacy-session.js';
@@ -241,12 +241,7 @@ export class StreamableHttpServer {
             (headerVersion !== undefined && !LEGACY_PROTOCOL_VERSIONS.includes(headerVersion)))));
     if (modern && (this.server.options.eras ?? 'both') !== 'legacy')
       return modernPost(this.#hc, ex, cors, message, params);
-    if (
-      headerVersion !== undefined &&
-      method !== 'initialize' &&
-      !LEGACY_PROTOCOL_VERSIONS.includes(headerVersion) &&
-      !isModernVersion(headerVersion)
-    ) {
+    if (headerVersion !== undefined && method !== 'initialize' && !isKnownVersion(headerVersion)) {
       sendError(
         ex,
         400,

@@ -9,7 +9,7 @@ import { ErrorCode, errorResponse } from '../../jsonrpc/errors.js';
 import type { JsonRpcMessage } from '../../jsonrpc/types.js';
 import type { EventStore } from '../../protocol/event-store.js';
 import type { HttpExchange } from './exchange.js';
-import { JSON_HEADERS, sendError } from './handler-options.js';
+import { isKnownVersion, JSON_HEADERS, sendError } from './handler-options.js';
 import type { HandlerContext } from './handler-options.js';
 import { HttpSession } from './legacy-session.js';
 import { encodeSseEvent } from '../shared/sse.js';
@@ -72,6 +72,18 @@ export class LegacySessions {
         405,
         { allow: 'POST, OPTIONS', ...JSON_HEADERS, ...cors },
         JSON.stringify(errorResponse(null, ErrorCode.InvalidRequest, 'Method Not Allowed: no session')),
+      );
+      return undefined;
+    }
+    const version = ex.header('mcp-protocol-version');
+    if (version !== undefined && !isKnownVersion(version)) {
+      sendError(
+        ex,
+        400,
+        null,
+        ErrorCode.InvalidRequest,
+        `Bad Request: unsupported MCP-Protocol-Version ${version}`,
+        cors,
       );
       return undefined;
     }
