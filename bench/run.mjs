@@ -1,91 +1,154 @@
-// anywire benchmarks: every figure is a ratio against a reference measured in the same run, rounds
-// alternating (../shared/bench/ratio.mjs and the bench/*.mjs references).
-// Usage: npm run bench [-- --seconds S --rounds N --only stdio|http|ws|stream|grpc|mqtt|h2c|memory] [--peers]
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+// anywire benchmarks, self-contained: every figure is a ratio against a reference measured in the
+// same run, rounds alternating. The references are the project's own (bench/refs: raw node:http,
+// raw stdio, raw ws; the official SDK servers from devDependencies; a raw TCP echo, raw grpc-js and a
+// raw MQTT responder in bench/stream.mjs, grpc.mjs and mqtt.mjs) and the load generator is
+// bench/load.mjs. The cold-start section times spawn to the initialize response against the
+// official SDK v1 stdio server.
+// Usage: npm run bench [-- --seconds S --rounds N --only cold-start|stdio|http|ws|stream|grpc|mqtt|h2c|memory] [--peers]
+import { execFileSync, spawn } from 'node:child_process';
+import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const shared = fileURLToPath(new URL('../../shared/bench/', import.meta.url));
+const refs = `${root}bench/refs/`;
 const args = process.argv.slice(2);
 const opt = (k, d) => {
   const i = args.indexOf(k);
   return i < 0 ? d : args[i + 1];
 };
 const seconds = opt('--seconds', '5');
-const rounds = opt('--rounds', '3');
+const rounds = Number(opt('--rounds', '3'));
 const only = opt('--only', '');
-
-if (!existsSync(`${shared}ratio.mjs`)) {
-  console.error(
-    `bench: the reference bench is missing (${shared}); it ships beside the project in ../shared/bench`,
-  );
-  process.exit(1);
-}
-if (!existsSync(`${shared}node_modules`)) {
-  console.error('bench: installing the reference bench (npm ci in ../shared/bench)');
-  execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: shared, stdio: 'inherit' });
-}
 
 const node = process.execPath;
 const anywire = `${node} ${root}bin/anywire.js serve ${root}examples/everything/server.ts --stdio`;
 const anywireHttp = `${node} ${root}bin/anywire.js serve ${root}examples/everything/server.ts --http 127.0.0.1:{port}`;
 const rows = [];
 
-function ratio(kind, era, ref, cand, label) {
-  const out = execFileSync(
-    node,
-    [
-      `${shared}ratio.mjs`,
-      '--kind',
-      kind,
-      '--era',
-      era,
-      '--ref',
-      ref,
-      '--cand',
-      cand,
-      '--seconds',
-      seconds,
-      '--rounds',
-      rounds,
-    ],
-    { cwd: shared, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const last = JSON.parse(out.trim().split('\n').pop());
-  rows.push({ binding: kind, era, candidate: label, ...last });
-  console.error(`${kind} ${era} ${label}: ratio ${last.ratio} (${last.cand_rps} vs ${last.ref_rps} req/s)`);
+if (!only || only === 'cold-start') {
+  console.error('== cold start ==');
+  const out = execFileSync(node, [`${root}bench/cold-start.mjs`, '--runs', opt('--runs', '5')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const cold = JSON.parse(out.trim().split('\n').pop());
+  for (const r of cold.rows)
+    rows.push({
+      binding: 'cold start (ms, median)',
+      era: '-',
+      candidate: r.name,
+      cand_rps: r.median_ms,
+      ref_rps: cold.rows[0].median_ms,
+      ratio: r.ratio_to_sdk1,
+      cand_p50_ms: '',
+      cand_p99_ms: '',
+      cand_bad: 0,
+    });
+}
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+const words = (cmd) => cmd.split(' ').filter(Boolean);
+async function listening(port) {
+  for (let i = 0; i < 600; i++) {
+    const up = await new Promise((resolve) => {
+      const c = net.connect(port, '127.0.0.1', () => {
+        c.end();
+        resolve(true);
+      });
+      c.on('error', () => resolve(false));
+    });
+    if (up) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing listened on 127.0.0.1:${port} within 30 s`);
+}
+/** One load run of `cmd` (a server command; `{port}` for listeners): the loader's JSON line. */
+async function load(kind, era, cmd) {
+  const loader = [`${root}bench/load.mjs`, '--kind', kind, '--era', era, '--seconds', seconds];
+  if (kind === 'stdio') {
+    const out = execFileSync(node, [...loader, '--', ...words(cmd)], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    return JSON.parse(out.trim().split('\n').pop());
+  }
+  const port = await freePort();
+  const [bin, ...rest] = words(cmd.replaceAll('{port}', String(port)));
+  const server = spawn(bin, rest, { stdio: ['ignore', 'ignore', 'inherit'] });
+  try {
+    await listening(port);
+    const url = `${kind === 'ws' ? 'ws' : 'http'}://127.0.0.1:${port}/mcp`;
+    const out = execFileSync(node, [...loader, url], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    return JSON.parse(out.trim().split('\n').pop());
+  } finally {
+    server.kill();
+  }
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** Reference and candidate in alternating rounds; the ratio of median throughputs. */
+async function ratio(kind, era, ref, cand, label) {
+  const runs = { ref: [], cand: [] };
+  for (let i = 0; i < rounds; i++) {
+    runs.ref.push(await load(kind, era, ref));
+    runs.cand.push(await load(kind, era, cand));
+  }
+  const refRps = median(runs.ref.map((r) => r.rps));
+  const candRps = median(runs.cand.map((r) => r.rps));
+  const last = runs.cand.find((r) => r.rps === candRps);
+  const row = {
+    binding: kind,
+    era,
+    candidate: label,
+    cand_rps: candRps,
+    ref_rps: refRps,
+    ratio: Number((candRps / refRps).toFixed(2)),
+    cand_p50_ms: last.p50_ms,
+    cand_p99_ms: last.p99_ms,
+    cand_bad: runs.cand.reduce((n, r) => n + r.bad, 0),
+  };
+  rows.push(row);
+  console.error(`${kind} ${era} ${label}: ratio ${row.ratio} (${candRps} vs ${refRps} req/s)`);
 }
 
 if (!only || only === 'stdio') {
-  const raw = `${node} ${shared}raw-stdio-server.mjs`;
-  for (const era of ['legacy', 'modern']) ratio('stdio', era, raw, anywire, 'anywire');
+  const raw = `${node} ${refs}raw-stdio-server.mjs`;
+  for (const era of ['legacy', 'modern']) await ratio('stdio', era, raw, anywire, 'anywire');
   if (args.includes('--peers')) {
-    ratio('stdio', 'legacy', raw, `${node} ${shared}sdk1-server.mjs stdio`, 'sdk v1');
-    ratio('stdio', 'legacy', raw, `${node} ${shared}sdk2-server.mjs stdio`, 'sdk v2');
-    ratio('stdio', 'modern', raw, `${node} ${shared}sdk2-server.mjs stdio`, 'sdk v2');
+    await ratio('stdio', 'legacy', raw, `${node} ${refs}sdk1-server.mjs stdio`, 'sdk v1');
+    await ratio('stdio', 'legacy', raw, `${node} ${refs}sdk2-server.mjs stdio`, 'sdk v2');
+    await ratio('stdio', 'modern', raw, `${node} ${refs}sdk2-server.mjs stdio`, 'sdk v2');
   }
 }
 
 if (!only || only === 'http') {
-  const raw = `${node} ${shared}raw-http-server.mjs {port}`;
-  for (const era of ['modern', 'legacy']) ratio('http', era, raw, anywireHttp, 'anywire');
+  const raw = `${node} ${refs}raw-http-server.mjs {port}`;
+  for (const era of ['modern', 'legacy']) await ratio('http', era, raw, anywireHttp, 'anywire');
   if (args.includes('--peers')) {
-    ratio('http', 'modern', raw, `${node} ${shared}sdk2-server.mjs http {port}`, 'sdk v2 createMcpHandler');
-    ratio(
+    await ratio(
       'http',
-      'legacy',
+      'modern',
       raw,
-      `${node} ${shared}sdk1-server.mjs http-stateful {port}`,
-      'sdk v1 sessionful',
+      `${node} ${refs}sdk2-server.mjs http {port}`,
+      'sdk v2 createMcpHandler',
     );
+    await ratio('http', 'legacy', raw, `${node} ${refs}sdk1-server.mjs http {port}`, 'sdk v1 sessionful');
   }
 }
 
 if (!only || only === 'ws') {
-  const raw = `${node} ${shared}raw-ws-server.mjs {port}`;
+  const raw = `${node} ${refs}raw-ws-server.mjs {port}`;
   for (const era of ['legacy', 'modern'])
-    ratio('ws', era, raw, `${node} ${root}bench/serve-ws.mjs {port}`, 'anywire');
+    await ratio('ws', era, raw, `${node} ${root}bench/serve-ws.mjs {port}`, 'anywire');
 }
 
 // The other bindings bring their own raw references (a raw grpc-js echo, a raw MQTT responder on the

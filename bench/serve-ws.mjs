@@ -1,7 +1,6 @@
-// The everything server over the WebSocket binding, for ../shared/bench/ratio.mjs --kind ws.
+// The everything server over the WebSocket binding, for bench/run.mjs (the ws rows).
 // usage: npm run build && node bench/serve-ws.mjs PORT   (listens on ws://127.0.0.1:PORT/, any path)
-// e.g. (from ../shared/bench): node ratio.mjs --kind ws --ref 'node raw-ws-server.mjs {port}' \
-//        --cand 'node /work/main/bench/serve-ws.mjs {port}' [--era modern]
+// (bench/load.mjs --kind ws ws://127.0.0.1:PORT/mcp drives it.)
 import { tsImport } from 'tsx/esm/api';
 import { serveWebSocket } from '../dist/transports/websocket/index.js';
 
