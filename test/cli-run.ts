@@ -54,7 +54,7 @@ export async function start(
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...options.env },
-    stdio: ['pipe', 'pipe', 'pipe'],
+    stdio: [options.stdin ?? 'pipe', 'pipe', 'pipe'],
   }) as ChildProcessWithoutNullStreams;
   let err = '';
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));

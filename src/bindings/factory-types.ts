@@ -21,6 +21,8 @@ export interface BindingFlags {
   http2?: boolean;
   /** Longest accepted message in bytes, on the bindings that have the limit. */
   maxMessageBytes?: number;
+  /** Browser origins allowed on HTTP, with CORS headers (`*`: any). Default: none. */
+  corsOrigins?: string[] | '*';
 }
 
 /** A started server binding. */

@@ -52,6 +52,7 @@ const streamableHttp: ServerFactory = async (server, url, flags) => {
     path: pathOr(url, '/mcp'),
     http2: flags.http2,
     tls,
+    corsOrigins: flags.corsOrigins,
   });
   const kind = tls ? (flags.http2 === false ? 'https' : 'h2 + https') : flags.http2 ? 'h2c' : 'http';
   // A WebSocket binding named on the same host:port attaches to this listener by upgrade.

@@ -92,9 +92,25 @@ export async function main(argv: string[]): Promise<number> {
         'lowest level of what the server logs on stderr (debug: every tool call)',
         logLevel,
       )
-      .option('--verbose', 'print stacks, with the module file and line (also ANYWIRE_DEBUG=1)'),
-  ).action(async (module: string, o: ServeOptions & { url: string[] }) => {
-    await serve(module, { ...o, urls: o.url });
+      .option('--verbose', 'print stacks, with the module file and line (also ANYWIRE_DEBUG=1)')
+      .option(
+        '--cors <origin>',
+        'allow this browser origin (or *) on HTTP, with CORS headers (repeatable)',
+        collect,
+        [],
+      )
+      .option('--watch', 'restart when the module or a file it imports changes (dev mode)'),
+  ).action(async (module: string, o: ServeOptions & { url: string[]; cors: string[]; watch?: boolean }) => {
+    if (o.watch) {
+      const { serveWatching } = await import('./watch.js');
+      await serveWatching(
+        module,
+        own.filter((a) => a !== '--watch'),
+      );
+      return;
+    }
+    const corsOrigins = o.cors.includes('*') ? '*' : o.cors.length ? o.cors : undefined;
+    await serve(module, { ...o, urls: o.url, corsOrigins });
   });
 
   bindingOptions(

@@ -5,9 +5,10 @@
  * @module
  */
 import { bindingDefinitions } from '../bindings/registry.js';
-import { printEndpoints, signalled, startBinding } from './bindings.js';
+import { printEndpoints, startBinding } from './bindings.js';
 import type { BindingFlags, StartedBinding } from './bindings.js';
 import { loadServerModule } from './load-module.js';
+import { runUntilStopped } from './serve-lifecycle.js';
 import { logServerActivity } from './server-log.js';
 import type { ServerLogOptions } from './server-log.js';
 
@@ -79,10 +80,5 @@ export async function serve(modulePath: string, options: ServeOptions): Promise<
     throw e;
   }
   printEndpoints(`serving ${server.info.name} ${server.info.version}`, started);
-  await Promise.race([signalled(), ...started.map((b) => b.ended)]);
-  // Graceful shutdown: in-flight requests get up to shutdownGraceMs to finish, then everything closes.
-  const grace = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
-  const graceMs = options.shutdownGraceMs ?? 5000;
-  await Promise.race([server.whenIdle(), grace(graceMs)]);
-  await Promise.race([Promise.all(started.map((b) => b.close())).then(() => server.close()), grace(1000)]);
+  await runUntilStopped(server, started, options);
 }
