@@ -69,8 +69,9 @@ export async function bridge(from: Target, options: BridgeOptions): Promise<void
     throw e;
   }
   const source = describeTarget(from);
+  const stop = signalled(); // armed before the announcement: a supervisor may signal at once
   printEndpoints(`bridging ${source}${options.shared ? ' (one shared upstream)' : ''}`, started);
-  await Promise.race([signalled(), ...started.map((b) => b.ended)]);
+  await Promise.race([stop, ...started.map((b) => b.ended)]);
   await Promise.all(started.map((b) => b.close()));
   await proxy.close();
 }

@@ -218,7 +218,8 @@ export async function bridgeConfig(
     await closeAll();
     throw e;
   }
+  const stop = signalled();
   printEndpoints(`gateway for ${servers.length} servers from ${file}`, started);
-  await signalled();
+  await stop;
   await closeAll();
 }

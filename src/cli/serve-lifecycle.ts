@@ -23,8 +23,11 @@ export interface LifecycleOptions {
   stderr?: NodeJS.WritableStream;
 }
 
-/** Resolves with the signal's name on SIGINT or SIGTERM. */
-function nextSignal(): Promise<NodeJS.Signals> {
+/**
+ * Resolves with the signal's name on the next SIGINT or SIGTERM. Arm it before announcing the
+ * endpoints: a supervisor that reads the announcement may signal at once.
+ */
+export function nextSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const on = (s: NodeJS.Signals) => {
       process.off('SIGINT', on);
@@ -40,12 +43,12 @@ function nextSignal(): Promise<NodeJS.Signals> {
 export async function runUntilStopped(
   server: Stoppable,
   started: StartedBinding[],
-  options: LifecycleOptions = {},
+  options: LifecycleOptions & { signal?: Promise<NodeJS.Signals> } = {},
 ): Promise<void> {
   const err = options.stderr ?? process.stderr;
   const stdio = started.filter((b) => b.label === 'stdio');
   const others = started.filter((b) => b.label !== 'stdio');
-  const signal = nextSignal();
+  const signal = options.signal ?? nextSignal();
   let reason: string;
   if (others.length === 0) {
     reason = await Promise.race([

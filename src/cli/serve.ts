@@ -8,7 +8,7 @@ import { bindingDefinitions } from '../bindings/registry.js';
 import { printEndpoints, startBinding } from './bindings.js';
 import type { BindingFlags, StartedBinding } from './bindings.js';
 import { loadServerModule } from './load-module.js';
-import { runUntilStopped } from './serve-lifecycle.js';
+import { nextSignal, runUntilStopped } from './serve-lifecycle.js';
 import { logServerActivity } from './server-log.js';
 import type { ServerLogOptions } from './server-log.js';
 
@@ -79,6 +79,7 @@ export async function serve(modulePath: string, options: ServeOptions): Promise<
     await Promise.all(started.map((b) => b.close()));
     throw e;
   }
+  const signal = nextSignal();
   printEndpoints(`serving ${server.info.name} ${server.info.version}`, started);
-  await runUntilStopped(server, started, options);
+  await runUntilStopped(server, started, { ...options, signal });
 }
