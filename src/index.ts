@@ -162,3 +162,11 @@ export type { TasksExtension, TasksOptions } from './server/extensions/tasks/ind
 export { createTasksExtension, TaskRunner, taskView } from './server/extensions/tasks/index.js';
 export type { Extension, ExtensionHost, ToolView } from './server/extension.js';
 export type { MethodHandler, Middleware, Next, RouteContext } from './server/router.js';
+export type { TaskExtension, TaskExtensionOptions } from './tasks/index.js';
+export {
+  createTaskExtension,
+  detailedTask,
+  startTask,
+  TASKS_EXTENSION_ID,
+  TaskExtensionRunner,
+} from './tasks/index.js';

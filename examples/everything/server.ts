@@ -8,6 +8,7 @@
  */
 import { McpServer, ResourceTemplate } from 'anywire';
 import { z } from 'zod';
+import { registerTaskFixtures } from './tasks.js';
 
 /** 1x1 red PNG. */
 const PNG =
@@ -582,6 +583,7 @@ export function createEverythingServer(): McpServer {
     },
   );
 
+  registerTaskFixtures(server);
   return server;
 }
 

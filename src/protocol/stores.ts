@@ -141,6 +141,8 @@ export interface TaskRecord {
   outcome?: { result: JsonObject } | { error: { code: number; message: string; data?: unknown } };
   /** Principal or session the task belongs to. */
   owner?: string;
+  /** Outstanding input requests by key while `input_required` (2026-07-28 Tasks extension). */
+  inputRequests?: Record<string, import('./types.js').InputRequest>;
 }
 
 /** Keeps tasks. */

@@ -9,6 +9,8 @@ import { META } from '../protocol/constants.js';
 import type { ServerEvent } from '../protocol/stores.js';
 import type { JsonObject, ListenFilter, ServerCapabilities } from '../protocol/types.js';
 
+const TASKS_EXTENSION_ID = 'io.modelcontextprotocol/tasks';
+
 /** The subset of `requested` this server can deliver. */
 export function grantFilter(requested: ListenFilter, caps: ServerCapabilities): ListenFilter {
   const granted: ListenFilter = {};
@@ -19,6 +21,11 @@ export function grantFilter(requested: ListenFilter, caps: ServerCapabilities): 
     granted.resourceSubscriptions = requested.resourceSubscriptions.filter(
       (u): u is string => typeof u === 'string',
     );
+  }
+  // The Tasks extension (SEP-2663): task ids, already narrowed to the caller's own tasks.
+  const extensions = caps.extensions as Record<string, unknown> | undefined;
+  if (Array.isArray(requested.taskIds) && extensions?.[TASKS_EXTENSION_ID]) {
+    granted.taskIds = requested.taskIds.filter((id): id is string => typeof id === 'string');
   }
   return granted;
 }
@@ -66,6 +73,9 @@ export class ListenSubscription {
       if (f.resourceSubscriptions?.includes(event.uri)) {
         this.send('notifications/resources/updated', { uri: event.uri }).catch(() => {});
       }
+    } else if (event.type === 'task_status') {
+      if (Array.isArray(f.taskIds) && f.taskIds.includes(event.taskId))
+        this.send('notifications/tasks', event.task).catch(() => {});
     }
   }
 

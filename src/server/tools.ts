@@ -32,6 +32,17 @@ export interface ToolConfig<In extends SchemaInput | undefined = SchemaInput | u
   icons?: Icon[];
   /** Task support and other execution hints (`execution`). */
   execution?: JsonObject;
+  /**
+   * Tasks (the 2026-07-28 extension and the 2025-11-25 tasks): `optional` or `required`; shorthand for
+   * `execution.taskSupport`, listed there. Default: the tool never runs as a task.
+   */
+  taskSupport?: 'optional' | 'required';
+  /**
+   * When a task-supporting tool's 2026-07-28 task is created: `immediate` (default) as the call
+   * starts, or `handler` when the handler calls `startTask(ctx)` (from `anywire/tasks`), after it
+   * may have gathered input over multi round-trip requests.
+   */
+  taskCreation?: 'immediate' | 'handler';
   _meta?: Meta;
   /**
    * OAuth scopes a caller needs to call this tool (all of them). Not sent to clients; enforced by
@@ -82,6 +93,7 @@ export function makeToolEntry(name: string, config: ToolConfig, handler: ToolHan
   if (config.annotations) listing.annotations = config.annotations;
   if (config.icons) listing.icons = config.icons;
   if (config.execution) listing.execution = config.execution;
+  if (config.taskSupport) listing.execution = { ...listing.execution, taskSupport: config.taskSupport };
   if (config._meta) listing._meta = config._meta;
   return { name, config, input, output, handler, enabled: true, listing };
 }

@@ -1,0 +1,319 @@
+/**
+ * Runs and tracks the tasks of the Tasks extension (SEP-2663, 2026-07-28): creation (stored before
+ * the `CreateTaskResult` is sent), `tasks/get` (a `DetailedTask` with the inlined `result`, `error`
+ * or `inputRequests`), `tasks/update` (answers for a task parked in `input_required`) and
+ * `tasks/cancel` (cooperative: the handler's signal aborts; the task is `cancelled` at once and a
+ * late completion never overwrites a terminal status). Every task is bound to the principal that
+ * created it: another principal's `taskId` is answered like an unknown one. Status changes are
+ * published on the server's notification bus as `task_status` events (`notifications/tasks` on
+ * `subscriptions/listen` streams that named the task).
+ * @module
+ */
+import { ErrorCode, JsonRpcError } from '../jsonrpc/errors.js';
+import { InMemoryTaskStore } from '../protocol/stores.js';
+import type { NotificationBus, TaskRecord, TaskStore } from '../protocol/stores.js';
+import type { InputRequest, JsonObject } from '../protocol/types.js';
+import {
+  DEFAULT_MAX_RUNNING_TASKS,
+  DEFAULT_TASK_POLL_INTERVAL_MS,
+  DEFAULT_TASK_TTL_MS,
+  TERMINAL_STATUSES,
+} from './constants.js';
+import type { TaskBackend } from './task-context.js';
+
+/** Options of the Tasks extension. Limits have units in their names. */
+export interface TaskExtensionOptions {
+  /** Where tasks live (shared with the 2025-11-25 tasks when both are on). Default: in memory. */
+  store?: TaskStore;
+  /** How long a task is kept from its creation, in ms (`ttlMs`). Default 3 600 000. */
+  ttlMs?: number;
+  /** The polling interval suggested to clients, in ms (`pollIntervalMs`). Default 1 000. */
+  pollIntervalMs?: number;
+  /** Most tasks running at once on this server (-32603 beyond). Default 10 000. */
+  maxRunningTasks?: number;
+}
+
+interface Pending {
+  request: InputRequest;
+  resolve: (answer: unknown) => void;
+}
+
+interface Running {
+  owner: string;
+  controller: AbortController;
+  pending: Map<string, Pending>;
+  answered: Set<string>;
+}
+
+const invalid = (message: string) => new JsonRpcError(ErrorCode.InvalidParams, message);
+
+function checkOption(name: string, value: number | undefined, min: number): void {
+  if (value !== undefined && (!Number.isSafeInteger(value) || value < min))
+    throw new RangeError(`anywire: tasks.${name} must be an integer >= ${min}, got ${value}`);
+}
+
+function answerFits(method: string, a: unknown): boolean {
+  if (typeof a !== 'object' || a === null || Array.isArray(a)) return false;
+  const o = a as JsonObject;
+  if (method === 'elicitation/create')
+    return o.action === 'accept' || o.action === 'decline' || o.action === 'cancel';
+  if (method === 'sampling/createMessage')
+    return typeof o.role === 'string' && typeof o.content === 'object' && o.content !== null;
+  return Array.isArray(o.roots);
+}
+
+/** The `Task` wire shape of a record, with its status-specific field (`DetailedTask`). */
+export function detailedTask(t: TaskRecord): JsonObject {
+  const v: JsonObject = {
+    taskId: t.taskId,
+    status: t.status,
+    createdAt: t.createdAt,
+    lastUpdatedAt: t.lastUpdatedAt,
+    ttlMs: t.ttl,
+  };
+  if (t.pollInterval !== undefined) v.pollIntervalMs = t.pollInterval;
+  if (t.statusMessage !== undefined) v.statusMessage = t.statusMessage;
+  if (t.status === 'completed' && t.outcome && 'result' in t.outcome) v.result = t.outcome.result;
+  if (t.status === 'failed' && t.outcome && 'error' in t.outcome) v.error = t.outcome.error;
+  if (t.status === 'input_required') v.inputRequests = { ...(t.inputRequests ?? {}) };
+  return v;
+}
+
+/** Tasks of one server. */
+export class TaskExtensionRunner {
+  readonly store: TaskStore;
+  readonly #ttlMs: number;
+  readonly #pollIntervalMs: number;
+  readonly #maxRunning: number;
+  readonly #running = new Map<string, Running>();
+  #bus: NotificationBus | undefined;
+  #report: (e: unknown) => void = () => {};
+
+  /** @throws RangeError for an out-of-range option */
+  constructor(options: TaskExtensionOptions = {}) {
+    checkOption('ttlMs', options.ttlMs, 1);
+    checkOption('pollIntervalMs', options.pollIntervalMs, 1);
+    checkOption('maxRunningTasks', options.maxRunningTasks, 1);
+    this.store = options.store ?? new InMemoryTaskStore();
+    this.#ttlMs = options.ttlMs ?? DEFAULT_TASK_TTL_MS;
+    this.#pollIntervalMs = options.pollIntervalMs ?? DEFAULT_TASK_POLL_INTERVAL_MS;
+    this.#maxRunning = options.maxRunningTasks ?? DEFAULT_MAX_RUNNING_TASKS;
+  }
+
+  /** Connects the runner to the server's bus (for `notifications/tasks`) and error reporting. */
+  attach(bus: NotificationBus, report: (e: unknown) => void): void {
+    this.#bus = bus;
+    this.#report = report;
+  }
+
+  /** Tasks running on this server now. */
+  get running(): number {
+    return this.#running.size;
+  }
+
+  /**
+   * Creates a task owned by `owner` and starts `work` as it (on a later turn). Resolves to the
+   * `CreateTaskResult` once the task is stored (a `tasks/get` for it succeeds from then on);
+   * `onCreated` receives the task's backend synchronously before that.
+   * @throws JsonRpcError -32603 past `maxRunningTasks`
+   */
+  async start(
+    owner: string,
+    work: (task: TaskBackend) => Promise<JsonObject>,
+    onCreated?: (task: TaskBackend) => void,
+  ): Promise<JsonObject> {
+    if (this.#running.size >= this.#maxRunning)
+      throw new JsonRpcError(ErrorCode.InternalError, 'Internal error: too many tasks running; retry later');
+    const now = new Date().toISOString();
+    const record: TaskRecord = {
+      taskId: globalThis.crypto.randomUUID(),
+      status: 'working',
+      createdAt: now,
+      lastUpdatedAt: now,
+      ttl: this.#ttlMs,
+      pollInterval: this.#pollIntervalMs,
+      owner,
+    };
+    const running: Running = {
+      owner,
+      controller: new AbortController(),
+      pending: new Map(),
+      answered: new Set(),
+    };
+    this.#running.set(record.taskId, running);
+    try {
+      await this.store.create(record);
+    } catch (e) {
+      this.#running.delete(record.taskId);
+      throw e;
+    }
+    const taskId = record.taskId;
+    const backend: TaskBackend = {
+      signal: running.controller.signal,
+      status: (message) => void this.#patch(taskId, { statusMessage: message }),
+      ask: (request, key) => this.#ask(taskId, running, request, key),
+    };
+    onCreated?.(backend);
+    // Run on a later turn, after the CreateTaskResult went out.
+    setTimeout(() => {
+      work(backend).then(
+        (result) => this.#finish(taskId, { status: 'completed', outcome: { result } }),
+        (error) => this.#finish(taskId, failure(error)),
+      );
+    }, 0);
+    return { resultType: 'task', ...detailedTask(record) };
+  }
+
+  /**
+   * `tasks/get`.
+   * @throws JsonRpcError -32602 for an unknown, expired or foreign task
+   */
+  async get(params: JsonObject, owner: string): Promise<JsonObject> {
+    return { resultType: 'complete', ...detailedTask(await this.#load(params, owner)) };
+  }
+
+  /**
+   * `tasks/update`: answers outstanding input requests by key; unknown or already answered keys
+   * are ignored (SEP-2663). A partial answer keeps the task in `input_required`.
+   * @throws JsonRpcError -32602 for an unknown or foreign task, bad `inputResponses`, or a task that
+   *   has ended
+   */
+  async update(params: JsonObject, owner: string): Promise<JsonObject> {
+    const record = await this.#load(params, owner);
+    const responses = params.inputResponses;
+    if (typeof responses !== 'object' || responses === null || Array.isArray(responses))
+      throw invalid('Invalid params: inputResponses must be an object');
+    if (TERMINAL_STATUSES.has(record.status))
+      throw invalid(`Invalid params: task ${record.taskId} is ${record.status} and takes no input`);
+    const running = this.#running.get(record.taskId);
+    if (running) {
+      for (const [key, answer] of Object.entries(responses)) {
+        const pending = running.pending.get(key);
+        if (!pending || !answerFits(pending.request.method, answer)) continue;
+        running.pending.delete(key);
+        running.answered.add(key);
+        pending.resolve(answer);
+      }
+      await this.#publishInputs(record.taskId, running);
+    }
+    return { resultType: 'complete' };
+  }
+
+  /**
+   * `tasks/cancel`: acknowledges at once; a running task's signal aborts and it becomes
+   * `cancelled` (a task already terminal keeps its status; the ack is the same).
+   * @throws JsonRpcError -32602 for an unknown or foreign task
+   */
+  async cancel(params: JsonObject, owner: string): Promise<JsonObject> {
+    const record = await this.#load(params, owner);
+    if (!TERMINAL_STATUSES.has(record.status)) {
+      const running = this.#running.get(record.taskId);
+      await this.#finish(record.taskId, { status: 'cancelled', statusMessage: 'Cancelled by the client' });
+      running?.controller.abort(new Error('task cancelled'));
+    }
+    return { resultType: 'complete' };
+  }
+
+  /** Whether `owner` may see `taskId` (for listen filters). */
+  async owns(taskId: string, owner: string): Promise<boolean> {
+    const t = await this.store.get(taskId);
+    return t !== undefined && (t.owner ?? '') === owner;
+  }
+
+  /** Aborts every running task (server shutdown); they end `cancelled`. */
+  async stop(): Promise<void> {
+    const ids = [...this.#running.keys()];
+    await Promise.all(
+      ids.map((id) =>
+        this.#finish(id, { status: 'cancelled', statusMessage: 'The server shut down' }).catch(() => {}),
+      ),
+    );
+    for (const r of this.#running.values()) r.controller.abort(new Error('server shutting down'));
+    this.#running.clear();
+  }
+
+  async #load(params: JsonObject, owner: string): Promise<TaskRecord> {
+    const taskId = params.taskId;
+    if (typeof taskId !== 'string') throw invalid('Invalid params: taskId must be a string');
+    const t = await this.store.get(taskId);
+    // Another principal's task is answered exactly like an unknown one.
+    if (!t || (t.owner ?? '') !== owner) throw invalid(`Failed to retrieve task: Task not found`);
+    return t;
+  }
+
+  #ask(taskId: string, running: Running, request: InputRequest, key: string): Promise<unknown> {
+    if (running.answered.has(key) || running.pending.has(key))
+      key = `${key}_${running.answered.size + running.pending.size + 1}`; // keys are never reused
+    return new Promise((resolve) => {
+      running.pending.set(key, { request, resolve });
+      void this.#publishInputs(taskId, running);
+    });
+  }
+
+  async #publishInputs(taskId: string, running: Running): Promise<void> {
+    if (running.pending.size > 0) {
+      const inputRequests: Record<string, InputRequest> = {};
+      for (const [k, p] of running.pending) inputRequests[k] = p.request;
+      await this.#patch(taskId, { status: 'input_required', inputRequests });
+    } else {
+      await this.#patch(taskId, { status: 'working', inputRequests: undefined });
+    }
+  }
+
+  /** Applies a non-terminal change, unless the task already ended. */
+  async #patch(taskId: string, patch: Partial<TaskRecord>): Promise<void> {
+    try {
+      const current = await this.store.get(taskId);
+      if (!current || TERMINAL_STATUSES.has(current.status)) return;
+      const next = await this.store.update(taskId, patch);
+      if (next) this.#publish(next);
+    } catch (e) {
+      this.#report(e);
+    }
+  }
+
+  /** Moves the task to a terminal status once: the first terminal status wins. */
+  async #finish(taskId: string, patch: Partial<TaskRecord>): Promise<void> {
+    const running = this.#running.get(taskId);
+    if (running) {
+      for (const p of running.pending.values()) p.resolve(undefined);
+      running.pending.clear();
+    }
+    try {
+      const current = await this.store.get(taskId);
+      if (current && !TERMINAL_STATUSES.has(current.status)) {
+        const next = await this.store.update(taskId, { ...patch, inputRequests: undefined });
+        if (next) this.#publish(next);
+      }
+    } catch (e) {
+      this.#report(e);
+    } finally {
+      this.#running.delete(taskId);
+    }
+  }
+
+  #publish(record: TaskRecord): void {
+    const bus = this.#bus;
+    if (!bus) return;
+    try {
+      const p = bus.publish({ type: 'task_status', taskId: record.taskId, task: detailedTask(record) });
+      if (p && typeof (p as Promise<void>).catch === 'function') (p as Promise<void>).catch(this.#report);
+    } catch (e) {
+      this.#report(e);
+    }
+  }
+}
+
+function failure(error: unknown): Partial<TaskRecord> {
+  if (error instanceof JsonRpcError) {
+    const e: { code: number; message: string; data?: unknown } = { code: error.code, message: error.message };
+    if (error.data !== undefined) e.data = error.data;
+    return { status: 'failed', statusMessage: error.message, outcome: { error: e } };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return {
+    status: 'failed',
+    statusMessage: message,
+    outcome: { error: { code: ErrorCode.InternalError, message: `Internal error: ${message}` } },
+  };
+}
