@@ -3,7 +3,7 @@
  * stand in for scale-out. Each is used by the part of the protocol named in its docstring.
  * @module
  */
-import type { ClientCapabilities, Implementation, JsonObject } from './types.js';
+import type { ClientCapabilities, Implementation, InputRequest, JsonObject } from './types.js';
 
 // The legacy SSE event store lives in event-store.ts; re-exported here for the root entry.
 export { InMemoryEventStore } from './event-store.js';
@@ -142,7 +142,7 @@ export interface TaskRecord {
   /** Principal or session the task belongs to. */
   owner?: string;
   /** Outstanding input requests by key while `input_required` (2026-07-28 Tasks extension). */
-  inputRequests?: Record<string, import('./types.js').InputRequest>;
+  inputRequests?: Record<string, InputRequest>;
 }
 
 /** Keeps tasks. */
