@@ -14,6 +14,8 @@ const MiB = 1024 * 1024;
 /** How far above its baseline the server's RSS may be, at the peak and after the connections close. */
 const PEAK_BOUND_BYTES = 96 * MiB;
 const AFTER_BOUND_BYTES = 48 * MiB;
+/** How long the two trickled lines may take on a busy machine (about 10 s on an idle one). */
+const TRICKLE_TIMEOUT_MS = 150_000;
 
 it('two connections trickling a 1 MiB line: server RSS stays within bounds and comes back', async () => {
   const child = spawn(
@@ -30,7 +32,8 @@ it('two connections trickling a 1 MiB line: server RSS stays within bounds and c
       const timer = setTimeout(() => child.kill(), 60_000);
       const r = await lines.next();
       clearTimeout(timer);
-      if (r.done) throw new Error(`the trickle server exited while we waited for ${what}`);
+      if (r.done)
+        throw new Error(`no ${what} from the trickle server within 60 s (it was stopped, or it exited)`);
       return JSON.parse(r.value);
     };
     const mem = async () => {
@@ -64,7 +67,19 @@ it('two connections trickling a 1 MiB line: server RSS stays within bounds and c
           }
         });
       });
-    const answers = await Promise.all([trickle(), trickle()]);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const answers = await Promise.race([
+      Promise.all([trickle(), trickle()]),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new Error(`the two trickled 1 MiB lines were not answered within ${TRICKLE_TIMEOUT_MS} ms`),
+            ),
+          TRICKLE_TIMEOUT_MS,
+        );
+      }),
+    ]).finally(() => clearTimeout(timer));
     for (const a of answers) expect(JSON.parse(a)).toMatchObject({ id: 1, result: {} });
     const after = await mem();
     const report = {
@@ -83,4 +98,4 @@ it('two connections trickling a 1 MiB line: server RSS stays within bounds and c
     child.stdin!.end();
     child.kill();
   }
-});
+}, 180_000);
