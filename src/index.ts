@@ -52,16 +52,18 @@ export type {
   KeyRing,
   NotificationBus,
   ServerEvent,
-  SessionRecord,
-  SessionStore,
   StateKey,
+  TaskListOptions,
+  TaskPage,
+  TaskPatch,
   TaskRecord,
+  TaskStatus,
   TaskStore,
+  TaskUpdateResult,
 } from './protocol/stores.js';
 export {
   InMemoryEventStore,
   InMemoryNotificationBus,
-  InMemorySessionStore,
   InMemoryTaskStore,
   StaticKeyRing,
 } from './protocol/stores.js';

@@ -3,6 +3,8 @@
  * tasks/get, tasks/result, tasks/list, tasks/cancel, and the taskSupport modes.
  */
 import { describe, expect, it } from 'vitest';
+import { InMemoryNotificationBus } from '../src/protocol/notification-bus.js';
+import { InMemoryTaskStore } from '../src/protocol/task-store.js';
 import { McpServer } from '../src/server/mcp-server.js';
 import { connectPair, sleep } from './helpers.js';
 
@@ -94,6 +96,104 @@ describe('experimental tasks (2025-11-25)', () => {
   it('keeps the 2025 tasks capability out of 2026-07-28 discovery', async () => {
     const client = await connectPair(server(), { era: 'modern' });
     expect(client.serverCapabilities.tasks).toBeUndefined();
+    await client.close();
+  });
+});
+
+describe('tasks across processes and failures', () => {
+  it('a cancel on one server aborts the task running on another (shared store and bus)', async () => {
+    const store = new InMemoryTaskStore();
+    const bus = new InMemoryNotificationBus();
+    const stopped: string[] = [];
+    const make = () => {
+      const s = new McpServer({ name: 'node', version: '1' }, { tasks: { store }, notificationBus: bus });
+      s.registerTool('forever', { execution: { taskSupport: 'optional' } }, (_a, ctx) => {
+        return new Promise((resolve) =>
+          ctx.signal.addEventListener('abort', () => {
+            stopped.push('aborted');
+            resolve('stopped');
+          }),
+        );
+      });
+      return s;
+    };
+    const a = await connectPair(make(), { era: 'legacy' });
+    const b = await connectPair(make(), { era: 'legacy' });
+    const { task } = (await a.request('tools/call', { name: 'forever', arguments: {}, task: {} })) as any;
+    expect(await b.request('tasks/cancel', { taskId: task.taskId })).toMatchObject({ status: 'cancelled' });
+    for (let i = 0; i < 200 && stopped.length === 0; i++) await sleep(10);
+    expect(stopped).toEqual(['aborted']);
+    expect(await a.request('tasks/get', { taskId: task.taskId })).toMatchObject({ status: 'cancelled' });
+    await a.close();
+    await b.close();
+  });
+
+  it('a cancel racing a completion: the first terminal state stays', async () => {
+    const s = new McpServer({ name: 'race', version: '1' }, { tasks: true });
+    s.registerTool('quick', { execution: { taskSupport: 'optional' } }, () => 'done');
+    const client = await connectPair(s, { era: 'legacy' });
+    for (let i = 0; i < 10; i++) {
+      const { task } = (await client.request('tools/call', {
+        name: 'quick',
+        arguments: {},
+        task: {},
+      })) as any;
+      const cancel = await client.request('tasks/cancel', { taskId: task.taskId }).then(
+        (r: any) => r.status as string,
+        (e: { code: number }) => e.code,
+      );
+      await sleep(5);
+      const final = (await client.request('tasks/get', { taskId: task.taskId })) as any;
+      if (cancel === 'cancelled') expect(final.status).toBe('cancelled');
+      else {
+        expect(cancel).toBe(-32602);
+        expect(final.status).toBe('completed');
+      }
+    }
+    await client.close();
+  });
+
+  it('tasks/list pages with nextCursor', async () => {
+    const s = new McpServer({ name: 'pages', version: '1' }, { tasks: { pageSize: 2 } });
+    s.registerTool('quick', { execution: { taskSupport: 'optional' } }, () => 'done');
+    const client = await connectPair(s, { era: 'legacy' });
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++)
+      ids.push(
+        ((await client.request('tools/call', { name: 'quick', arguments: {}, task: {} })) as any).task.taskId,
+      );
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = (await client.request('tasks/list', cursor === undefined ? {} : { cursor })) as any;
+      seen.push(...page.tasks.map((t: any) => t.taskId));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(ids);
+    await expect(client.request('tasks/list', { cursor: 'bogus' })).rejects.toMatchObject({ code: -32602 });
+    await client.close();
+  });
+
+  it('a bus whose publish rejects or throws is reported to onerror; the server keeps serving', async () => {
+    const errors: Error[] = [];
+    const failing = {
+      publish: async () => {
+        throw new Error('bus down');
+      },
+      subscribe: () => () => {},
+    };
+    const s = new McpServer(
+      { name: 'bus', version: '1' },
+      { notificationBus: failing, onerror: (e) => errors.push(e) },
+    );
+    s.registerTool('a', {}, () => 'a');
+    const client = await connectPair(s, { era: 'legacy' });
+    s.registerTool('b', {}, () => 'b'); // publishes list_changed
+    s.notifyResourceUpdated('test://x');
+    // Three publishes: registering a, registering b, the resource update.
+    for (let i = 0; i < 100 && errors.length < 3; i++) await sleep(10);
+    expect(errors.map((e) => e.message)).toEqual(['bus down', 'bus down', 'bus down']);
+    expect(await client.callTool('b')).toMatchObject({ content: [{ text: 'b' }] });
     await client.close();
   });
 });

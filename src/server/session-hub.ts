@@ -3,7 +3,8 @@
  * streams, and the fan-out of bus events to both (list_changed, resources/updated).
  * @module
  */
-import type { NotificationBus, ServerEvent } from '../protocol/stores.js';
+import type { NotificationBus, ServerEvent } from '../protocol/notification-bus.js';
+import { publishSafely } from '../protocol/notification-bus.js';
 import type { LegacySession } from './context.js';
 import type { ListenSubscription } from './listen.js';
 
@@ -24,6 +25,8 @@ export class SessionHub {
   constructor(bus: NotificationBus, report: (error: unknown) => void) {
     this.bus = bus;
     this.#report = report;
+    // Listener errors (a throwing listener never stops the others) go to the server's report too.
+    bus.onerror ??= report;
     this.#unsubscribe = bus.subscribe((event) => this.#deliver(event));
   }
 
@@ -32,13 +35,7 @@ export class SessionHub {
    * fire-and-forget (registration changes, `notifyResourceUpdated`).
    */
   publish(event: ServerEvent): void {
-    try {
-      const done = this.bus.publish(event);
-      if (done && typeof (done as Promise<void>).then === 'function')
-        (done as Promise<void>).then(undefined, this.#report);
-    } catch (error) {
-      this.#report(error);
-    }
+    publishSafely(this.bus, event, this.#report);
   }
 
   /** Ends every listen stream and stops hearing the bus. */

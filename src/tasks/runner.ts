@@ -266,7 +266,7 @@ export class TaskExtensionRunner {
       const current = await this.store.get(taskId);
       if (!current || TERMINAL_STATUSES.has(current.status)) return;
       const next = await this.store.update(taskId, patch);
-      if (next) this.#publish(next);
+      if (next.ok) this.#publish(next.record);
     } catch (e) {
       this.#report(e);
     }
@@ -283,7 +283,7 @@ export class TaskExtensionRunner {
       const current = await this.store.get(taskId);
       if (current && !TERMINAL_STATUSES.has(current.status)) {
         const next = await this.store.update(taskId, { ...patch, inputRequests: undefined });
-        if (next) this.#publish(next);
+        if (next.ok) this.#publish(next.record);
       }
     } catch (e) {
       this.#report(e);

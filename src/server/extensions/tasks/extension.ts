@@ -42,7 +42,7 @@ export function createTasksExtension(options: TasksOptions = {}): TasksExtension
     methods: {
       'tasks/get': (params, ctx) => runner.get(params, ownerOf(ctx)),
       'tasks/result': (params, ctx) => runner.result(params, ownerOf(ctx), ctx.signal),
-      'tasks/list': (_params, ctx) => runner.list(ownerOf(ctx)),
+      'tasks/list': (params, ctx) => runner.list(ownerOf(ctx), params.cursor),
       'tasks/cancel': (params, ctx) => runner.cancel(params, ownerOf(ctx)),
       'tools/call': (params, ctx, previous) => {
         const tool = typeof params.name === 'string' ? host?.tools.get(params.name) : undefined;
@@ -72,6 +72,8 @@ export function createTasksExtension(options: TasksOptions = {}): TasksExtension
     },
     start(h) {
       host = h;
+      runner.attach(h.bus, (error) => h.reportError(error));
     },
+    stop: () => runner.detach(),
   };
 }

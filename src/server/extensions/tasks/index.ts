@@ -5,4 +5,12 @@
 export type { TasksExtension } from './extension.js';
 export { createTasksExtension, TASKS_EXTENSION_NAME } from './extension.js';
 export type { TasksOptions } from './runner.js';
-export { TaskRunner, taskView } from './runner.js';
+export {
+  DEFAULT_MAX_TASK_TTL_MS,
+  DEFAULT_TASK_PAGE_SIZE,
+  DEFAULT_TASK_POLL_INTERVAL_MS,
+  DEFAULT_TASK_SWEEP_INTERVAL_MS,
+  DEFAULT_TASK_TTL_MS,
+  TaskRunner,
+  taskView,
+} from './runner.js';

@@ -1,17 +1,20 @@
 /**
  * The experimental Tasks of revision 2025-11-25 (basic/utilities/tasks, SEP-1686) for `tools/call`:
  * a task-augmented call (`params.task: { ttl }`) answers at once with a `CreateTaskResult` while the
- * tool runs on; `tasks/get`, `tasks/result` (waits), `tasks/list` and `tasks/cancel` follow it.
- * Tasks live in a {@link TaskStore} (in-memory by default). Legacy era only: 2026-07-28 moved tasks
- * into an extension with another shape.
+ * tool runs on; `tasks/get`, `tasks/result` (waits), `tasks/list` (paginated) and `tasks/cancel`
+ * follow it. Tasks live in a {@link TaskStore} (in-memory by default): its compare-and-set keeps the
+ * first terminal state when a cancel races a completion, a cancel is signalled on the notification
+ * bus so the process running the task aborts it, and expired tasks are swept in the background.
  * @module
  */
 import { ErrorCode, JsonRpcError } from '../../../jsonrpc/errors.js';
 import { META } from '../../../protocol/constants.js';
+import type { NotificationBus } from '../../../protocol/notification-bus.js';
+import { publishSafely } from '../../../protocol/notification-bus.js';
 import { checkIntegerOption } from '../../../protocol/option-checks.js';
 import { InboundCall } from '../../../protocol/peer.js';
-import { InMemoryTaskStore } from '../../../protocol/stores.js';
-import type { TaskRecord, TaskStore } from '../../../protocol/stores.js';
+import type { TaskRecord, TaskStore } from '../../../protocol/task-store.js';
+import { InMemoryTaskStore, TERMINAL_TASK_STATUSES } from '../../../protocol/task-store.js';
 import type { JsonObject } from '../../../protocol/types.js';
 
 /** Retention of a task when the client asks for none, by default (1 h). */
@@ -20,6 +23,10 @@ export const DEFAULT_TASK_TTL_MS = 3_600_000;
 export const DEFAULT_MAX_TASK_TTL_MS = 86_400_000;
 /** The polling interval suggested to clients, by default. */
 export const DEFAULT_TASK_POLL_INTERVAL_MS = 1000;
+/** Tasks per `tasks/list` page, by default. */
+export const DEFAULT_TASK_PAGE_SIZE = 100;
+/** How often expired tasks are swept, by default (1 min). */
+export const DEFAULT_TASK_SWEEP_INTERVAL_MS = 60_000;
 
 /** Options of task support (`McpServerOptions.tasks`). */
 export interface TasksOptions {
@@ -31,9 +38,11 @@ export interface TasksOptions {
   maxTtlMs?: number;
   /** Suggested polling interval, in ms (>= 1). Default {@link DEFAULT_TASK_POLL_INTERVAL_MS}. */
   pollIntervalMs?: number;
+  /** Tasks per `tasks/list` page (>= 1). Default {@link DEFAULT_TASK_PAGE_SIZE}. */
+  pageSize?: number;
+  /** Interval of the expiry sweep, in ms (>= 1). Default {@link DEFAULT_TASK_SWEEP_INTERVAL_MS}. */
+  sweepIntervalMs?: number;
 }
-
-const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 
 /** The wire shape of a task (`Task`). */
 export function taskView(t: TaskRecord): JsonObject {
@@ -49,15 +58,22 @@ export function taskView(t: TaskRecord): JsonObject {
   return v;
 }
 
+const unknownTask = (taskId: unknown) =>
+  new JsonRpcError(ErrorCode.InvalidParams, `Invalid params: unknown task ${String(taskId)}`);
+
 /** Runs and tracks task-augmented tool calls for one server. */
 export class TaskRunner {
   readonly store: TaskStore;
   #opts: TasksOptions;
   #running = new Map<string, { call: InboundCall; done: Promise<void> }>();
+  #bus: NotificationBus | undefined;
+  #report: (error: unknown) => void = () => {};
+  #unsubscribe: (() => void) | undefined;
+  #sweeper: ReturnType<typeof setInterval> | undefined;
 
   /** @throws RangeError when a numeric option is out of range (the message names it) */
   constructor(options: TasksOptions) {
-    for (const name of ['defaultTtlMs', 'maxTtlMs', 'pollIntervalMs'] as const)
+    for (const name of ['defaultTtlMs', 'maxTtlMs', 'pollIntervalMs', 'pageSize', 'sweepIntervalMs'] as const)
       checkIntegerOption('McpServer', `tasks.${name}`, options[name], 1);
     this.#opts = options;
     this.store = options.store ?? new InMemoryTaskStore();
@@ -66,6 +82,40 @@ export class TaskRunner {
   /** Capabilities to declare. */
   static capabilities(): JsonObject {
     return { list: {}, cancel: {}, requests: { tools: { call: {} } } };
+  }
+
+  /**
+   * Starts background work: hears cancel signals on `bus` and sweeps expired tasks.
+   * @param report receives background failures (a store that rejects)
+   */
+  attach(bus: NotificationBus, report: (error: unknown) => void): void {
+    this.#bus = bus;
+    this.#report = report;
+    this.#unsubscribe = bus.subscribe((event) => {
+      if (event.type === 'task_cancelled')
+        this.#running.get(event.taskId)?.call.cancel('task cancelled by the client');
+    });
+    const every = this.#opts.sweepIntervalMs ?? DEFAULT_TASK_SWEEP_INTERVAL_MS;
+    this.#sweeper = setInterval(() => this.sweep(), every);
+    (this.#sweeper as { unref?: () => void }).unref?.();
+  }
+
+  /** Stops background work (the sweep and the bus subscription). Running tasks run on. */
+  detach(): void {
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
+  }
+
+  /** Deletes expired tasks now; failures are reported, never thrown. */
+  async sweep(): Promise<number> {
+    try {
+      return await this.store.sweep();
+    } catch (error) {
+      this.#report(error);
+      return 0;
+    }
   }
 
   /**
@@ -95,11 +145,13 @@ export class TaskRunner {
     if (owner !== undefined) record.owner = owner;
     await this.store.create(record);
     const call = new InboundCall(taskId, 'tools/call');
+    // The first terminal state wins (the store's terminal-state guard); a lost race changes nothing.
+    const finish = (patch: Partial<TaskRecord>) =>
+      this.store.update(taskId, patch).then(undefined, (error: unknown) => this.#report(error));
     const done = run(call).then(
       async (result) => {
         if (call.cancelled) return;
-        const failed = result.isError === true;
-        await this.store.update(taskId, { status: failed ? 'failed' : 'completed', outcome: { result } });
+        await finish({ status: result.isError === true ? 'failed' : 'completed', outcome: { result } });
       },
       async (error: unknown) => {
         if (call.cancelled) return;
@@ -107,23 +159,17 @@ export class TaskRunner {
           error instanceof JsonRpcError
             ? error.toObject()
             : { code: ErrorCode.InternalError, message: String((error as Error)?.message ?? error) };
-        await this.store.update(taskId, {
-          status: 'failed',
-          statusMessage: e.message,
-          outcome: { error: e },
-        });
+        await finish({ status: 'failed', statusMessage: e.message, outcome: { error: e } });
       },
     );
     this.#running.set(taskId, { call, done });
     void done.finally(() => this.#running.delete(taskId));
-    return { task: taskView(record) };
+    return { task: taskView({ ...record, version: 1 }) };
   }
 
   async #get(taskId: unknown, owner: string | undefined): Promise<TaskRecord> {
     const t = typeof taskId === 'string' ? await this.store.get(taskId) : undefined;
-    if (!t || (t.owner !== undefined && t.owner !== owner)) {
-      throw new JsonRpcError(ErrorCode.InvalidParams, `Invalid params: unknown task ${String(taskId)}`);
-    }
+    if (!t || (t.owner !== undefined && t.owner !== owner)) throw unknownTask(taskId);
     return t;
   }
 
@@ -135,7 +181,7 @@ export class TaskRunner {
   /** `tasks/result`: waits for a terminal state, then answers with the tool's result or error. */
   async result(params: JsonObject, owner: string | undefined, signal: AbortSignal): Promise<JsonObject> {
     let t = await this.#get(params.taskId, owner);
-    if (!TERMINAL.has(t.status)) {
+    if (!TERMINAL_TASK_STATUSES.has(t.status)) {
       const running = this.#running.get(t.taskId);
       if (running)
         await Promise.race([
@@ -143,7 +189,7 @@ export class TaskRunner {
           new Promise((r) => signal.addEventListener('abort', r, { once: true })),
         ]);
       else
-        while (!TERMINAL.has(t.status) && !signal.aborted) {
+        while (!TERMINAL_TASK_STATUSES.has(t.status) && !signal.aborted) {
           await new Promise((r) => setTimeout(r, t.pollInterval ?? DEFAULT_TASK_POLL_INTERVAL_MS));
           t = await this.#get(params.taskId, owner);
         }
@@ -159,24 +205,47 @@ export class TaskRunner {
     return result;
   }
 
-  /** `tasks/list`. */
-  async list(owner: string | undefined): Promise<JsonObject> {
-    return { tasks: (await this.store.list(owner)).map(taskView) };
+  /** `tasks/list`, one page. @throws JsonRpcError -32602 for a bad cursor */
+  async list(owner: string | undefined, cursor: unknown): Promise<JsonObject> {
+    if (cursor !== undefined && typeof cursor !== 'string')
+      throw new JsonRpcError(ErrorCode.InvalidParams, 'Invalid params: cursor must be a string');
+    let page;
+    try {
+      page = await this.store.list({
+        owner,
+        cursor,
+        limit: this.#opts.pageSize ?? DEFAULT_TASK_PAGE_SIZE,
+      });
+    } catch (error) {
+      if (error instanceof RangeError)
+        throw new JsonRpcError(ErrorCode.InvalidParams, 'Invalid params: invalid cursor');
+      throw error;
+    }
+    const result: JsonObject = { tasks: page.tasks.map(taskView) };
+    if (page.nextCursor !== undefined) result.nextCursor = page.nextCursor;
+    return result;
   }
 
-  /** `tasks/cancel`. @throws JsonRpcError -32602 for an unknown or finished task */
+  /**
+   * `tasks/cancel`: stores `cancelled` unless the task already reached a terminal state, then aborts
+   * the run here and signals the other processes on the bus.
+   * @throws JsonRpcError -32602 for an unknown or finished task
+   */
   async cancel(params: JsonObject, owner: string | undefined): Promise<JsonObject> {
     const t = await this.#get(params.taskId, owner);
-    if (TERMINAL.has(t.status))
-      throw new JsonRpcError(
-        ErrorCode.InvalidParams,
-        `Invalid params: task ${t.taskId} is already ${t.status}`,
-      );
-    this.#running.get(t.taskId)?.call.cancel('task cancelled by the client');
     const updated = await this.store.update(t.taskId, {
       status: 'cancelled',
       statusMessage: 'Cancelled by the client',
     });
-    return taskView(updated ?? t);
+    if (!updated.ok) {
+      if (updated.reason === 'missing') throw unknownTask(t.taskId);
+      throw new JsonRpcError(
+        ErrorCode.InvalidParams,
+        `Invalid params: task ${t.taskId} is already ${updated.record?.status ?? 'finished'}`,
+      );
+    }
+    this.#running.get(t.taskId)?.call.cancel('task cancelled by the client');
+    if (this.#bus) publishSafely(this.#bus, { type: 'task_cancelled', taskId: t.taskId }, this.#report);
+    return taskView(updated.record);
   }
 }
