@@ -130,7 +130,7 @@ export function corsHeaders(opts: HttpSecurityOptions, origin: string | undefine
   if (opts.corsOrigins !== '*' && !opts.corsOrigins.includes(origin)) return {};
   return {
     'access-control-allow-origin': opts.corsOrigins === '*' ? '*' : origin,
-    'access-control-expose-headers': 'mcp-session-id, mcp-protocol-version',
+    'access-control-expose-headers': 'mcp-session-id, mcp-protocol-version, www-authenticate',
     vary: 'Origin',
   };
 }

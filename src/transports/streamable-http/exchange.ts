@@ -3,6 +3,7 @@
  * Node fast path (`node:http`, `node:http2`) and on web-standard `Request`/`Response`.
  * @module
  */
+import type { CertificateIdentity } from '../../protocol/auth.js';
 import type { AuthInfo } from '../../protocol/types.js';
 
 /** A failure that maps to an HTTP status (413 body too large, 408 body too slow, 400 bad body). */
@@ -45,6 +46,12 @@ export interface HttpExchange {
   readBody(maxBytes: number, timeoutMs: number, drainBytes?: number): Promise<string>;
   /** Identity from an auth layer in front (e.g. `req.auth` set by middleware). */
   readonly authInfo?: AuthInfo;
+  /** The request URL, absolute, without the query (the `htu` a DPoP proof is checked against). */
+  requestUrl(): string;
+  /** The verified client certificate (mutual TLS), if any. */
+  certificate?(): CertificateIdentity | undefined;
+  /** The peer's address, if known. */
+  readonly remoteAddress?: string;
   /** Sends a whole response. */
   send(status: number, headers: Record<string, string>, body?: string): void;
   /** Starts a streaming response. */

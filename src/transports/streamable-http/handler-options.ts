@@ -6,6 +6,8 @@
 import { ErrorCode, errorResponse } from '../../jsonrpc/errors.js';
 import type { JsonRpcId } from '../../jsonrpc/types.js';
 import { LEGACY_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS } from '../../protocol/constants.js';
+import type { AuthError, Authenticator } from '../../protocol/auth.js';
+import { authErrorResponse } from '../shared/ingress.js';
 import type { EventStore } from '../../protocol/event-store.js';
 import type { AuthInfo } from '../../protocol/types.js';
 import type { HttpSecurityOptions } from '../shared/http-security.js';
@@ -66,10 +68,24 @@ export interface StreamableHttpOptions extends HttpSecurityOptions {
    * `wellKnown: auth.handleMetadataRequest` (`oauthResourceServer()` from `anywire/auth`).
    */
   wellKnown?: (request: Request) => Response | undefined | Promise<Response | undefined>;
-  /** Derives the caller's identity from request headers (bearer tokens, ...). Runs before dispatch. */
+  /**
+   * Decides who the caller is, for every request: POST, GET and DELETE, and both HTTP+SSE
+   * endpoints (the shared ingress, `admit`). It sees the headers, `httpMethod`, the absolute `url`
+   * without query, and a verified client certificate. A refusal (`AuthError`) is answered 401/403
+   * with `WWW-Authenticate` and the error's headers; any other failure 401 `invalid_token`
+   * (reported to `onerror`). Legacy sessions are bound to the principal that opened them.
+   */
+  authenticator?: Authenticator;
+  /**
+   * The older hook: derives the caller's identity from request headers. Used (as an
+   * `authenticator`) only when `authenticator` is not set.
+   * @deprecated use `authenticator`
+   */
   authenticate?: (
     headers: Record<string, string | undefined>,
   ) => AuthInfo | undefined | Promise<AuthInfo | undefined>;
+  /** Where failures that are nobody's answer are reported (an authenticator that throws a plain Error). */
+  onerror?: (error: Error) => void;
 }
 
 /** Defaults of the numeric options of {@link StreamableHttpOptions}. */
@@ -142,6 +158,19 @@ export function sendError(
   ex.send(status, { ...JSON_HEADERS, ...headers }, JSON.stringify(errorResponse(id, code, message, data)));
 }
 
+/**
+ * Answers an authentication refusal: its status (401/403), `WWW-Authenticate` from the error's
+ * challenge, the error's own headers (`DPoP-Nonce`), and a JSON-RPC error body (-32030 with
+ * `data: { status, wwwAuthenticate, error }`).
+ */
+export function sendAuthError(ex: HttpExchange, error: AuthError, headers: Record<string, string>): void {
+  ex.send(
+    error.status,
+    { ...JSON_HEADERS, ...headers, ...error.headers, 'www-authenticate': error.wwwAuthenticate },
+    JSON.stringify(authErrorResponse(null, error)),
+  );
+}
+
 /** HTTP status for a JSON-RPC error answered before any stream opened (2026-07-28 status table). */
 export function statusFor(code: number): number {
   switch (code) {
@@ -164,8 +193,6 @@ export interface HandlerContext {
   readonly options: StreamableHttpOptions;
   readonly limits: HttpLimits;
   readonly streams: StreamGauge;
-  /** The caller's identity for one exchange. */
-  auth(ex: HttpExchange): Promise<AuthInfo | undefined>;
 }
 
 /**

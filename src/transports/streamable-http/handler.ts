@@ -16,6 +16,8 @@ import { InMemoryEventStore } from '../../protocol/event-store.js';
 import type { MessageContext } from '../../protocol/transport.js';
 import type { AuthInfo, JsonObject } from '../../protocol/types.js';
 import type { Servable } from '../../server/servable.js';
+import { admit } from '../shared/ingress.js';
+import type { Authenticator, AuthRequest, CertificateIdentity } from '../../protocol/auth.js';
 import {
   checkHostAndOrigin,
   corsHeaders,
@@ -24,7 +26,7 @@ import {
 } from '../shared/http-security.js';
 import { HttpError } from './exchange.js';
 import type { HttpExchange } from './exchange.js';
-import { isKnownVersion, JSON_HEADERS, resolveLimits, sendError } from './handler-options.js';
+import { isKnownVersion, JSON_HEADERS, resolveLimits, sendAuthError, sendError } from './handler-options.js';
 import type { HandlerContext, HttpLimits, StreamableHttpOptions } from './handler-options.js';
 import { HttpSseSessions } from './http-sse.js';
 import { HttpSession } from './legacy-session.js';
@@ -34,6 +36,9 @@ import { PostSink } from './post-sink.js';
 import { StreamGauge } from './stream-gauge.js';
 
 export type { StreamableHttpOptions } from './handler-options.js';
+
+/** The verdict of a refused admission (the 401/403 was already sent). */
+const REFUSED = Symbol('refused');
 
 /** The Streamable HTTP server for one `Servable`. */
 export class StreamableHttpServer {
@@ -45,6 +50,7 @@ export class StreamableHttpServer {
   #streams: StreamGauge;
   #legacy: LegacySessions;
   #httpSse: HttpSseSessions | undefined;
+  #authenticator: Authenticator | undefined;
 
   constructor(server: Servable, options: StreamableHttpOptions = {}) {
     this.server = server;
@@ -57,8 +63,10 @@ export class StreamableHttpServer {
       options,
       limits: this.#limits,
       streams: this.#streams,
-      auth: (ex) => this.#auth(ex),
     };
+    const hook = options.authenticate;
+    this.#authenticator =
+      options.authenticator ?? (hook ? { authenticate: (request) => hook(request.headers) } : undefined);
     const store =
       options.eventStore === false
         ? undefined
@@ -123,17 +131,21 @@ export class StreamableHttpServer {
       ex.send(204, preflightHeaders(this.options, origin, ex.header('access-control-request-headers')));
       return;
     }
+    // Every method is authenticated (GET and DELETE too), before anything else is looked at.
+    const admitted = ex.authInfo ?? this.#admit(ex, cors);
+    const authInfo = admitted instanceof Promise ? await admitted : admitted;
+    if (authInfo === REFUSED) return;
     if (isSse) {
-      await httpSse!.handle(ex, cors, await this.#auth(ex));
+      await httpSse!.handle(ex, cors, authInfo);
       return;
     }
     switch (ex.method) {
       case 'POST':
-        return this.#post(ex, cors);
+        return this.#post(ex, cors, authInfo);
       case 'GET':
-        return this.#legacy.get(ex, cors);
+        return this.#legacy.get(ex, cors, authInfo);
       case 'DELETE':
-        return this.#legacy.delete(ex, cors);
+        return this.#legacy.delete(ex, cors, authInfo);
       default:
         ex.send(
           405,
@@ -157,12 +169,36 @@ export class StreamableHttpServer {
     return true;
   }
 
-  async #auth(ex: HttpExchange): Promise<AuthInfo | undefined> {
-    if (ex.authInfo) return ex.authInfo;
-    return this.options.authenticate?.(ex.headers());
+  /** Runs the shared ingress for one exchange: its identity, or REFUSED once 401/403 was answered. */
+  #admit(
+    ex: HttpExchange,
+    cors: Record<string, string>,
+  ): Promise<AuthInfo | undefined | typeof REFUSED> | undefined {
+    const certificate = ex.certificate?.();
+    if (!this.#authenticator && !certificate) return undefined;
+    return this.#authenticate(ex, cors, certificate);
   }
 
-  async #post(ex: HttpExchange, cors: Record<string, string>): Promise<void> {
+  async #authenticate(
+    ex: HttpExchange,
+    cors: Record<string, string>,
+    certificate: CertificateIdentity | undefined,
+  ): Promise<AuthInfo | undefined | typeof REFUSED> {
+    const request: AuthRequest = {
+      binding: 'http',
+      headers: ex.headers(),
+      httpMethod: ex.method,
+      url: ex.requestUrl(),
+    };
+    if (certificate) request.certificate = certificate;
+    if (ex.remoteAddress !== undefined) request.peer = { address: ex.remoteAddress };
+    const verdict = await admit(this.#authenticator, request, { onerror: this.options.onerror });
+    if (verdict.ok) return verdict.authInfo;
+    sendAuthError(ex, verdict.error, cors);
+    return REFUSED;
+  }
+
+  async #post(ex: HttpExchange, cors: Record<string, string>, authInfo: AuthInfo | undefined): Promise<void> {
     const accept = ex.header('accept') ?? '';
     if (!(
       accept.includes('*/*') ||
@@ -211,7 +247,7 @@ export class StreamableHttpServer {
     }
     const sessionId = ex.header('mcp-session-id');
     if ('batch' in parsed) {
-      const session = sessionId === undefined ? undefined : this.sessions.get(sessionId);
+      const session = sessionId === undefined ? undefined : this.#legacy.find(sessionId, authInfo);
       if (!session || session.connection?.session.protocolVersion !== '2025-03-26' || parsed.errors.length) {
         const e = parsed.errors[0];
         sendError(
@@ -224,7 +260,7 @@ export class StreamableHttpServer {
         );
         return;
       }
-      return this.#legacyPost(ex, cors, parsed.batch, session);
+      return this.#legacyPost(ex, cors, parsed.batch, session, authInfo);
     }
     const message = parsed.message;
     const method = 'method' in message ? message.method : undefined;
@@ -240,7 +276,7 @@ export class StreamableHttpServer {
             method === 'subscriptions/listen' ||
             (headerVersion !== undefined && !LEGACY_PROTOCOL_VERSIONS.includes(headerVersion)))));
     if (modern && (this.server.options.eras ?? 'both') !== 'legacy')
-      return modernPost(this.#hc, ex, cors, message, params);
+      return modernPost(this.#hc, ex, cors, message, params, authInfo);
     if (headerVersion !== undefined && method !== 'initialize' && !isKnownVersion(headerVersion)) {
       sendError(
         ex,
@@ -261,7 +297,7 @@ export class StreamableHttpServer {
       });
       return;
     }
-    if (legacy === 'stateless') return this.#statelessPost(ex, cors, message, headerVersion);
+    if (legacy === 'stateless') return this.#statelessPost(ex, cors, message, headerVersion, authInfo);
     if (sessionId === undefined) {
       if (method !== 'initialize') {
         sendError(
@@ -278,15 +314,16 @@ export class StreamableHttpServer {
         sendError(ex, 503, null, ErrorCode.InternalError, 'Service Unavailable: too many sessions', cors);
         return;
       }
-      const session = await this.#legacy.create();
-      return this.#legacyPost(ex, cors, message, session);
+      const session = await this.#legacy.create(authInfo);
+      return this.#legacyPost(ex, cors, message, session, authInfo);
     }
-    const session = this.sessions.get(sessionId);
+    // Another principal presenting this session id is answered like an unknown id.
+    const session = this.#legacy.find(sessionId, authInfo);
     if (!session) {
       sendError(ex, 404, null, -32001, 'Session not found', cors);
       return;
     }
-    return this.#legacyPost(ex, cors, message, session);
+    return this.#legacyPost(ex, cors, message, session, authInfo);
   }
 
   async #legacyPost(
@@ -294,6 +331,7 @@ export class StreamableHttpServer {
     cors: Record<string, string>,
     message: JsonRpcMessage | JsonRpcMessage[],
     session: HttpSession,
+    authInfo: AuthInfo | undefined,
   ): Promise<void> {
     const headers = session.sessionId ? { ...cors, 'mcp-session-id': session.sessionId } : cors;
     const hasRequest = Array.isArray(message)
@@ -303,7 +341,7 @@ export class StreamableHttpServer {
       binding: 'http',
       headers: ex.headers(),
       sessionId: session.sessionId,
-      authInfo: await this.#auth(ex),
+      authInfo,
     };
     if (!hasRequest) {
       session.deliver(message, context, undefined);
@@ -344,6 +382,7 @@ export class StreamableHttpServer {
     cors: Record<string, string>,
     message: JsonRpcMessage,
     headerVersion: string | undefined,
+    authInfo: AuthInfo | undefined,
   ): Promise<void> {
     const session = new HttpSession(undefined, undefined);
     const conn = await this.server.connect(session);
@@ -359,7 +398,7 @@ export class StreamableHttpServer {
         if (!('method' in (m as JsonRpcMessage))) resolve();
       };
     });
-    await this.#legacyPost(ex, cors, message, session);
+    await this.#legacyPost(ex, cors, message, session, authInfo);
     if ('method' in message && 'id' in message) await done;
     await conn.close();
   }

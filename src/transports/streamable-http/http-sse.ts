@@ -8,6 +8,7 @@ import { ErrorCode, errorResponse } from '../../jsonrpc/errors.js';
 import { parseMessage } from '../../jsonrpc/parse.js';
 import type { JsonRpcMessage } from '../../jsonrpc/types.js';
 import type { MessageContext, SendOptions, Transport } from '../../protocol/transport.js';
+import { principalOf } from '../../protocol/auth.js';
 import type { AuthInfo } from '../../protocol/types.js';
 import type { Servable } from '../../server/servable.js';
 import type { ServedConnection } from '../../server/servable.js';
@@ -55,7 +56,7 @@ export class HttpSseSessions {
   #server: Servable;
   #paths: { ssePath: string; messagePath: string };
   #limits: HttpLimits;
-  #sessions = new Map<string, { transport: HttpSseTransport; conn: ServedConnection }>();
+  #sessions = new Map<string, { transport: HttpSseTransport; conn: ServedConnection; principal: string }>();
 
   constructor(hc: HandlerContext, paths: { ssePath: string; messagePath: string }) {
     this.#hc = hc;
@@ -106,13 +107,14 @@ export class HttpSseSessions {
       const conn = await this.#server.connect(transport);
       held.conn = conn;
       if (writer.closed) void conn.close();
-      else this.#sessions.set(id, { transport, conn });
+      else this.#sessions.set(id, { transport, conn, principal: principalOf(authInfo) });
       return;
     }
     if (ex.path === this.#paths.messagePath && ex.method === 'POST') {
       const id = new URLSearchParams(ex.query).get('sessionId') ?? '';
       const session = this.#sessions.get(id);
-      if (!session) {
+      // The POSTs are tied to the GET that opened the session: another principal gets 404.
+      if (!session || session.principal !== principalOf(authInfo)) {
         ex.send(404, json, JSON.stringify(errorResponse(null, -32001, 'Session not found')));
         return;
       }

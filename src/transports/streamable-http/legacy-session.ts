@@ -42,8 +42,12 @@ export class HttpSession implements Transport {
   #seq = 0;
   #closed = false;
 
-  constructor(sessionId: string | undefined, store: EventStore | undefined, retentionMs = 0) {
+  /** The principal the session is bound to (`principalOf` its opener's `AuthInfo`; `''` anonymous). */
+  readonly principal: string;
+
+  constructor(sessionId: string | undefined, store: EventStore | undefined, retentionMs = 0, principal = '') {
     this.sessionId = sessionId;
+    this.principal = principal;
     this.store = store;
     this.scope = store && sessionId !== undefined ? { store, sessionId } : undefined;
     this.#retentionMs = retentionMs;

@@ -7,7 +7,9 @@
  */
 import { ErrorCode, errorResponse } from '../../jsonrpc/errors.js';
 import type { JsonRpcMessage } from '../../jsonrpc/types.js';
+import { principalOf } from '../../protocol/auth.js';
 import type { EventStore } from '../../protocol/event-store.js';
+import type { AuthInfo } from '../../protocol/types.js';
 import type { HttpExchange } from './exchange.js';
 import { isKnownVersion, JSON_HEADERS, sendError } from './handler-options.js';
 import type { HandlerContext } from './handler-options.js';
@@ -29,10 +31,10 @@ export class LegacySessions {
     this.store = store;
   }
 
-  /** Starts a session and connects the server to it. */
-  async create(): Promise<HttpSession> {
+  /** Starts a session bound to the principal of `authInfo`, and connects the server to it. */
+  async create(authInfo: AuthInfo | undefined): Promise<HttpSession> {
     const id = globalThis.crypto.randomUUID();
-    const session = new HttpSession(id, this.store, this.#hc.limits.eventRetentionMs);
+    const session = new HttpSession(id, this.store, this.#hc.limits.eventRetentionMs, principalOf(authInfo));
     this.map.set(id, session);
     session.connection = await this.#hc.server.connect(session);
     void session.connection.closed.then(() => this.map.delete(id));
@@ -63,8 +65,21 @@ export class LegacySessions {
     (this.#sweeper as { unref?: () => void }).unref?.();
   }
 
-  /** The session an exchange names, or undefined after answering 405 (no id) or 404 (unknown id). */
-  lookup(ex: HttpExchange, cors: Record<string, string>): HttpSession | undefined {
+  /**
+   * The session `id` names when it belongs to the principal of `authInfo`; undefined for an
+   * unknown id and for another principal's session (answered alike: 404).
+   */
+  find(id: string, authInfo: AuthInfo | undefined): HttpSession | undefined {
+    const session = this.map.get(id);
+    return session && session.principal === principalOf(authInfo) ? session : undefined;
+  }
+
+  /** The session an exchange names, or undefined after answering 405 (no id), 400 or 404 (unknown or foreign id). */
+  lookup(
+    ex: HttpExchange,
+    cors: Record<string, string>,
+    authInfo: AuthInfo | undefined,
+  ): HttpSession | undefined {
     const id = ex.header('mcp-session-id');
     if (id === undefined) {
       // No session: a modern-only client or a stateless server has no GET stream (2026-07-28: 405).
@@ -87,7 +102,7 @@ export class LegacySessions {
       );
       return undefined;
     }
-    const session = this.map.get(id);
+    const session = this.find(id, authInfo);
     if (!session) {
       sendError(ex, 404, null, -32001, 'Session not found', cors);
       return undefined;
@@ -97,7 +112,7 @@ export class LegacySessions {
   }
 
   /** GET: the session's standalone stream, or the resumption of a stream after `Last-Event-ID`. */
-  async get(ex: HttpExchange, cors: Record<string, string>): Promise<void> {
+  async get(ex: HttpExchange, cors: Record<string, string>, authInfo: AuthInfo | undefined): Promise<void> {
     if (!(ex.header('accept') ?? '').includes('text/event-stream')) {
       sendError(
         ex,
@@ -109,7 +124,7 @@ export class LegacySessions {
       );
       return;
     }
-    const session = this.lookup(ex, cors);
+    const session = this.lookup(ex, cors, authInfo);
     if (!session) return;
     const headers = { ...SSE_HEADERS, ...cors, 'mcp-session-id': session.sessionId! };
     const lastEventId = ex.header('last-event-id');
@@ -176,8 +191,12 @@ export class LegacySessions {
   }
 
   /** DELETE: ends the session. */
-  async delete(ex: HttpExchange, cors: Record<string, string>): Promise<void> {
-    const session = this.lookup(ex, cors);
+  async delete(
+    ex: HttpExchange,
+    cors: Record<string, string>,
+    authInfo: AuthInfo | undefined,
+  ): Promise<void> {
+    const session = this.lookup(ex, cors, authInfo);
     if (!session) return;
     this.map.delete(session.sessionId!);
     await session.connection?.close();

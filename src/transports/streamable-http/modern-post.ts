@@ -10,7 +10,7 @@ import { isModernVersion, META } from '../../protocol/constants.js';
 import { supportedVersions } from '../../protocol/eras.js';
 import { InboundCall, toErrorResponse } from '../../protocol/peer.js';
 import type { MessageContext } from '../../protocol/transport.js';
-import type { JsonObject } from '../../protocol/types.js';
+import type { AuthInfo, JsonObject } from '../../protocol/types.js';
 import type { HttpExchange } from './exchange.js';
 import { sendError, statusFor } from './handler-options.js';
 import type { HandlerContext } from './handler-options.js';
@@ -24,6 +24,7 @@ export async function modernPost(
   cors: Record<string, string>,
   message: JsonRpcMessage,
   params: JsonObject | undefined,
+  authInfo: AuthInfo | undefined,
 ): Promise<void> {
   if (!('id' in message) || !('method' in message)) {
     // Client notifications have no defined meaning on 2026-07-28 HTTP; accept and ignore them.
@@ -96,7 +97,7 @@ export async function modernPost(
   });
   // Closing the response stream cancels the request (2026-07-28 streamable-http "Cancellation").
   ex.onabort(() => call.cancel('the client closed the response stream'));
-  const context: MessageContext = { binding: 'http', headers: ex.headers(), authInfo: await hc.auth(ex) };
+  const context: MessageContext = { binding: 'http', headers: ex.headers(), authInfo };
   let response: JsonRpcMessage;
   try {
     const result = await server.dispatch(request, {

@@ -10,7 +10,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import http2 from 'node:http2';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
+import type { CertificateIdentity } from '../../protocol/auth.js';
 import type { AuthInfo } from '../../protocol/types.js';
+import { verifiedCertificate } from '../shared/certificate.js';
 import { exposureWarning } from '../shared/http-security.js';
 import type { Servable } from '../../server/servable.js';
 import { HttpError } from './exchange.js';
@@ -26,6 +28,7 @@ class NodeExchange implements HttpExchange {
   readonly path: string;
   readonly query: string;
   readonly authInfo?: AuthInfo;
+  readonly remoteAddress?: string;
   #req: NodeReq;
   #res: NodeRes;
   #parsed: unknown;
@@ -43,6 +46,17 @@ class NodeExchange implements HttpExchange {
     this.query = q < 0 ? '' : url.slice(q + 1);
     const auth = (req as { auth?: AuthInfo }).auth;
     if (auth) this.authInfo = auth;
+    const address = req.socket?.remoteAddress;
+    if (address !== undefined) this.remoteAddress = address;
+  }
+
+  requestUrl(): string {
+    const tls = (this.#req.socket as { encrypted?: boolean } | undefined)?.encrypted === true;
+    return `${tls ? 'https' : 'http'}://${this.header('host') ?? 'localhost'}${this.path}`;
+  }
+
+  certificate(): CertificateIdentity | undefined {
+    return verifiedCertificate(this.#req.socket);
   }
 
   header(name: string): string | undefined {
@@ -52,7 +66,8 @@ class NodeExchange implements HttpExchange {
   }
 
   headers(): Record<string, string | undefined> {
-    const out: Record<string, string | undefined> = {};
+    // Null prototype: a header named `__proto__` is a key like any other.
+    const out: Record<string, string | undefined> = Object.create(null) as Record<string, string | undefined>;
     for (const [k, v] of Object.entries(this.#req.headers))
       if (!k.startsWith(':')) out[k] = Array.isArray(v) ? v.join(', ') : v;
     return out;
@@ -287,7 +302,7 @@ export async function serveHttp(server: Servable, options: ServeHttpOptions = {}
   });
   const warning = exposureWarning('Streamable HTTP', host, {
     allowedHosts: options.allowedHosts,
-    authenticated: options.authenticate !== undefined,
+    authenticated: options.authenticate !== undefined || options.authenticator !== undefined,
   });
   if (warning) process.stderr.write(warning);
   const address = listener.address() as AddressInfo;

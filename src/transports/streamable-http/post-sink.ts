@@ -5,6 +5,7 @@
  * @module
  */
 import type { JsonRpcMessage } from '../../jsonrpc/types.js';
+import { AUTH_ERROR_CODE } from '../../protocol/auth.js';
 import type { HttpExchange } from './exchange.js';
 import { SSE_HEADERS, SseStream } from './sse-stream.js';
 import type { StreamScope } from './sse-stream.js';
@@ -30,6 +31,18 @@ const streamPrefix = globalThis.crypto.randomUUID().replaceAll('-', '').slice(0,
 /** A fresh stream id, unique in this process (event ids get their unguessable part from the event store). */
 export function newStreamId(): string {
   return `${streamPrefix}${(++streamSeq).toString(36)}`;
+}
+
+/** The status and challenge of an {@link AUTH_ERROR_CODE} error response, if `message` is one. */
+function authRefusal(
+  message: JsonRpcMessage | JsonRpcMessage[],
+): { status: 401 | 403; wwwAuthenticate: string } | undefined {
+  if (Array.isArray(message) || !('error' in message) || message.error.code !== AUTH_ERROR_CODE)
+    return undefined;
+  const data = message.error.data as { status?: unknown; wwwAuthenticate?: unknown } | undefined;
+  if ((data?.status !== 401 && data?.status !== 403) || typeof data.wwwAuthenticate !== 'string')
+    return undefined;
+  return { status: data.status, wwwAuthenticate: data.wwwAuthenticate };
 }
 
 /** The response of one POST. */
@@ -66,11 +79,15 @@ export class PostSink {
       this.#stream.end();
       return;
     }
-    this.#ex.send(
-      status,
-      { 'content-type': 'application/json', ...this.#opts.headers },
-      JSON.stringify(message),
-    );
+    const headers: Record<string, string> = { 'content-type': 'application/json', ...this.#opts.headers };
+    // An AuthError thrown during dispatch (per-tool scopes), before any stream opened: 401/403
+    // with its challenge, like a refusal at the door.
+    const refusal = authRefusal(message);
+    if (refusal) {
+      status = refusal.status;
+      headers['www-authenticate'] = refusal.wwwAuthenticate;
+    }
+    this.#ex.send(status, headers, JSON.stringify(message));
   }
 
   /** Closes the connection now, keeping the stream resumable (SEP-1699 polling). */

@@ -33,13 +33,18 @@ class WebExchange implements HttpExchange {
     });
   }
 
+  requestUrl(): string {
+    const url = new URL(this.#req.url);
+    return `${url.origin}${url.pathname}`;
+  }
+
   header(name: string): string | undefined {
     if (name === 'host') return this.#req.headers.get('host') ?? new URL(this.#req.url).host;
     return this.#req.headers.get(name) ?? undefined;
   }
 
   headers(): Record<string, string | undefined> {
-    const out: Record<string, string | undefined> = {};
+    const out: Record<string, string | undefined> = Object.create(null) as Record<string, string | undefined>;
     this.#req.headers.forEach((v, k) => {
       out[k] = v;
     });
