@@ -104,7 +104,7 @@ describe('Tasks extension (2026-07-28)', () => {
       content: [{ type: 'text', text: 'plain' }],
     });
 
-    const bare = await connectPair(makeServer(), modern({ elicitation: {} }));
+    const bare = await connectPair(makeServer(), { ...modern({ elicitation: {} }), tasks: false });
     expect(await bare.request('tools/call', { name: 'quick', arguments: {} })).toMatchObject({
       resultType: 'complete',
       content: [{ type: 'text', text: 'quick done' }],
@@ -240,6 +240,72 @@ describe('Tasks extension (2026-07-28)', () => {
     );
     expect(seen[0]).toMatchObject({ taskId, status: 'cancelled' });
     await sub.close();
+  });
+});
+
+describe('Client following tasks', () => {
+  it('callTool follows a task to its result, reporting each state', async () => {
+    const c = await connectPair(makeServer(), { era: 'modern' });
+    const states: string[] = [];
+    const r = await c.callTool('quick', {}, { ontask: (t) => states.push(t.status) });
+    expect(r).toMatchObject({ content: [{ type: 'text', text: 'quick done' }] });
+    expect(states[0]).toBe('working');
+    expect(states.at(-1)).toBe('completed');
+  });
+
+  it('answers input_required through the handlers, each key once', async () => {
+    const asked: string[] = [];
+    const c = await connectPair(makeServer(), {
+      era: 'modern',
+      handlers: {
+        elicitation: async (p) => {
+          asked.push(p.message);
+          return { action: 'accept', content: {} };
+        },
+      },
+    });
+    const r = await c.callTool('ask', {});
+    expect(r).toMatchObject({ content: [{ type: 'text', text: 'a=accept b=accept' }] });
+    expect(asked.sort()).toEqual(['a?', 'b?']);
+  });
+
+  it('turns an aborted signal into tasks/cancel, and a failed task into its JSON-RPC error', async () => {
+    const c = await connectPair(makeServer(), { era: 'modern' });
+    const controller = new AbortController();
+    const before = signals.length;
+    const call = c.callTool('forever', {}, { signal: controller.signal }).catch((e: unknown) => e);
+    await waitFor(
+      'the handler to start',
+      async () => signals.length,
+      (n) => n > before,
+    );
+    controller.abort();
+    expect(await call).toMatchObject({ code: 'REQUEST_CANCELLED' });
+    await waitFor(
+      'the handler signal to abort',
+      async () => signals.at(-1)!.aborted,
+      (a) => a,
+    );
+    await expect(c.callTool('boom', {})).rejects.toMatchObject({
+      code: -32603,
+      message: 'Internal error: boom',
+    });
+  });
+
+  it('startTask gives a handle; a server that answers at once gives a settled one', async () => {
+    const c = await connectPair(makeServer(), { era: 'modern' });
+    const handle = await c.startTask('quick', {});
+    expect(handle.taskId).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await handle.get()).taskId).toBe(handle.taskId);
+    expect(await handle.wait()).toMatchObject({ content: [{ type: 'text', text: 'quick done' }] });
+    const plain = await c.startTask('plain', {});
+    expect(plain.taskId).toBeUndefined();
+    expect(await plain.wait()).toMatchObject({ content: [{ type: 'text', text: 'plain' }] });
+    const off = await connectPair(makeServer(), { era: 'modern', tasks: false });
+    expect(await off.callTool('quick', {})).toMatchObject({
+      content: [{ type: 'text', text: 'quick done' }],
+    });
+    await expect(off.callTool('must', {})).rejects.toMatchObject({ code: -32021 });
   });
 });
 

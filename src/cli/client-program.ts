@@ -258,4 +258,27 @@ export function addClientCommands(program: Command, command: string[], run: Run)
       const { inspectCommand } = await import('./inspect.js');
       await run(() => inspectCommand(t.target, commandOptions(o)));
     });
+
+  clientOptions(
+    program
+      .command('task')
+      .description('read, wait for or cancel a task (2026-07-28 Tasks extension) by id')
+      .argument('<args...>', 'get | wait | cancel, the task id (and a target URL)'),
+  )
+    .addHelpText(
+      'after',
+      help([
+        'anywire task get http://127.0.0.1:3000/mcp 1b4e28ba-2fa1-11d2-883f-0016d3cca427',
+        'anywire task wait http://127.0.0.1:3000/mcp 1b4e28ba-2fa1-11d2-883f-0016d3cca427',
+        'anywire task cancel http://127.0.0.1:3000/mcp 1b4e28ba-2fa1-11d2-883f-0016d3cca427',
+      ]),
+    )
+    .action(async (args: string[], o: ClientFlags) => {
+      const t = target(args);
+      const [action, taskId, ...extra] = t.rest;
+      if ((action !== 'get' && action !== 'wait' && action !== 'cancel') || !taskId || extra.length)
+        throw new Error('anywire: task takes get|wait|cancel <taskId>');
+      const { taskCommand } = await import('./task.js');
+      await run(() => taskCommand(t.target, action, taskId, commandOptions(o)));
+    });
 }

@@ -146,9 +146,18 @@ export function callCommand(
     if (pairs.length) listing = (await client.listTools()).find((t) => t.name === tool);
     const args = buildArguments(pairs, o.args, listing);
     const bar = err.isTTY && !o.json ? progressBar(err) : undefined;
+    let lastTask = '';
     const result = await client.callTool(tool, args, {
       timeoutMs: o.timeoutMs,
       onprogress: bar ? (p) => bar.update(p) : undefined,
+      // A tool that runs as a task (2026-07-28): its id and every status change, on stderr.
+      ontask: o.json
+        ? undefined
+        : (t) => {
+            const line = `task ${t.taskId}: ${t.status}${t.statusMessage ? ` (${t.statusMessage})` : ''}`;
+            if (line !== lastTask) err.write(`${line}\n`);
+            lastTask = line;
+          },
     });
     bar?.done();
     if (o.json) print(o, JSON.stringify(result, null, 2));

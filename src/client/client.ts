@@ -18,6 +18,8 @@ import {
 } from '../protocol/constants.js';
 import { McpError } from '../protocol/errors.js';
 import type { Progress } from '../protocol/peer.js';
+import type { TaskChannel, TaskFollowOptions, TaskHandle, TaskState } from './tasks.js';
+import { followTask, TASKS_EXTENSION, taskHandle } from './tasks.js';
 import { Peer } from '../protocol/peer.js';
 import type { Transport } from '../protocol/transport.js';
 import type {
@@ -89,6 +91,11 @@ export interface ClientOptions {
    * error responses without an id.
    */
   onerror?: (error: Error) => void;
+  /**
+   * The 2026-07-28 Tasks extension: declared in every modern request (default true), so the server may
+   * answer `tools/call` with a task, which `callTool` follows to the end. `false` declares nothing.
+   */
+  tasks?: boolean;
 }
 
 /** Per-call options. */
@@ -106,6 +113,8 @@ export interface CallOptions {
   meta?: JsonObject;
   /** Answer `input_required` results through the handlers and retry (default true); false returns them as is. */
   fulfilInputs?: boolean;
+  /** `callTool` on a task: receives each state observed (status and `statusMessage`). */
+  ontask?: (task: TaskState) => void;
 }
 
 /** An open `subscriptions/listen` stream (or its legacy emulation). */
@@ -258,9 +267,14 @@ export class Client {
   }
 
   #metaFor(version: string): JsonObject {
+    const caps = this.capabilities;
+    const declared =
+      this.options.tasks === false
+        ? caps
+        : { ...caps, extensions: { ...(caps.extensions as JsonObject | undefined), [TASKS_EXTENSION]: {} } };
     const meta: JsonObject = {
       [META.protocolVersion]: version,
-      [META.clientCapabilities]: this.capabilities,
+      [META.clientCapabilities]: declared,
       [META.clientInfo]: this.info,
     };
     if (this.options.logLevel) meta[META.logLevel] = this.options.logLevel;
@@ -422,13 +436,44 @@ export class Client {
     return this.#paginate<Tool>('tools/list', 'tools', options);
   }
 
-  /** Calls a tool. An `isError` result is returned, not thrown. */
+  /**
+   * Calls a tool. An `isError` result is returned, not thrown. When the server answers with a task
+   * (2026-07-28 Tasks extension), the task is followed to its end as if none had existed: polled at
+   * its `pollIntervalMs`, `input_required` answered through the handlers, `signal` turned into
+   * `tasks/cancel`.
+   * @throws JsonRpcError (a failed task's error included); McpError `REQUEST_CANCELLED` for a
+   *   cancelled task
+   */
   async callTool(name: string, args: JsonObject = {}, options?: CallOptions): Promise<CallToolResult> {
-    return (await this.request(
-      'tools/call',
-      { name, arguments: args },
-      options,
-    )) as unknown as CallToolResult;
+    const answer = await this.request('tools/call', { name, arguments: args }, options);
+    if (answer.resultType !== 'task') return answer as unknown as CallToolResult;
+    return followTask(this.#taskChannel(), answer as unknown as TaskState, {
+      signal: options?.signal,
+      ontask: options?.ontask,
+    });
+  }
+
+  /**
+   * Starts a tool call and returns a handle instead of waiting: `taskId`, `state`, `wait()`,
+   * `get()` and `cancel()`. A server that answers at once gives a handle whose `wait()` resolves to
+   * that result.
+   */
+  async startTask(name: string, args: JsonObject = {}, options?: CallOptions): Promise<TaskHandle> {
+    const answer = await this.request('tools/call', { name, arguments: args }, options);
+    return taskHandle(this.#taskChannel(), answer);
+  }
+
+  /** Follows a task by id (one started earlier, maybe by another connection of the same principal). */
+  async followTask(taskId: string, options?: TaskFollowOptions): Promise<CallToolResult> {
+    const state = (await this.request('tasks/get', { taskId })) as unknown as TaskState;
+    return followTask(this.#taskChannel(), state, options);
+  }
+
+  #taskChannel(): TaskChannel {
+    return {
+      request: (method, params, options) => this.request(method, params, options),
+      fulfil: (method, params, signal) => this.#fulfil(method, params, signal, 'input'),
+    };
   }
 
   /** All resources. */
