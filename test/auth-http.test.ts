@@ -14,12 +14,14 @@ import {
   StreamableHTTPClientTransport as SdkHttp,
 } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { oauthResourceServer, withOAuth } from '../src/auth/index.js';
+import { oauthMiddleware, oauthResourceServer, withOAuth } from '../src/auth/index.js';
 import type { OAuthResourceServer } from '../src/auth/index.js';
 import { Client } from '../src/client/client.js';
 import { OAuthClientProvider } from '../src/client/auth/index.js';
 import { McpServer } from '../src/server/mcp-server.js';
+import express from 'express';
 import {
+  createNodeHandler,
   createWebHandler,
   serveHttp,
   StreamableHttpClientTransport,
@@ -226,5 +228,46 @@ describe('withOAuth: a protected web-standard MCP endpoint', () => {
     const me = JSON.parse((result.content as { text: string }[])[0]!.text);
     expect(me).toMatchObject({ subject: 'machine', scopes: ['mcp:read'] });
     await client.close();
+  });
+});
+
+describe('oauthMiddleware: Express in front of createNodeHandler', () => {
+  it('serves the metadata, refuses without a token and admits the OAuth client', async () => {
+    await using as = await startAuthServer();
+    const app = express();
+    let auth: OAuthResourceServer | undefined;
+    app.use((req, res, next) => oauthMiddleware(auth!)(req, res, next));
+    app.all('/mcp', createNodeHandler(mcpServer()));
+    const listener = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    try {
+      const url = `http://127.0.0.1:${(listener.address() as AddressInfo).port}/mcp`;
+      auth = oauthResourceServer({ issuer: as.issuer, resource: url, requiredScopes: ['mcp:read'] });
+      const doc = await fetch(`${new URL(url).origin}/.well-known/oauth-protected-resource/mcp`);
+      expect(await doc.json()).toMatchObject({ resource: url });
+      const refused = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get('www-authenticate')).toMatch(/^Bearer resource_metadata="/);
+      const provider = new OAuthClientProvider({
+        grant: 'client_credentials',
+        clientId: 'machine',
+        clientSecret: 'machine-secret',
+        allowInsecureRequests: true,
+        dpop: false,
+      });
+      const client = new Client({ name: 'machine', version: '1.0.0' });
+      await client.connect(new StreamableHttpClientTransport({ url, authProvider: provider }));
+      const me = JSON.parse(((await client.callTool('whoami', {})).content[0] as { text: string }).text);
+      expect(me).toMatchObject({ subject: 'machine', scopes: ['mcp:read'] });
+      await client.close();
+    } finally {
+      listener.closeAllConnections();
+      await new Promise((r) => listener.close(r));
+    }
   });
 });

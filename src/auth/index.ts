@@ -27,3 +27,5 @@ export type {
 export { requireScopes, toolScopes } from './scopes.js';
 export type { WithOAuthOptions } from './web-handler.js';
 export { authErrorHttpResponse, withOAuth } from './web-handler.js';
+export type { NodeLikeRequest, NodeLikeResponse, OAuthMiddlewareOptions } from './node-middleware.js';
+export { oauthMiddleware } from './node-middleware.js';
