@@ -220,3 +220,75 @@ describe('stream cap', () => {
     }
   });
 });
+
+describe('connections', () => {
+  it('maxConnections closes sockets beyond it; idle ones go after headersTimeoutMs, and a normal client gets in', async () => {
+    const srv = await serveHttp(createEverythingServer(), {
+      port: 0,
+      maxConnections: 10,
+      headersTimeoutMs: 300,
+    });
+    try {
+      let closed = 0;
+      const idle: net.Socket[] = [];
+      for (let i = 0; i < 30; i++) {
+        const s = net.connect(srv.address.port, '127.0.0.1');
+        s.on('error', () => {});
+        s.on('close', () => closed++);
+        idle.push(s);
+      }
+      await until(
+        'the sockets beyond maxConnections, then the idle ones, to be closed by the server',
+        () => closed === 30,
+      );
+      const r = await fetch(srv.url, { method: 'POST', headers: MODERN_HEADERS, body: echo('got in') });
+      expect(r.status).toBe(200);
+      expect(await r.text()).toContain('got in');
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('rejects bad connection limits with a RangeError naming the option', async () => {
+    await expect(serveHttp(createEverythingServer(), { port: 0, maxConnections: 0 })).rejects.toThrow(
+      /maxConnections/,
+    );
+    await expect(serveHttp(createEverythingServer(), { port: 0, headersTimeoutMs: 400_000 })).rejects.toThrow(
+      /headersTimeoutMs/,
+    );
+  });
+});
+
+describe('legacy session idle expiry', () => {
+  it('a session whose GET stream was opened and closed still idles out', async () => {
+    const srv = await serveHttp(createEverythingServer(), { port: 0, sessionIdleTimeoutMs: 200 });
+    try {
+      const init = await fetch(srv.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 0,
+          method: 'initialize',
+          params: {
+            protocolVersion: '2025-11-25',
+            capabilities: {},
+            clientInfo: { name: 't', version: '1' },
+          },
+        }),
+      });
+      const session = init.headers.get('mcp-session-id')!;
+      await init.text();
+      const get = await openSse(srv.url, { 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' });
+      expect(get.status).toBe(200);
+      await get.close();
+      await until(
+        'the session to idle out after its GET stream closed',
+        () => !srv.http.sessions.has(session),
+        20_000,
+      );
+    } finally {
+      await srv.close();
+    }
+  });
+});

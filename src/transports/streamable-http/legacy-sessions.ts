@@ -57,7 +57,9 @@ export class LegacySessions {
       () => {
         const now = Date.now();
         for (const s of this.map.values()) {
-          if (now - s.lastSeen > idle && s.streams.size === 0 && !s.standalone) void s.connection?.close();
+          // A GET stream that was opened and closed again no longer keeps the session alive.
+          const listening = s.standalone !== undefined && s.standalone.connected && !s.standalone.ended;
+          if (now - s.lastSeen > idle && s.streams.size === 0 && !listening) void s.connection?.close();
         }
       },
       Math.max(1000, Math.min(idle / 4, 60_000)),

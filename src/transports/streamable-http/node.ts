@@ -14,6 +14,7 @@ import type { CertificateIdentity } from '../../protocol/auth.js';
 import type { AuthInfo } from '../../protocol/types.js';
 import { verifiedCertificate } from '../shared/certificate.js';
 import { exposureWarning } from '../shared/http-security.js';
+import { checkNumbers } from '../shared/options.js';
 import type { Servable } from '../../server/servable.js';
 import { HttpError } from './exchange.js';
 import type { HttpExchange, StreamWriter } from './exchange.js';
@@ -240,7 +241,25 @@ export interface ServeHttpOptions extends StreamableHttpOptions {
   http2?: boolean;
   /** TLS: PEM contents or file paths. */
   tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer; requestCert?: boolean };
+  /**
+   * Most open TCP connections; further ones are closed as they arrive (each SSE stream over
+   * HTTP/1.1 holds one). Default 4096.
+   */
+  maxConnections?: number;
+  /**
+   * HTTP/1.1: time a connection gets to send a request's headers, in ms (an idle or trickling
+   * socket is closed after it, so idle sockets cannot hold every `maxConnections` slot). At most
+   * 300 000. Default 10 000.
+   */
+  headersTimeoutMs?: number;
 }
+
+/** Default {@link ServeHttpOptions.maxConnections}. */
+export const DEFAULT_HTTP_MAX_CONNECTIONS = 4096;
+/** Default {@link ServeHttpOptions.headersTimeoutMs}. */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+/** Node's `requestTimeout` default, which `headersTimeoutMs` may not exceed. */
+const REQUEST_TIMEOUT_MS = 300_000;
 
 /** A running HTTP server. */
 export interface HttpServerHandle {
@@ -269,6 +288,18 @@ function pem(v: string | Buffer): string | Buffer {
  * authentication serves, and writes one warning to stderr saying what is exposed and how to close it.
  */
 export async function serveHttp(server: Servable, options: ServeHttpOptions = {}): Promise<HttpServerHandle> {
+  checkNumbers({
+    maxConnections: [options.maxConnections, { min: 1 }],
+    headersTimeoutMs: [options.headersTimeoutMs, { min: 1, max: REQUEST_TIMEOUT_MS }],
+  });
+  const maxConnections = options.maxConnections ?? DEFAULT_HTTP_MAX_CONNECTIONS;
+  const headersTimeout = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+  const http1 = {
+    keepAliveTimeout: 65_000,
+    headersTimeout,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(headersTimeout / 4))),
+  };
   const host = options.host ?? '127.0.0.1';
   const path = options.path ?? '/mcp';
   const handler = createNodeHandler(server, { ...options, path, bindHost: host });
@@ -281,7 +312,7 @@ export async function serveHttp(server: Servable, options: ServeHttpOptions = {}
     };
     listener =
       options.http2 === false
-        ? (await import('node:https')).createServer(tls, handler as http.RequestListener)
+        ? (await import('node:https')).createServer({ ...tls, ...http1 }, handler as http.RequestListener)
         : http2.createSecureServer(
             { ...tls, allowHTTP1: true, requestCert: options.tls.requestCert },
             handler,
@@ -289,13 +320,36 @@ export async function serveHttp(server: Servable, options: ServeHttpOptions = {}
   } else if (options.http2) {
     listener = http2.createServer(handler);
   } else {
-    listener = http.createServer({ keepAliveTimeout: 65_000 }, handler as http.RequestListener);
+    listener = http.createServer(http1, handler as http.RequestListener);
   }
+  listener.maxConnections = maxConnections;
   const sockets = new Set<Socket>();
+  // Plain HTTP/1.1: a connection that sends no request within headersTimeoutMs is closed (Node's
+  // own headersTimeout only starts with the first byte). TLS has its handshake timeout.
+  const silent =
+    !options.tls && !options.http2 ? new Map<Socket, ReturnType<typeof setTimeout>>() : undefined;
   listener.on('connection', (s: Socket) => {
     sockets.add(s);
-    s.once('close', () => sockets.delete(s));
+    if (silent) {
+      const timer = setTimeout(() => s.destroy(), headersTimeout);
+      timer.unref();
+      silent.set(s, timer);
+    }
+    s.once('close', () => {
+      sockets.delete(s);
+      if (silent) {
+        clearTimeout(silent.get(s));
+        silent.delete(s);
+      }
+    });
   });
+  if (silent)
+    listener.on('request', (req: IncomingMessage) => {
+      const timer = silent.get(req.socket as Socket);
+      if (timer === undefined) return;
+      clearTimeout(timer);
+      silent.delete(req.socket as Socket);
+    });
   await new Promise<void>((resolve, reject) => {
     listener.once('error', reject);
     listener.listen(options.port ?? 3000, host, () => resolve());
