@@ -38,8 +38,7 @@ if (process.argv[2] === '--serve') {
   const protectedSrv = await serveHttp(make(), {
     port: 0,
     wellKnown: auth.handleMetadataRequest,
-    authenticate: (headers) =>
-      auth.authenticate({ binding: 'http', headers, httpMethod: 'POST', url: resource }),
+    authenticator: auth,
   });
   const token = await new SignJWT({ scope: 'mcp', client_id: 'bench' })
     .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'k1' })

@@ -14,7 +14,7 @@ import {
   StreamableHTTPClientTransport as SdkHttp,
 } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { oauthMiddleware, oauthResourceServer, withOAuth } from '../src/auth/index.js';
+import { oauthMiddleware, oauthResourceServer, toolScopes, withOAuth } from '../src/auth/index.js';
 import type { OAuthResourceServer } from '../src/auth/index.js';
 import { Client } from '../src/client/client.js';
 import { OAuthClientProvider } from '../src/client/auth/index.js';
@@ -268,6 +268,110 @@ describe('oauthMiddleware: Express in front of createNodeHandler', () => {
     } finally {
       listener.closeAllConnections();
       await new Promise((r) => listener.close(r));
+    }
+  });
+});
+
+describe('serveHttp with authenticator: the Node binding', () => {
+  it('challenges, admits both OAuth clients with DPoP, refuses a replayed proof, and a missing tool scope leads the client to step up', async () => {
+    await using as = await startAuthServer();
+    const server = mcpServer();
+    server.registerTool('erase', { scopes: ['mcp:admin'] }, () => 'erased');
+    let auth: OAuthResourceServer | undefined;
+    const srv = await serveHttp(server, {
+      port: 0,
+      authenticator: { authenticate: (r) => auth!.authenticate(r) },
+      wellKnown: (r) => auth!.handleMetadataRequest(r),
+    });
+    try {
+      const url = srv.url;
+      auth = oauthResourceServer({
+        issuer: as.issuer,
+        resource: url,
+        requiredScopes: ['mcp:read'],
+        dpop: {},
+      });
+      server.use(toolScopes(server, { resourceServer: auth }));
+      const refused = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: '{}',
+      });
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get('www-authenticate')).toMatch(
+        /resource_metadata="http:\/\/127\.0\.0\.1:\d+\/\.well-known\/oauth-protected-resource\/mcp"/,
+      );
+
+      const provider = new OAuthClientProvider({
+        grant: 'client_credentials',
+        clientId: 'machine',
+        clientSecret: 'machine-secret',
+        allowInsecureRequests: true,
+        dpop: true,
+      });
+      const client = new Client({ name: 'machine', version: '1.0.0' });
+      await client.connect(new StreamableHttpClientTransport({ url, authProvider: provider }));
+      const me = JSON.parse(((await client.callTool('whoami', {})).content[0] as { text: string }).text);
+      expect(me).toMatchObject({ subject: 'machine', cnf: { jkt: expect.stringMatching(/^[\w-]{43}$/) } });
+      expect(me.scopes).toEqual(['mcp:read']);
+      // A tool needing mcp:admin: 403 insufficient_scope, the client steps up, the call goes through.
+      expect((await client.callTool('erase', {})).content).toEqual([{ type: 'text', text: 'erased' }]);
+      const after = JSON.parse(((await client.callTool('whoami', {})).content[0] as { text: string }).text);
+      expect(after.scopes).toEqual(expect.arrayContaining(['mcp:read', 'mcp:admin']));
+      await client.close();
+
+      const sdk = new SdkClient({ name: 'sdk-machine', version: '1.0.0' });
+      await sdk.connect(
+        new SdkHttp(new URL(url), {
+          authProvider: new ClientCredentialsProvider({
+            clientId: 'machine',
+            clientSecret: 'machine-secret',
+            scope: 'mcp:read',
+            expectedIssuer: as.issuer,
+          }),
+        }),
+      );
+      const sdkMe = await sdk.callTool({ name: 'whoami', arguments: {} });
+      expect(JSON.parse((sdkMe.content as { text: string }[])[0]!.text)).toMatchObject({
+        subject: 'machine',
+      });
+      await sdk.close();
+
+      const key = await newDpopKey();
+      const token = await as.token({ resource: url, scope: 'mcp:read', dpop: key });
+      const proof = await dpopProof(key, { htm: 'POST', htu: url, token });
+      const call = () =>
+        fetch(url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            accept: 'application/json, text/event-stream',
+            'mcp-protocol-version': '2026-07-28',
+            'mcp-method': 'tools/call',
+            'mcp-name': 'whoami',
+            authorization: `DPoP ${token}`,
+            dpop: proof,
+          },
+          body: JSON.stringify({
+            jsonrpc: '2.0',
+            id: 1,
+            method: 'tools/call',
+            params: {
+              name: 'whoami',
+              arguments: {},
+              _meta: {
+                'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+                'io.modelcontextprotocol/clientCapabilities': {},
+              },
+            },
+          }),
+        });
+      expect((await call()).status).toBe(200);
+      const replay = await call();
+      expect(replay.status).toBe(401);
+      expect(replay.headers.get('www-authenticate')).toMatch(/^DPoP error="invalid_dpop_proof"/);
+    } finally {
+      await srv.close();
     }
   });
 });
