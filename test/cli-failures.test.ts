@@ -219,6 +219,17 @@ describe('anywire serve', () => {
     expect(bad.stderr).toContain('expected one of debug, info');
   });
 
+  it('a module that throws while loading: its file and line; --verbose prints the stack', async () => {
+    const broken = `${ROOT}test/fixtures/cli-broken-module.ts`;
+    const r = await anywire(['serve', broken]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /anywire: BROKEN_PORT is not a number \(at .*cli-broken-module\.ts:3:\d+; --verbose for the stack\)/,
+    );
+    const v = await anywire(['serve', broken, '--verbose']);
+    expect(v.stderr).toMatch(/Error: BROKEN_PORT is not a number\n\s+at .*cli-broken-module\.ts:3:\d+/);
+  });
+
   it('--http PORT means 127.0.0.1:PORT; a port out of range is a clear error', async () => {
     const port = await freePort();
     const s = await start(['serve', EVERYTHING, '--http', String(port)], /http:\/\/[^\s]+\/mcp/);

@@ -97,6 +97,24 @@ export function failureJson(error: unknown, where?: string): string {
   return JSON.stringify({ error: out }, null, 2);
 }
 
+/** anywire's own code (dist/ and src/ of this package), left out of "where it threw". */
+const OWN = [
+  new URL('../../dist/', import.meta.url).pathname,
+  new URL('../../src/', import.meta.url).pathname,
+];
+
+/** The first stack frame outside anywire, its dependencies and node: the user's file and line, or undefined. */
+export function userFrame(error: Error): string | undefined {
+  for (const line of (error.stack ?? '').split('\n').slice(1)) {
+    const m = /\(?((?:file:\/\/)?\/[^()]+:\d+:\d+)\)?\s*$/.exec(line.trim());
+    if (!m) continue;
+    const where = m[1]!.replace(/^file:\/\//, '');
+    if (/node_modules|^node:/.test(where) || OWN.some((own) => where.startsWith(own))) continue;
+    return where;
+  }
+  return undefined;
+}
+
 /** Writes a failure: JSON on stdout with `json`, else `anywire: ...` on stderr (plus the stack when debugging). */
 export function reportFailure(
   error: unknown,
@@ -109,9 +127,14 @@ export function reportFailure(
   },
 ): void {
   const err = o.stderr ?? process.stderr;
+  const debug = debugEnabled(o.verbose);
+  const at = !debug && error instanceof Error ? userFrame(error) : undefined;
   if (o.json) (o.stdout ?? process.stdout).write(`${failureJson(error, o.where)}\n`);
-  else err.write(`anywire: ${describeFailure(error, o.where)}\n`);
-  if (debugEnabled(o.verbose) && error instanceof Error && error.stack) err.write(`${stackOf(error)}\n`);
+  else
+    err.write(
+      `anywire: ${describeFailure(error, o.where)}${at ? ` (at ${at}; --verbose for the stack)` : ''}\n`,
+    );
+  if (debug && error instanceof Error && error.stack) err.write(`${stackOf(error)}\n`);
 }
 
 /** The stack of an error and of its causes. */

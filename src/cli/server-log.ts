@@ -8,7 +8,7 @@ import type { LogLevel } from '../protocol/constants.js';
 import { logLevelRank } from '../protocol/constants.js';
 import type { McpServer } from '../server/mcp-server.js';
 import type { ToolEntry } from '../server/tools.js';
-import { debugEnabled, stackOf } from './failures.js';
+import { debugEnabled, stackOf, userFrame } from './failures.js';
 
 /** Options of {@link logServerActivity}. */
 export interface ServerLogOptions {
@@ -18,16 +18,6 @@ export interface ServerLogOptions {
   verbose?: boolean;
   /** Default process.stderr. */
   stderr?: NodeJS.WritableStream;
-}
-
-/** The first stack frame outside anywire and node: the user's file and line, or undefined. */
-export function userFrame(error: Error): string | undefined {
-  for (const line of (error.stack ?? '').split('\n').slice(1)) {
-    const m = /\(?((?:file:\/\/)?\/[^()]+:\d+:\d+)\)?\s*$/.exec(line.trim());
-    if (m && !/node_modules|\/anywire\/(dist|src)\/|node:/.test(m[1]!))
-      return m[1]!.replace(/^file:\/\//, '');
-  }
-  return undefined;
 }
 
 /**
