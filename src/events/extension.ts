@@ -1,0 +1,417 @@
+/**
+ * The Events extension (`io.modelcontextprotocol/events`, SEP-3415, a draft) as a server extension,
+ * with the three delivery modes: `events/poll` (from the emit buffer, cursors and `truncated`),
+ * `events/stream` (push: `notifications/events/active`, `.../event`, `.../heartbeat` stamped with the
+ * subscription id, until the client cancels), and webhooks (`events/subscribe` /
+ * `events/unsubscribe`: an authenticated principal, `https` callback, `whsec_` secret, endpoint
+ * verification, signed SSRF-guarded delivery with retries). Both capability placements: the SEP's
+ * `extensions["io.modelcontextprotocol/events"]` and, with `topLevelCapability`, the top-level
+ * `events` of OpenAI's webhook-only profile; its callback error code is an option.
+ *
+ * ```ts
+ * const events = createEventsExtension();
+ * server.extend(events);
+ * events.registerEvent('build.finished', { inputSchema, payloadSchema, match: (e, args) => e.data.repo === args.repo });
+ * events.emitEvent('build.finished', { repo: 'anywire', ok: true });
+ * ```
+ * @module
+ */
+import { ErrorCode, JsonRpcError } from '../jsonrpc/errors.js';
+import { principalOf } from '../protocol/auth.js';
+import { META } from '../protocol/constants.js';
+import type { JsonObject } from '../protocol/types.js';
+import type { HandlerContext } from '../server/context.js';
+import { contextInternals } from '../server/context.js';
+import type { Extension } from '../server/extension.js';
+import type { CompiledSchema } from '../server/schema.js';
+import { compileSchema } from '../server/schema.js';
+import { WebhookSender } from '../webhooks/sender.js';
+import type { WebhookSenderOptions } from '../webhooks/sender.js';
+import { isWebhookSecret } from '../webhooks/secret.js';
+import { EmitBuffer } from './buffer.js';
+import type { DeliveryMode, EmittedEvent, EventConfig } from './types.js';
+import { EVENTS_EXTENSION_ID, EventsErrorCode } from './types.js';
+import type { EventWebhookSender } from './webhook-subscriptions.js';
+import { WebhookSubscriptions } from './webhook-subscriptions.js';
+
+/** Options of {@link createEventsExtension}. Limits have units in their names. */
+export interface EventsOptions {
+  /** Events kept per event type for `events/poll` and replay. Default 1 000. */
+  maxBufferedEventsPerType?: number;
+  /** `nextPollMs` suggested to pollers. Default 5 000. */
+  pollIntervalMs?: number;
+  /** Most events one poll returns (`maxEvents` may lower it). Default 100. */
+  maxEventsPerPoll?: number;
+  /** Interval of `notifications/events/heartbeat` on push streams, in ms. Default 15 000 (the SEP: at least every 30 s). */
+  heartbeatIntervalMs?: number;
+  /** Webhook mode; `false` turns it off. Default on, with the SSRF-guarded `WebhookSender`. */
+  webhooks?:
+    | false
+    | {
+        /** A sender (default: `new WebhookSender(senderOptions)`). */
+        sender?: EventWebhookSender;
+        /** Options of the default sender (e.g. `allowInsecureWebhookTargets` for development). */
+        senderOptions?: WebhookSenderOptions;
+        /** TTL granted when the client suggests none, in ms. Default 3 600 000. */
+        defaultTtlMs?: number;
+        /** Longest TTL granted, in ms. Default 86 400 000 (no expiry is never granted). */
+        maxTtlMs?: number;
+        /** Shortest TTL granted (shorter suggestions are raised), in ms. Default 60 000. */
+        minTtlMs?: number;
+        /** How long a replaced secret still signs, in ms. Default 300 000. */
+        secretGraceMs?: number;
+        /** Most webhook subscriptions held (-32025 beyond). Default 10 000. */
+        maxSubscriptions?: number;
+        /** How long a verified `(principal, url)` stays verified, in ms. Default 86 400 000. */
+        verificationTtlMs?: number;
+        /** Consecutive failed deliveries before delivery is suspended until the next refresh. Default 20. */
+        suspendAfterFailures?: number;
+      };
+  /** Also declare the top-level `capabilities.events` (OpenAI's webhook-only profile). Default false. */
+  topLevelCapability?: boolean;
+  /** The JSON-RPC code of a callback endpoint failure. Default -32027 (SEP-3415); OpenAI's profile uses -32015. */
+  callbackErrorCode?: number;
+}
+
+/** The Events extension with its server API. */
+export interface EventsExtension extends Extension {
+  /**
+   * Declares an event type.
+   * @throws Error when the name is taken
+   */
+  registerEvent(name: string, config?: EventConfig): void;
+  /**
+   * Emits an event: buffered for pollers, pushed to matching streams, POSTed to matching webhook
+   * subscriptions. Returns the event as emitted.
+   * @throws Error for an undeclared event type
+   */
+  emitEvent(name: string, data: JsonObject, options?: { eventId?: string; timestamp?: string }): EmittedEvent;
+  /** Resolves when every webhook delivery started so far has finished. */
+  settled(): Promise<void>;
+}
+
+interface EventType {
+  name: string;
+  config: EventConfig;
+  input: CompiledSchema;
+  delivery: DeliveryMode[];
+}
+
+interface PushStream {
+  name: string;
+  args: JsonObject;
+  principal: string;
+  id: string | number;
+  send(method: string, params: JsonObject): void;
+  cursor: string;
+  end(): void;
+}
+
+const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+const eventsError = (code: number, message: string, data?: unknown) => new JsonRpcError(code, message, data);
+const invalid = (message: string) => new JsonRpcError(ErrorCode.InvalidParams, message);
+
+function positive(name: string, v: number | undefined): void {
+  if (v !== undefined && (!Number.isSafeInteger(v) || v <= 0))
+    throw new RangeError(`anywire: events ${name} must be a positive integer, got ${v}`);
+}
+
+/**
+ * Builds the Events extension.
+ * @throws RangeError for an out-of-range option
+ */
+export function createEventsExtension(options: EventsOptions = {}): EventsExtension {
+  for (const k of [
+    'maxBufferedEventsPerType',
+    'pollIntervalMs',
+    'maxEventsPerPoll',
+    'heartbeatIntervalMs',
+  ] as const)
+    positive(k, options[k]);
+  const w = options.webhooks === false ? undefined : (options.webhooks ?? {});
+  if (w)
+    for (const k of [
+      'defaultTtlMs',
+      'maxTtlMs',
+      'minTtlMs',
+      'secretGraceMs',
+      'maxSubscriptions',
+      'verificationTtlMs',
+      'suspendAfterFailures',
+    ] as const)
+      positive(`webhooks.${k}`, w[k]);
+  const buffer = new EmitBuffer(options.maxBufferedEventsPerType ?? 1000);
+  const types = new Map<string, EventType>();
+  const streams = new Set<PushStream>();
+  const webhooks = w
+    ? new WebhookSubscriptions(w.sender ?? new WebhookSender(w.senderOptions), {
+        defaultTtlMs: w.defaultTtlMs ?? 3_600_000,
+        maxTtlMs: w.maxTtlMs ?? 86_400_000,
+        minTtlMs: w.minTtlMs ?? 60_000,
+        secretGraceMs: w.secretGraceMs ?? 300_000,
+        maxSubscriptions: w.maxSubscriptions ?? 10_000,
+        verificationTtlMs: w.verificationTtlMs ?? 86_400_000,
+        suspendAfterFailures: w.suspendAfterFailures ?? 20,
+      })
+    : undefined;
+  const callbackErrorCode = options.callbackErrorCode ?? EventsErrorCode.CallbackEndpointError;
+  const heartbeatMs = options.heartbeatIntervalMs ?? 15_000;
+
+  const shape = (t: EventType, e: EmittedEvent, args: JsonObject, principal: string) =>
+    t.config.match && !t.config.match(e, args, principal)
+      ? undefined
+      : t.config.transform
+        ? t.config.transform(e, args, principal)
+        : e;
+
+  /** Resolves and checks name, arguments and mode of an events/* request. */
+  async function resolve(
+    params: JsonObject,
+    mode: DeliveryMode,
+  ): Promise<{ type: EventType; args: JsonObject }> {
+    if (typeof params.name !== 'string') throw invalid('Invalid params: name must be a string');
+    const type = types.get(params.name);
+    if (!type)
+      throw eventsError(EventsErrorCode.NotFound, `Event type not found: ${params.name}`, { kind: 'event' });
+    if (!type.delivery.includes(mode))
+      throw eventsError(
+        EventsErrorCode.Unsupported,
+        `Event type ${type.name} does not offer ${mode} delivery`,
+        {
+          feature: 'deliveryMode',
+          value: mode,
+        },
+      );
+    const args = params.arguments ?? {};
+    if (!isObject(args)) throw invalid('Invalid params: arguments must be an object');
+    const checked = await type.input.validate(args);
+    if (!checked.ok)
+      throw invalid(`Invalid params: arguments do not match the event's inputSchema: ${checked.message}`);
+    return { type, args };
+  }
+
+  const maxAge = (params: JsonObject) => {
+    const v = params.maxAgeMs;
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+      throw invalid('Invalid params: maxAgeMs must be a number >= 0');
+    return v;
+  };
+
+  const occurrence = (e: EmittedEvent, cursor: string): JsonObject => ({ ...e, cursor });
+
+  const methods: Extension['methods'] = {
+    'events/list': async () => ({
+      resultType: 'complete',
+      events: [...types.values()].map((t) => {
+        const d: JsonObject = { name: t.name, delivery: t.delivery, inputSchema: t.input.jsonSchema };
+        if (t.config.description !== undefined) d.description = t.config.description;
+        if (t.config.payloadSchema !== undefined) d.payloadSchema = t.config.payloadSchema;
+        if (t.config._meta !== undefined) d._meta = t.config._meta;
+        return d;
+      }),
+    }),
+    'events/poll': async (params, ctx) => {
+      const { type, args } = await resolve(params, 'poll');
+      const start = buffer.start(type.name, params.cursor ?? null, maxAge(params));
+      const limit = Math.min(
+        options.maxEventsPerPoll ?? 100,
+        typeof params.maxEvents === 'number' && params.maxEvents > 0
+          ? Math.floor(params.maxEvents)
+          : Infinity,
+      );
+      const principal = principalOf(ctx.authInfo);
+      const out: JsonObject[] = [];
+      let last = start.after;
+      let hasMore = false;
+      for (const b of buffer.after(type.name, start.after)) {
+        if (out.length >= limit) {
+          hasMore = true;
+          break;
+        }
+        last = b.seq;
+        const shaped = shape(type, b.event, args, principal);
+        if (shaped) out.push({ ...shaped });
+      }
+      return {
+        resultType: 'complete',
+        events: out,
+        // Everything of this type up to the head was examined unless the batch was cut short.
+        cursor: hasMore ? buffer.cursorOf(last) : buffer.head(),
+        truncated: start.truncated,
+        hasMore,
+        nextPollMs: options.pollIntervalMs ?? 5000,
+      };
+    },
+    'events/stream': async (params, ctx) => {
+      const { type, args } = await resolve(params, 'push');
+      const { scope } = contextInternals(ctx);
+      const id = scope.call.id;
+      const principal = principalOf(ctx.authInfo);
+      const start = buffer.start(type.name, params.cursor ?? null, maxAge(params));
+      const stamp = (p: JsonObject): JsonObject => ({ ...p, _meta: { [META.subscriptionId]: id } });
+      let ended!: () => void;
+      const done = new Promise<void>((r) => (ended = r));
+      const stream: PushStream = {
+        name: type.name,
+        args,
+        principal,
+        id,
+        cursor: buffer.cursorOf(start.after),
+        send: (method, p) => void scope.notify(method, stamp(p)).catch(() => stream.end()),
+        end: () => ended(),
+      };
+      await scope.notify(
+        'notifications/events/active',
+        stamp({ cursor: stream.cursor, truncated: start.truncated }),
+      );
+      for (const b of buffer.after(type.name, start.after)) {
+        stream.cursor = buffer.cursorOf(b.seq);
+        const shaped = shape(type, b.event, args, principal);
+        if (shaped) stream.send('notifications/events/event', occurrence(shaped, stream.cursor));
+      }
+      streams.add(stream);
+      const beat = setInterval(
+        () => stream.send('notifications/events/heartbeat', { cursor: stream.cursor }),
+        heartbeatMs,
+      );
+      beat.unref?.();
+      const signal = ctx.signal;
+      if (signal.aborted) ended();
+      else signal.addEventListener('abort', () => ended(), { once: true });
+      try {
+        await done;
+      } finally {
+        clearInterval(beat);
+        streams.delete(stream);
+      }
+      return { resultType: 'complete', _meta: { [META.subscriptionId]: id } };
+    },
+    'events/subscribe': async (params, ctx) => subscribe(params, ctx),
+    'events/unsubscribe': async (params, ctx) => {
+      if (!webhooks)
+        throw eventsError(EventsErrorCode.Unsupported, 'Webhook delivery is not offered', {
+          feature: 'deliveryMode',
+          value: 'webhook',
+        });
+      const principal = requirePrincipal(ctx);
+      const { type, args } = await resolve(params, 'webhook');
+      const delivery = params.delivery;
+      if (!isObject(delivery) || typeof delivery.url !== 'string')
+        throw invalid('Invalid params: delivery.url must be a string');
+      if (!(await webhooks.remove(principal, delivery.url, type.name, args)))
+        throw eventsError(EventsErrorCode.NotFound, 'Subscription not found', { kind: 'subscription' });
+      return { resultType: 'complete' };
+    },
+  };
+
+  function requirePrincipal(ctx: HandlerContext): string {
+    const principal = principalOf(ctx.authInfo);
+    if (!principal)
+      throw eventsError(
+        EventsErrorCode.Forbidden,
+        'Forbidden: webhook subscriptions need an authenticated principal',
+      );
+    return principal;
+  }
+
+  async function subscribe(params: JsonObject, ctx: HandlerContext): Promise<JsonObject> {
+    if (!webhooks)
+      throw eventsError(EventsErrorCode.Unsupported, 'Webhook delivery is not offered', {
+        feature: 'deliveryMode',
+        value: 'webhook',
+      });
+    const principal = requirePrincipal(ctx);
+    const { type, args } = await resolve(params, 'webhook');
+    const delivery = params.delivery;
+    if (!isObject(delivery) || typeof delivery.url !== 'string')
+      throw invalid('Invalid params: delivery.url must be a string');
+    if (delivery.mode !== undefined && delivery.mode !== 'webhook')
+      throw invalid('Invalid params: delivery.mode must be "webhook"');
+    const bad = webhooks.checkUrl(delivery.url);
+    if (bad) throw invalid(`Invalid params: delivery.url refused: ${bad}`);
+    if (!isWebhookSecret(delivery.secret))
+      throw invalid('Invalid params: delivery.secret must be whsec_ followed by base64 of 24 to 64 bytes');
+    const ttl = params.ttlMs;
+    if (ttl !== undefined && ttl !== null && (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl < 0))
+      throw invalid('Invalid params: ttlMs must be a number >= 0 or null');
+    const start = buffer.start(type.name, params.cursor ?? null, maxAge(params));
+    const r = await webhooks.upsert(
+      principal,
+      delivery.url,
+      type.name,
+      args,
+      delivery.secret,
+      ttl as number | null | undefined,
+    );
+    if (!r.ok) {
+      if (r.reason === 'limit')
+        throw eventsError(EventsErrorCode.ResourceExhausted, 'Too many webhook subscriptions', {
+          limit: 'subscriptions',
+        });
+      throw eventsError(callbackErrorCode, 'Callback endpoint error', { reason: r.reason });
+    }
+    const sub = r.subscription;
+    // Replay what the cursor asked for (durable within this process's buffer).
+    if (r.created && params.cursor !== null && params.cursor !== undefined)
+      for (const b of buffer.after(type.name, start.after)) {
+        const shaped = shape(type, b.event, args, principal);
+        if (shaped) webhooks.deliver(sub, shaped.eventId, occurrence(shaped, buffer.cursorOf(b.seq)));
+      }
+    const result: JsonObject = {
+      resultType: 'complete',
+      id: sub.id,
+      refreshBefore: sub.expiresAt === null ? null : new Date(sub.expiresAt).toISOString(),
+      cursor: buffer.head(),
+      truncated: start.truncated,
+    };
+    if (!r.created) result.deliveryStatus = webhooks.status(sub, r.wasActive);
+    return result;
+  }
+
+  const extension: EventsExtension = {
+    name: EVENTS_EXTENSION_ID,
+    eras: ['modern'],
+    settings: { listChanged: false },
+    ...(options.topLevelCapability ? { capabilities: { events: {} } } : {}),
+    methods,
+    registerEvent(name, config = {}) {
+      if (types.has(name)) throw new Error(`anywire: event type "${name}" is already registered`);
+      const offered: DeliveryMode[] = webhooks ? ['poll', 'push', 'webhook'] : ['poll', 'push'];
+      const delivery = (config.delivery ?? offered).filter((m) => offered.includes(m));
+      if (delivery.length === 0)
+        throw new Error(`anywire: event type "${name}" has no delivery mode this server offers`);
+      types.set(name, { name, config, delivery, input: compileSchema(config.inputSchema as never) });
+    },
+    emitEvent(name, data, emitOptions = {}) {
+      const type = types.get(name);
+      if (!type) throw new Error(`anywire: event type "${name}" is not registered`);
+      const event: EmittedEvent = {
+        eventId: emitOptions.eventId ?? `evt_${globalThis.crypto.randomUUID()}`,
+        name,
+        timestamp: emitOptions.timestamp ?? new Date().toISOString(),
+        data,
+      };
+      const seq = buffer.push(event);
+      const cursor = buffer.cursorOf(seq);
+      for (const s of streams) {
+        if (s.name !== name) continue;
+        s.cursor = cursor;
+        const shaped = shape(type, event, s.args, s.principal);
+        if (shaped) s.send('notifications/events/event', occurrence(shaped, cursor));
+      }
+      if (webhooks && type.delivery.includes('webhook'))
+        for (const sub of webhooks.matching(name)) {
+          const shaped = shape(type, event, sub.args, sub.principal);
+          if (shaped) webhooks.deliver(sub, shaped.eventId, occurrence(shaped, cursor));
+        }
+      return event;
+    },
+    settled: () => webhooks?.settled() ?? Promise.resolve(),
+    async stop() {
+      for (const s of streams) s.end();
+      await webhooks?.stop();
+    },
+  };
+  return extension;
+}
