@@ -89,9 +89,9 @@ describe('the binding registry', () => {
       'stdio',
       'streamable-http',
       'websocket',
+      'stream',
       'grpc',
       'mqtt',
-      'stream',
     ]);
     expect(supportedSchemes()).toEqual(
       expect.arrayContaining([
@@ -132,9 +132,9 @@ describe('the binding registry', () => {
     expect(endpoints).toEqual([
       expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/),
       expect.stringMatching(/^ws:\/\/127\.0\.0\.1:\d+\/mcp$/),
-      expect.stringMatching(/^grpc:\/\/127\.0\.0\.1:\d+$/),
       expect.stringMatching(/^tcp:\/\/127\.0\.0\.1:\d+$/),
       `unix:${sock}`,
+      expect.stringMatching(/^grpc:\/\/127\.0\.0\.1:\d+$/),
     ]);
     const others: Record<string, string[]> = {
       http: ['@grpc', 'mqtt', 'ws', '@msgpack'],
@@ -194,8 +194,8 @@ describe('the binding registry', () => {
         );
         const endpoints = [...table.values()];
         expect(endpoints).toEqual([
-          expect.stringMatching(/^grpcs:\/\/127\.0\.0\.1:\d+$/),
           expect.stringMatching(/^tls:\/\/127\.0\.0\.1:\d+$/),
+          expect.stringMatching(/^grpcs:\/\/127\.0\.0\.1:\d+$/),
         ]);
         for (const url of endpoints) {
           const r = await anywire([
@@ -224,7 +224,7 @@ describe('the binding registry', () => {
     const served = await anywire(['serve', ECHO, '--url', 'gopher://127.0.0.1:0']);
     expect(served.code).toBe(1);
     expect(served.stderr).toMatch(
-      /no binding for gopher: URLs; the supported schemes are stdio, http, https, ws, wss/,
+      /no binding for gopher: URLs; the supported schemes are stdio, http, https, ws, wss, tcp, tls, unix, grpc, grpcs, mqtt, mqtts$/m,
     );
   });
 });

@@ -108,6 +108,18 @@ const builtIn: Omit<BindingDefinition, 'serve' | 'client'>[] = [
     serveFlags: [{ name: 'ws', toUrl: (v, c) => addressUrl(v, c.secure ? 'wss' : 'ws', '/mcp') }],
   },
   {
+    name: 'stream',
+    schemes: ['tcp:', 'tls:', 'unix:'],
+    defaultPorts: {},
+    clientBinding: { 'tcp:': 'tcp', 'tls:': 'tls', 'unix:': 'unix' },
+    urlForm: 'tcp://host:port, tls://host:port, unix:/path',
+    serveFlags: [
+      { name: 'tcp', toUrl: (v) => addressUrl(v, 'tcp') },
+      { name: 'unix', toUrl: (v) => `unix:${v}` },
+      { name: 'tls', toUrl: (v) => addressUrl(v, 'tls') },
+    ],
+  },
+  {
     name: 'grpc',
     schemes: ['grpc:', 'grpcs:'],
     defaultPorts: { 'grpc:': 50051, 'grpcs:': 50051 },
@@ -122,18 +134,6 @@ const builtIn: Omit<BindingDefinition, 'serve' | 'client'>[] = [
     clientBinding: { 'mqtt:': 'mqtt', 'mqtts:': 'mqtt' },
     urlForm: 'mqtt(s)://broker:port/<server>',
     serveFlags: [{ name: 'mqtt', toUrl: (v) => v }],
-  },
-  {
-    name: 'stream',
-    schemes: ['tcp:', 'tls:', 'unix:'],
-    defaultPorts: {},
-    clientBinding: { 'tcp:': 'tcp', 'tls:': 'tls', 'unix:': 'unix' },
-    urlForm: 'tcp://host:port, tls://host:port, unix:/path',
-    serveFlags: [
-      { name: 'tcp', toUrl: (v) => addressUrl(v, 'tcp') },
-      { name: 'unix', toUrl: (v) => `unix:${v}` },
-      { name: 'tls', toUrl: (v) => addressUrl(v, 'tls') },
-    ],
   },
 ];
 for (const b of builtIn)

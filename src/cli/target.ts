@@ -12,16 +12,24 @@ import type { LogLevel } from '../protocol/constants.js';
 import { McpError } from '../protocol/errors.js';
 import type { Transport } from '../protocol/transport.js';
 import { LazyTransport } from '../bindings/lazy-transport.js';
+import { bindingDefinitions, supportedSchemes } from '../bindings/registry.js';
 import { cachedAuthorization, cachedAuthProvider } from './cached-auth.js';
 
 /** A parsed target. */
 export type Target = { kind: 'stdio'; command: string[] } | { kind: 'url'; url: URL };
 
-/** The URL schemes a target (or a `--to` binding) may use. */
-export const URL_SCHEMES =
-  'http(s)://host:port/mcp, ws(s)://host:port/mcp, tcp://host:port, tls://host:port, unix:/path, grpc(s)://host:port, mqtt(s)://broker:port/<server>';
+/** The URL schemes a target (or a `--to` binding) may use, from the binding registry. */
+export const URL_SCHEMES = bindingDefinitions()
+  .filter((b) => b.name !== 'stdio')
+  .map((b) => b.urlForm)
+  .join(', ');
 
-const KNOWN = /^(https?|wss?|tcp|tls|unix|grpcs?|mqtts?):/i;
+const KNOWN = {
+  test(s: string): boolean {
+    const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(s)?.[1]?.toLowerCase();
+    return !!scheme && scheme !== 'stdio' && supportedSchemes().includes(`${scheme}:`);
+  },
+};
 
 /** True when `s` looks like a target URL (`scheme://...` or `unix:/path`). */
 export function looksLikeUrl(s: string | undefined): boolean {
