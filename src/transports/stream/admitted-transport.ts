@@ -4,7 +4,7 @@
  * TLS) and the first message's `params._meta` (a token travels as
  * `_meta.authorization: "Bearer <token>"`, the value an HTTP `Authorization` header would carry;
  * it also reaches the authenticator as `headers.authorization`). Messages that arrive while it
- * decides wait, in order.
+ * decides wait, in order (the socket is not read meanwhile).
  *
  * A refusal answers every request received so far with a JSON-RPC error ({@link AUTH_ERROR_CODE},
  * `data: { status, wwwAuthenticate, error }`; id null when the first message was a notification),
@@ -86,6 +86,8 @@ export class AdmittedStreamTransport implements Transport {
       return;
     }
     this.#waiting = [message];
+    // Read nothing more until the verdict: what waits is bounded by the chunk already read.
+    this.inner.socket.pause();
     const meta = metaOf(message);
     const request: AuthRequest = { binding: this.binding, headers: {} };
     if (meta) {
@@ -98,6 +100,7 @@ export class AdmittedStreamTransport implements Transport {
     void admit(this.#authenticator, request, { onerror: (e) => this.onerror?.(e) }).then((verdict) => {
       const waiting = this.#waiting ?? [];
       this.#waiting = undefined;
+      this.inner.socket.resume();
       if (!verdict.ok) return this.#refuse(waiting, verdict.error);
       const admitted: MessageContext = verdict.authInfo ? { ...base, authInfo: verdict.authInfo } : base;
       this.#context = admitted;
