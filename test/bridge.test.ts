@@ -48,6 +48,26 @@ async function startBridge(args: string[]): Promise<string[]> {
   });
 }
 
+/**
+ * The v2 SDK client dispatches a notification a microtask late but a response at once, so progress
+ * read in the same stdout chunk as its response finds its handler gone and is dropped
+ * (modelcontextprotocol/typescript-sdk#2580). The bridge writes them in order, and an HTTP upstream
+ * hands them over in one chunk; this delivers each line to the client on its own turn of the event
+ * loop, in order, as separate pipe reads would.
+ */
+function oneMessagePerTurn(transport: V2Stdio): V2Stdio {
+  const start = transport.start.bind(transport);
+  transport.start = () => {
+    const deliver = transport.onmessage!;
+    let queue = Promise.resolve();
+    transport.onmessage = (message) => {
+      queue = queue.then(() => new Promise<void>((r) => setImmediate(r))).then(() => deliver(message));
+    };
+    return start();
+  };
+  return transport;
+}
+
 describe('anywire bridge', () => {
   it('server-everything on WebSocket and HTTP at once: the SDK v1 WebSocket client and the v2 HTTP client, sampling included', async () => {
     const [ws, http] = await startBridge([
@@ -137,11 +157,13 @@ describe('anywire bridge', () => {
         client.setRequestHandler('sampling/createMessage', async () => sampled);
         client.setRequestHandler('elicitation/create', async () => elicited);
         await client.connect(
-          new V2Stdio({
-            command: process.execPath,
-            args: [BIN, 'bridge', http.url, '--to', 'stdio'],
-            stderr: 'pipe',
-          }),
+          oneMessagePerTurn(
+            new V2Stdio({
+              command: process.execPath,
+              args: [BIN, 'bridge', http.url, '--to', 'stdio'],
+              stderr: 'pipe',
+            }),
+          ),
         );
         expect(client.getNegotiatedProtocolVersion?.()).toBe(mode === 'auto' ? '2026-07-28' : '2025-11-25');
         await exercise(client as unknown as AnyClient, (name, args, opts) =>

@@ -78,6 +78,19 @@ function sendJson(
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Resolves with `promise`, or fails after `ms` naming what it waited for. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`waited ${ms} ms for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 // ---- official servers -------------------------------------------------------------------------
 
 describe('against the official SDK v2 server (modern era)', () => {
@@ -754,7 +767,10 @@ describe('against raw edge servers', () => {
 
   it('modern: cancelling aborts the exchange and posts no notifications/cancelled', async () => {
     const methods: string[] = [];
-    let aborted = false;
+    let streaming!: () => void;
+    const streamOpen = new Promise<void>((r) => (streaming = r));
+    let closed!: () => void;
+    const streamClosed = new Promise<void>((r) => (closed = r));
     const served = await serve(async (req, res) => {
       const body = await readJson(req);
       methods.push(body.method);
@@ -767,19 +783,19 @@ describe('against raw edge servers', () => {
         return;
       }
       res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.on('close', () => closed()); // closing the stream is the cancellation
       res.write(': keep-alive\n\n');
-      res.on('close', () => (aborted = true)); // closing the stream is the cancellation
+      streaming();
     });
     const client = newClient();
     await client.connect(new StreamableHttpClientTransport({ url: served.url }));
     const controller = new AbortController();
     const pending = client.callTool('forever', {}, { signal: controller.signal });
-    await sleep(50);
+    await within(streamOpen, 20_000, 'the server to open the tools/call response stream');
     controller.abort('no longer needed');
     await expect(pending).rejects.toMatchObject({ code: 'REQUEST_CANCELLED' });
-    for (let i = 0; i < 50 && !aborted; i++) await sleep(10);
-    expect(aborted).toBe(true);
-    await sleep(50);
+    await within(streamClosed, 20_000, 'the client to close the aborted response stream');
+    await sleep(100); // a notifications/cancelled, if one were posted, would arrive meanwhile
     expect(methods).toEqual(['server/discover', 'tools/call']);
   });
 
