@@ -93,11 +93,15 @@ describe('anywire serve: graceful shutdown', () => {
       });
       child.once('exit', () => reject(new Error(err)));
     });
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    // With a log level the tool's first log opens an SSE stream: when the headers arrive, the call
+    // is in flight (the tool then takes about 100 ms more).
     const meta = {
       'io.modelcontextprotocol/protocolVersion': '2026-07-28',
       'io.modelcontextprotocol/clientCapabilities': {},
+      'io.modelcontextprotocol/logLevel': 'info',
     };
-    const call = fetch(url, {
+    const r = await fetch(url, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
@@ -113,12 +117,15 @@ describe('anywire serve: graceful shutdown', () => {
         params: { name: 'test_tool_with_logging', _meta: meta },
       }),
     });
-    await new Promise((r) => setTimeout(r, 30)); // the tool takes about 100 ms
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    child.kill('SIGTERM');
-    const r = await call;
     expect(r.status).toBe(200);
-    expect(((await r.json()) as any).result.content[0].text).toBe('Tool with logging executed successfully');
+    expect(r.headers.get('content-type')).toBe('text/event-stream');
+    child.kill('SIGTERM');
+    const messages = (await r.text())
+      .split('\n')
+      .filter((l) => l.startsWith('data: '))
+      .map((l) => JSON.parse(l.slice(6)) as { id?: number; result?: { content: { text: string }[] } });
+    const answer = messages.find((m) => m.id === 1);
+    expect(answer?.result?.content[0]!.text).toBe('Tool with logging executed successfully');
     expect(await exited).toBe(0);
   });
 });
