@@ -67,6 +67,14 @@ export interface EventsOptions {
         /** Consecutive failed deliveries before delivery is suspended until the next refresh. Default 20. */
         suspendAfterFailures?: number;
       };
+  /**
+   * The reserved event type `mcp.task.updated` (experimental, after SEP-3415 open question 6):
+   * every status change of a task of the Tasks extension, its `DetailedTask` as `data`, delivered
+   * only to subscriptions of the principal that owns the task; argument `taskId` narrows it to one
+   * task. With webhooks, a client can start a long job, disconnect, and have the outcome pushed.
+   * Default false.
+   */
+  taskEvents?: boolean;
   /** Also declare the top-level `capabilities.events` (OpenAI's webhook-only profile). Default false. */
   topLevelCapability?: boolean;
   /** The JSON-RPC code of a callback endpoint failure. Default -32027 (SEP-3415); OpenAI's profile uses -32015. */
@@ -85,7 +93,16 @@ export interface EventsExtension extends Extension {
    * subscriptions. Returns the event as emitted.
    * @throws Error for an undeclared event type
    */
-  emitEvent(name: string, data: JsonObject, options?: { eventId?: string; timestamp?: string }): EmittedEvent;
+  emitEvent(
+    name: string,
+    data: JsonObject,
+    options?: {
+      eventId?: string;
+      timestamp?: string;
+      /** Targeted emit: only subscriptions of this principal receive it. */
+      principal?: string;
+    },
+  ): EmittedEvent;
   /** Resolves when every webhook delivery started so far has finished. */
   settled(): Promise<void>;
 }
@@ -106,6 +123,9 @@ interface PushStream {
   cursor: string;
   end(): void;
 }
+
+/** The reserved event type of task status changes (`taskEvents`). */
+export const TASK_UPDATED_EVENT = 'mcp.task.updated';
 
 const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 const eventsError = (code: number, message: string, data?: unknown) => new JsonRpcError(code, message, data);
@@ -157,8 +177,10 @@ export function createEventsExtension(options: EventsOptions = {}): EventsExtens
   const callbackErrorCode = options.callbackErrorCode ?? EventsErrorCode.CallbackEndpointError;
   const heartbeatMs = options.heartbeatIntervalMs ?? 15_000;
 
+  const targets = new WeakMap<EmittedEvent, string>(); // targeted emits: event -> principal
   const shape = (t: EventType, e: EmittedEvent, args: JsonObject, principal: string) =>
-    t.config.match && !t.config.match(e, args, principal)
+    (targets.has(e) && targets.get(e) !== principal) ||
+    (t.config.match && !t.config.match(e, args, principal))
       ? undefined
       : t.config.transform
         ? t.config.transform(e, args, principal)
@@ -369,6 +391,8 @@ export function createEventsExtension(options: EventsOptions = {}): EventsExtens
     return result;
   }
 
+  let unsubscribeBus: (() => void) | undefined;
+  let taskEventCount = 0;
   const extension: EventsExtension = {
     name: EVENTS_EXTENSION_ID,
     eras: ['modern'],
@@ -392,6 +416,7 @@ export function createEventsExtension(options: EventsOptions = {}): EventsExtens
         timestamp: emitOptions.timestamp ?? new Date().toISOString(),
         data,
       };
+      if (emitOptions.principal !== undefined) targets.set(event, emitOptions.principal);
       const seq = buffer.push(event);
       const cursor = buffer.cursorOf(seq);
       for (const s of streams) {
@@ -408,7 +433,25 @@ export function createEventsExtension(options: EventsOptions = {}): EventsExtens
       return event;
     },
     settled: () => webhooks?.settled() ?? Promise.resolve(),
+    start(host) {
+      if (!options.taskEvents) return;
+      if (!types.has(TASK_UPDATED_EVENT))
+        extension.registerEvent(TASK_UPDATED_EVENT, {
+          description: 'A task of the Tasks extension changed status (its DetailedTask); only your own tasks',
+          inputSchema: { type: 'object', properties: { taskId: { type: 'string' } } },
+          match: (e, args) => args.taskId === undefined || e.data.taskId === args.taskId,
+        });
+      unsubscribeBus = host.bus.subscribe((event) => {
+        if (event.type !== 'task_status') return;
+        const task = event.task;
+        extension.emitEvent(TASK_UPDATED_EVENT, task, {
+          eventId: `task_${event.taskId}_${++taskEventCount}`,
+          principal: event.owner ?? '',
+        });
+      });
+    },
     async stop() {
+      unsubscribeBus?.();
       for (const s of streams) s.end();
       await webhooks?.stop();
     },

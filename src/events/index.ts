@@ -4,7 +4,7 @@
  * @module
  */
 export type { EventsExtension, EventsOptions } from './extension.js';
-export { createEventsExtension } from './extension.js';
+export { createEventsExtension, TASK_UPDATED_EVENT } from './extension.js';
 export type { DeliveryMode, EmittedEvent, EventConfig, EventHooks } from './types.js';
 export { EVENTS_EXTENSION_ID, EventsErrorCode } from './types.js';
 export type { EventWebhookSender, WebhookSubscription } from './webhook-subscriptions.js';

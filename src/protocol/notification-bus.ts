@@ -10,7 +10,8 @@ import type { JsonObject } from './types.js';
 export type ServerEvent =
   | { type: 'list_changed'; list: 'tools' | 'prompts' | 'resources' }
   | { type: 'resource_updated'; uri: string }
-  | { type: 'task_status'; taskId: string; task: JsonObject }
+  /** A task changed (`task` is its `DetailedTask`); `owner` is the principal it belongs to. */
+  | { type: 'task_status'; taskId: string; task: JsonObject; owner?: string }
   /** A task was cancelled (by `tasks/cancel` on any process): the process running it aborts it. */
   | { type: 'task_cancelled'; taskId: string };
 

@@ -153,6 +153,7 @@ export class TaskExtensionRunner {
       status: (message) => void this.#patch(taskId, { statusMessage: message }),
       ask: (request, key) => this.#ask(taskId, running, request, key),
     };
+    this.#publish(record);
     onCreated?.(backend);
     // Run on a later turn, after the CreateTaskResult went out.
     setTimeout(() => {
@@ -296,7 +297,12 @@ export class TaskExtensionRunner {
     const bus = this.#bus;
     if (!bus) return;
     try {
-      const p = bus.publish({ type: 'task_status', taskId: record.taskId, task: detailedTask(record) });
+      const p = bus.publish({
+        type: 'task_status',
+        taskId: record.taskId,
+        task: detailedTask(record),
+        owner: record.owner ?? '',
+      });
       if (p && typeof (p as Promise<void>).catch === 'function') (p as Promise<void>).catch(this.#report);
     } catch (e) {
       this.#report(e);
