@@ -292,3 +292,68 @@ describe('legacy session idle expiry', () => {
     }
   });
 });
+
+describe('cancellation', () => {
+  it('a cancelled legacy call’s SSE stream ends promptly, though its handler keeps running', async () => {
+    const { McpServer } = await import('../src/server/mcp-server.js');
+    const server = new McpServer({ name: 'cancel', version: '1.0.0' });
+    server.registerTool('stubborn', {}, async (_a, ctx) => {
+      await ctx.progress(1, 2, 'started');
+      await new Promise((r) => setTimeout(r, 20_000).unref());
+      return 'too late';
+    });
+    const srv = await serveHttp(server, { port: 0 });
+    const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+    try {
+      const init = await fetch(srv.url, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 0,
+          method: 'initialize',
+          params: {
+            protocolVersion: '2025-11-25',
+            capabilities: {},
+            clientInfo: { name: 't', version: '1' },
+          },
+        }),
+      });
+      const session = {
+        'mcp-session-id': init.headers.get('mcp-session-id')!,
+        'mcp-protocol-version': '2025-11-25',
+      };
+      await init.text();
+      const call = await fetch(srv.url, {
+        method: 'POST',
+        headers: { ...headers, ...session },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 7,
+          method: 'tools/call',
+          params: { name: 'stubborn', arguments: {}, _meta: { progressToken: 'p' } },
+        }),
+      });
+      const reader = call.body!.getReader();
+      let text = '';
+      while (!text.includes('notifications/progress'))
+        text += new TextDecoder().decode((await reader.read()).value);
+      const cancel = await fetch(srv.url, {
+        method: 'POST',
+        headers: { ...headers, ...session },
+        body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 7 } }),
+      });
+      expect(cancel.status).toBe(202);
+      const started = Date.now();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+      expect(Date.now() - started, 'the stream stayed open after the cancellation').toBeLessThan(5000);
+      expect(text).not.toContain('too late');
+    } finally {
+      await srv.close();
+    }
+  });
+});

@@ -79,12 +79,16 @@ export class HttpSession implements Transport {
     sink: PostSink | undefined,
   ): void {
     this.lastSeen = Date.now();
+    const cancelled: number[] = [];
     const remap = (m: JsonRpcMessage): JsonRpcMessage => {
       if (!('method' in m) || !('id' in m) || !sink) {
         if ('method' in m && m.method === 'notifications/cancelled') {
           const p = (m.params ?? {}) as { requestId?: JsonRpcId };
           const internal = p.requestId === undefined ? undefined : this.#byOriginal.get(p.requestId);
-          if (internal !== undefined) return { ...m, params: { ...p, requestId: internal } };
+          if (internal !== undefined) {
+            cancelled.push(internal);
+            return { ...m, params: { ...p, requestId: internal } };
+          }
         }
         return m;
       }
@@ -95,6 +99,9 @@ export class HttpSession implements Transport {
     };
     const out = Array.isArray(message) ? message.map(remap) : remap(message);
     this.onmessage?.(out, context);
+    // A cancelled request gets no response (basic/utilities/cancellation): its stream ends now
+    // instead of staying open until the handler gives up.
+    for (const internal of cancelled) this.#take(internal)?.sink.abandon();
   }
 
   async send(message: JsonRpcMessage | JsonRpcMessage[], options?: SendOptions): Promise<void> {

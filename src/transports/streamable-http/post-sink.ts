@@ -90,6 +90,14 @@ export class PostSink {
     this.#ex.send(status, headers, JSON.stringify(message));
   }
 
+  /** Ends the exchange without a response (its request was cancelled): the stream ends, or 204. */
+  abandon(): void {
+    if (this.#done) return;
+    this.#done = true;
+    if (this.#stream) this.#stream.end();
+    else this.#ex.send(204, this.#opts.headers);
+  }
+
   /** Closes the connection now, keeping the stream resumable (SEP-1699 polling). */
   disconnect(): void {
     if (this.#done || this.#opts.mode === 'json') return;
