@@ -1,7 +1,10 @@
 /**
- * anywire: one MCP server, every wire. The root entry is runtime-neutral (no `node:` imports):
- * the JSON-RPC layer, the dual-era protocol engine, `McpServer` and `Client`. Node bindings live at
- * subpaths (`anywire/stdio`, ...).
+ * anywire: one MCP server, every wire. The root entry is the product, runtime-neutral (no `node:`
+ * imports): `McpServer` (with middleware and extensions), `Client`, the runtime-neutral transports
+ * (Streamable HTTP client, the web-standard handler), the errors, the stores, and the types users
+ * write against. Node bindings live at subpaths (`anywire/stdio`, ...); the engine's moving parts
+ * (JSON-RPC framing and parsing, the `Peer`, `requestState` sealing, dispatch scopes) at
+ * `anywire/engine`, for binding authors, without a stability promise.
  * @module
  */
 
@@ -13,14 +16,8 @@ export type {
   Subscription,
 } from './client/client.js';
 export { Client } from './client/client.js';
-export { ErrorCode, errorResponse, JsonRpcError } from './jsonrpc/errors.js';
+export { ErrorCode, JsonRpcError } from './jsonrpc/errors.js';
 export type { ErrorCodeValue } from './jsonrpc/errors.js';
-export { DEFAULT_MAX_MESSAGE_BYTES, LineDecoder } from './jsonrpc/framing.js';
-export type { LineDecoderOptions } from './jsonrpc/framing.js';
-export { deliverParsed, parseMessage, validateValue } from './jsonrpc/parse.js';
-export type { ParseResult } from './jsonrpc/parse.js';
-export { encodeLine, serializeMessage } from './jsonrpc/serialize.js';
-export { isErrorResponse, isNotification, isRequest, isResponse } from './jsonrpc/types.js';
 export type {
   JsonRpcErrorResponse,
   JsonRpcId,
@@ -42,10 +39,7 @@ export {
 } from './protocol/constants.js';
 export type { McpErrorCode } from './protocol/errors.js';
 export { McpError } from './protocol/errors.js';
-export type { PeerHandlers, PeerOptions, Progress, RequestOptions } from './protocol/peer.js';
-export { DEFAULT_REQUEST_TIMEOUT_MS, InboundCall, Peer, toErrorResponse } from './protocol/peer.js';
-export type { OpenStateFailure, StatePayload } from './protocol/request-state.js';
-export { openState, sealState } from './protocol/request-state.js';
+export type { Progress, RequestOptions } from './protocol/peer.js';
 export type {
   EventStore,
   InMemoryEventStoreOptions,
@@ -108,15 +102,7 @@ export type {
   DiscoverResult,
   AuthInfo,
 } from './protocol/types.js';
-export type {
-  Era,
-  HandlerContext,
-  InputOptions,
-  LegacySession,
-  RequestInfo,
-  RequestScope,
-} from './server/context.js';
-export { supportedVersions } from './protocol/eras.js';
+export type { Era, HandlerContext, InputOptions, LegacySession, RequestInfo } from './server/context.js';
 export type { CacheableMethod, CustomRequestHandler, McpServerOptions } from './server/mcp-server.js';
 export { McpServer } from './server/mcp-server.js';
 export type {
@@ -143,8 +129,7 @@ export type {
   SchemaInput,
   ValidationResult,
 } from './server/schema.js';
-export { compileSchema } from './server/schema.js';
-export type { ConnectionHost, ServerConnectionOptions } from './server/server-connection.js';
+export type { ServerConnectionOptions } from './server/server-connection.js';
 export { ServerConnection } from './server/server-connection.js';
 export type { RegisteredTool, ToolConfig, ToolHandler, ToolReturn } from './server/tools.js';
 export type { TemplateVariables } from './server/uri-template.js';
@@ -155,13 +140,11 @@ export type {
   StreamableHttpClientTransportOptions,
 } from './transports/streamable-http/client.js';
 export { DEFAULT_RECONNECTION, StreamableHttpClientTransport } from './transports/streamable-http/client.js';
-export type { ParamHeaderDeclaration, ToolHeaderScan } from './transports/streamable-http/client-headers.js';
-export { encodeHeaderValue, scanToolHeaders } from './transports/streamable-http/client-headers.js';
 export { createWebHandler } from './transports/streamable-http/web.js';
 export type { WebMcpHandler } from './transports/streamable-http/web.js';
 export type { StreamableHttpOptions } from './transports/streamable-http/handler.js';
 export type { TasksExtension, TasksOptions } from './server/extensions/tasks/index.js';
-export { createTasksExtension, TaskRunner, taskView } from './server/extensions/tasks/index.js';
+export { createTasksExtension } from './server/extensions/tasks/index.js';
 export type { Extension, ExtensionHost, ToolView } from './server/extension.js';
 export type { MethodHandler, Middleware, Next, RouteContext } from './server/router.js';
 export type { TaskExtension, TaskExtensionOptions } from './tasks/index.js';
