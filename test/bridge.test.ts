@@ -14,7 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createEverythingServer } from '../examples/everything/server.js';
 import { serveHttp } from '../src/transports/streamable-http/node.js';
 import { BIN, ROOT } from './helpers.js';
-import { elicited, exercise, sampled } from './sdk-exercise.js';
+import { elicited, exercise, oneMessagePerTurn, sampled } from './sdk-exercise.js';
 import type { AnyClient } from './sdk-exercise.js';
 
 const EVERYTHING_STDIO = [
@@ -46,26 +46,6 @@ async function startBridge(args: string[]): Promise<string[]> {
     });
     child.once('exit', (code) => reject(new Error(`bridge exited ${code}: ${err}`)));
   });
-}
-
-/**
- * The v2 SDK client dispatches a notification a microtask late but a response at once, so progress
- * read in the same stdout chunk as its response finds its handler gone and is dropped
- * (modelcontextprotocol/typescript-sdk#2580). The bridge writes them in order, and an HTTP upstream
- * hands them over in one chunk; this delivers each line to the client on its own turn of the event
- * loop, in order, as separate pipe reads would.
- */
-function oneMessagePerTurn(transport: V2Stdio): V2Stdio {
-  const start = transport.start.bind(transport);
-  transport.start = () => {
-    const deliver = transport.onmessage!;
-    let queue = Promise.resolve();
-    transport.onmessage = (message) => {
-      queue = queue.then(() => new Promise<void>((r) => setImmediate(r))).then(() => deliver(message));
-    };
-    return start();
-  };
-  return transport;
 }
 
 describe('anywire bridge', () => {

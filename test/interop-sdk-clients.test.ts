@@ -13,7 +13,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SERVE_EVERYTHING } from './helpers.js';
-import { elicited, exercise, sampled } from './sdk-exercise.js';
+import { elicited, exercise, oneMessagePerTurn, sampled } from './sdk-exercise.js';
 import type { AnyClient } from './sdk-exercise.js';
 
 const params = { command: process.execPath, args: SERVE_EVERYTHING, stderr: 'pipe' as const };
@@ -40,7 +40,7 @@ describe('official SDK clients over stdio', () => {
     client.setNotificationHandler(LoggingMessageNotificationSchema, async (n) => {
       logs.push(n.params.data);
     });
-    await client.connect(new V1Stdio(params));
+    await client.connect(oneMessagePerTurn(new V1Stdio(params)));
     close = () => client.close();
     expect(client.getServerVersion()).toEqual({ name: 'anywire-everything', version: '0.1.0' });
     await exercise(client as unknown as AnyClient, (name, args, opts) =>
@@ -70,7 +70,7 @@ describe('official SDK clients over stdio', () => {
       client.setNotificationHandler('notifications/message', async (n) => {
         logs.push(n.params.data);
       });
-      await client.connect(new V2Stdio(params));
+      await client.connect(oneMessagePerTurn(new V2Stdio(params)));
       close = () => client.close();
       expect(client.getServerVersion()).toMatchObject({ name: 'anywire-everything', version: '0.1.0' });
       expect(client.getNegotiatedProtocolVersion?.() ?? (client as any).getProtocolVersion?.()).toBe(

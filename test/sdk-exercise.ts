@@ -18,6 +18,29 @@ export interface AnyClient {
   close(): Promise<void>;
 }
 
+/**
+ * The SDK clients (v1 and v2) dispatch a notification a microtask late but a response at once, so
+ * a progress notification read in the same stdout chunk as its response finds its handler gone and
+ * is dropped (modelcontextprotocol/typescript-sdk#2580). A server writes the last progress right
+ * before the response; on a busy machine the client reads both at once. This hands each message to
+ * the client on its own turn of the event loop, in order, as separate pipe reads would. Wrap the
+ * transport before `client.connect()`.
+ */
+export function oneMessagePerTurn<T extends { start(): Promise<void>; onmessage?: (message: any) => void }>(
+  transport: T,
+): T {
+  const start = transport.start.bind(transport);
+  transport.start = () => {
+    const deliver = transport.onmessage!;
+    let queue = Promise.resolve();
+    transport.onmessage = (message) => {
+      queue = queue.then(() => new Promise<void>((r) => setImmediate(r))).then(() => deliver(message));
+    };
+    return start();
+  };
+  return transport;
+}
+
 /** The checks every client must pass; outputs asserted exactly. */
 export async function exercise(
   client: AnyClient,
