@@ -1,6 +1,7 @@
 /**
  * The refusal table: one Authenticator, refusing on every binding of the shared ingress (WebSocket,
- * TCP, Unix, TLS, gRPC Session and Call, MQTT) for no credentials, a bad token (401), a token
+ * TCP, Unix, TLS, gRPC Session and Call, MQTT, and Streamable HTTP; test/http-auth.test.ts covers
+ * HTTP's methods, HTTP+SSE and session binding in depth) for no credentials, a bad token (401), a token
  * without the scope (403), and a token that expires during the connection. Each row asserts the
  * documented answer on that wire (README "Authentication on every binding") and that a client
  * with good credentials on the same server is served meanwhile (its `_meta.traceparent` reaching
@@ -28,6 +29,8 @@ import type { Authenticator } from '../src/protocol/auth.js';
 import { AuthError } from '../src/protocol/auth.js';
 import type { GrpcServerHandle } from '../src/transports/grpc/index.js';
 import { MCP_PROTO_PATH, serveGrpc } from '../src/transports/grpc/index.js';
+import type { HttpServerHandle } from '../src/transports/streamable-http/index.js';
+import { serveHttp } from '../src/transports/streamable-http/index.js';
 import type { MqttServerHandle } from '../src/transports/mqtt/index.js';
 import { serveMqtt } from '../src/transports/mqtt/index.js';
 import type { StreamServerHandle } from '../src/transports/stream/index.js';
@@ -551,5 +554,81 @@ describe.skipIf(noMosquitto !== undefined)('refusal table: mqtt', () => {
     expect(after.message).toMatchObject({ id: 9, error: { code: AUTH_ERROR_CODE, data: { status: 401 } } });
     expect(after.properties['www-authenticate']).toMatch(EXPIRED_CHALLENGE);
     await peer.end();
+  });
+});
+
+// ------------------------------------------------------------------------------ Streamable HTTP
+
+function httpPost(url: string, body: unknown, token?: string, sessionId?: string): Promise<Response> {
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+  };
+  if (token !== undefined) headers.authorization = `Bearer ${token}`;
+  if (sessionId !== undefined) {
+    headers['mcp-session-id'] = sessionId;
+    headers['mcp-protocol-version'] = '2025-11-25';
+  } else if ((body as { method?: string }).method === 'tools/call') {
+    // 2026-07-28: the request line carries what the body says (SEP-2243).
+    headers['mcp-protocol-version'] = '2026-07-28';
+    headers['mcp-method'] = 'tools/call';
+    headers['mcp-name'] = 'echo';
+  }
+  return fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
+}
+
+/** The JSON-RPC message of a JSON or single-event SSE answer. */
+async function httpAnswer(res: Response): Promise<any> {
+  const text = await res.text();
+  if (!(res.headers.get('content-type') ?? '').includes('text/event-stream')) return JSON.parse(text);
+  const data = text.split('\n').filter((l) => l.startsWith('data: ') && l.length > 6);
+  return JSON.parse(data.at(-1)!.slice(6));
+}
+
+describe('refusal table: http', () => {
+  let handle: HttpServerHandle;
+  let nextId = 100;
+  const stillServed = async () => {
+    const id = nextId++;
+    const res = await httpPost(handle.url, echo(id, `still ${id}`), 'good');
+    expect(res.status).toBe(200);
+    expect(echoed(await httpAnswer(res))).toBe(`still ${id}`);
+  };
+  beforeAll(async () => {
+    handle = await serveHttp(server(), { authenticator });
+  });
+  afterAll(() => handle?.close());
+
+  for (const c of CASES) {
+    it(`${c.name}: HTTP ${c.status} with WWW-Authenticate`, async () => {
+      const res = await httpPost(handle.url, echo(7, 'x'), c.token);
+      expect(res.status).toBe(c.status);
+      expect(res.headers.get('www-authenticate')).toBe(c.challenge);
+      await res.body?.cancel();
+      await stillServed();
+    });
+  }
+
+  it('expiry during a legacy session: the next request with the expired token is 401 invalid_token', async () => {
+    const token = shortToken();
+    const init = await httpPost(
+      handle.url,
+      {
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+      },
+      token,
+    );
+    expect(init.status).toBe(200);
+    const sessionId = init.headers.get('mcp-session-id')!;
+    await init.body?.cancel();
+    await new Promise((r) => setTimeout(r, SHORT_LIFETIME_S * 1000 + 100));
+    const late = await httpPost(handle.url, { jsonrpc: '2.0', id: 2, method: 'ping' }, token, sessionId);
+    expect(late.status).toBe(401);
+    expect(late.headers.get('www-authenticate')).toMatch(EXPIRED_CHALLENGE);
+    await late.body?.cancel();
+    await stillServed();
   });
 });
