@@ -311,21 +311,27 @@ export function createEventsExtension(options: EventsOptions = {}): EventsExtens
     },
     'events/subscribe': async (params, ctx) => subscribe(params, ctx),
     'events/unsubscribe': async (params, ctx) => {
-      if (!webhooks)
-        throw eventsError(EventsErrorCode.Unsupported, 'Webhook delivery is not offered', {
-          feature: 'deliveryMode',
-          value: 'webhook',
-        });
-      const principal = requirePrincipal(ctx);
-      const { type, args } = await resolve(params, 'webhook');
-      const delivery = params.delivery;
-      if (!isObject(delivery) || typeof delivery.url !== 'string')
-        throw invalid('Invalid params: delivery.url must be a string');
-      if (!(await webhooks.remove(principal, delivery.url, type.name, args)))
+      const { hooks, principal, type, args, delivery } = await webhookTarget(params, ctx);
+      if (!(await hooks.remove(principal, delivery.url, type.name, args)))
         throw eventsError(EventsErrorCode.NotFound, 'Subscription not found', { kind: 'subscription' });
       return { resultType: 'complete' };
     },
   };
+
+  /** The checked common part of events/subscribe and events/unsubscribe. */
+  async function webhookTarget(params: JsonObject, ctx: HandlerContext) {
+    if (!webhooks)
+      throw eventsError(EventsErrorCode.Unsupported, 'Webhook delivery is not offered', {
+        feature: 'deliveryMode',
+        value: 'webhook',
+      });
+    const principal = requirePrincipal(ctx);
+    const { type, args } = await resolve(params, 'webhook');
+    const delivery = params.delivery;
+    if (!isObject(delivery) || typeof delivery.url !== 'string')
+      throw invalid('Invalid params: delivery.url must be a string');
+    return { hooks: webhooks, principal, type, args, delivery: delivery as JsonObject & { url: string } };
+  }
 
   function requirePrincipal(ctx: HandlerContext): string {
     const principal = principalOf(ctx.authInfo);
@@ -338,16 +344,7 @@ export function createEventsExtension(options: EventsOptions = {}): EventsExtens
   }
 
   async function subscribe(params: JsonObject, ctx: HandlerContext): Promise<JsonObject> {
-    if (!webhooks)
-      throw eventsError(EventsErrorCode.Unsupported, 'Webhook delivery is not offered', {
-        feature: 'deliveryMode',
-        value: 'webhook',
-      });
-    const principal = requirePrincipal(ctx);
-    const { type, args } = await resolve(params, 'webhook');
-    const delivery = params.delivery;
-    if (!isObject(delivery) || typeof delivery.url !== 'string')
-      throw invalid('Invalid params: delivery.url must be a string');
+    const { hooks: webhooks, principal, type, args, delivery } = await webhookTarget(params, ctx);
     if (delivery.mode !== undefined && delivery.mode !== 'webhook')
       throw invalid('Invalid params: delivery.mode must be "webhook"');
     const bad = webhooks.checkUrl(delivery.url);

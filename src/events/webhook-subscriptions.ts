@@ -8,6 +8,7 @@
  * resubscribe on their next refresh, as the SEP allows for short TTLs.
  * @module
  */
+import { canonicalJson } from '../protocol/canonical-json.js';
 import type { JsonObject } from '../protocol/types.js';
 import type { DeliveryResult, WebhookMessage } from '../webhooks/sender.js';
 import type { DeliveryErrorCategory } from '../webhooks/types.js';
@@ -52,19 +53,6 @@ export interface WebhookSubscriptionLimits {
   maxSubscriptions: number;
   verificationTtlMs: number;
   suspendAfterFailures: number;
-}
-
-/** JSON with sorted keys (canonical-JSON equality of arguments). */
-export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v && typeof v === 'object') {
-    const o = v as JsonObject;
-    return `{${Object.keys(o)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'null';
 }
 
 async function derivedId(principal: string, url: string, name: string, args: JsonObject): Promise<string> {

@@ -131,7 +131,8 @@ export class InputCollector {
   }
 }
 
-function answerFits(method: string, a: unknown): boolean {
+/** Whether `a` has the shape of an answer to a `method` input request (a wrong shape counts as unanswered). */
+export function answerFits(method: string, a: unknown): boolean {
   if (typeof a !== 'object' || a === null || Array.isArray(a)) return false;
   const o = a as JsonObject;
   if (method === 'elicitation/create')

@@ -8,6 +8,7 @@
 import { ErrorCode, JsonRpcError } from '../jsonrpc/errors.js';
 import type { JsonRpcRequest } from '../jsonrpc/types.js';
 import { principalOf } from '../protocol/auth.js';
+import { canonicalJson } from '../protocol/canonical-json.js';
 import { digest, openState, sealState } from '../protocol/request-state.js';
 import type { JsonObject } from '../protocol/types.js';
 import type { HandlerContext, RequestInfo, RequestScope } from './context.js';
@@ -22,19 +23,6 @@ export const INPUT_REQUIRED_ABORT_REASON = 'input required: the request ended wi
 /** Copies the own enumerable keys of `from` into the null-prototype map `into`. */
 function mergeOwn(into: Record<string, unknown>, from: object): void {
   for (const [k, v] of Object.entries(from)) into[k] = v;
-}
-
-/** JSON with sorted keys, so equal params digest equally whatever their key order. */
-function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v && typeof v === 'object') {
-    const o = v as JsonObject;
-    return `{${Object.keys(o)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'null';
 }
 
 /**

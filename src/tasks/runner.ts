@@ -19,6 +19,7 @@ import {
   DEFAULT_TASK_TTL_MS,
   TERMINAL_STATUSES,
 } from './constants.js';
+import { answerFits } from '../server/context.js';
 import type { TaskBackend } from './task-context.js';
 
 /** Options of the Tasks extension. Limits have units in their names. */
@@ -50,16 +51,6 @@ const invalid = (message: string) => new JsonRpcError(ErrorCode.InvalidParams, m
 function checkOption(name: string, value: number | undefined, min: number): void {
   if (value !== undefined && (!Number.isSafeInteger(value) || value < min))
     throw new RangeError(`anywire: tasks.${name} must be an integer >= ${min}, got ${value}`);
-}
-
-function answerFits(method: string, a: unknown): boolean {
-  if (typeof a !== 'object' || a === null || Array.isArray(a)) return false;
-  const o = a as JsonObject;
-  if (method === 'elicitation/create')
-    return o.action === 'accept' || o.action === 'decline' || o.action === 'cancel';
-  if (method === 'sampling/createMessage')
-    return typeof o.role === 'string' && typeof o.content === 'object' && o.content !== null;
-  return Array.isArray(o.roots);
 }
 
 /** The `Task` wire shape of a record, with its status-specific field (`DetailedTask`). */
