@@ -16,6 +16,15 @@ export type {
   Subscription,
 } from './client/client.js';
 export { Client } from './client/client.js';
+export type {
+  EventDescription,
+  EventOccurrence,
+  EventStream,
+  PollResult,
+  WebhookSubscriptionResult,
+  WebhookTarget,
+} from './client/events.js';
+export { listEvents, pollEvents, streamEvents, subscribeEvents, unsubscribeEvents } from './client/events.js';
 export { ErrorCode, JsonRpcError } from './jsonrpc/errors.js';
 export type { ErrorCodeValue } from './jsonrpc/errors.js';
 export type {

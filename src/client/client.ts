@@ -601,6 +601,29 @@ export class Client {
     };
   }
 
+  /**
+   * Sends a long-lived request whose notifications carry its request id as
+   * `_meta["io.modelcontextprotocol/subscriptionId"]` (e.g. `events/stream`) and hands those
+   * notifications to `onnotification` until the request settles. Returns the request's result.
+   * @throws as {@link Client.request}
+   */
+  streamRequest(
+    method: string,
+    params: JsonObject,
+    onnotification: (n: JsonRpcNotification) => void,
+    options: { signal?: AbortSignal; timeoutMs?: number } = {},
+  ): Promise<JsonObject> {
+    const peer = this.#requirePeer();
+    const meta = {
+      ...(this.#era === 'modern' ? this.#modernMeta : undefined),
+      ...(params._meta as JsonObject),
+    };
+    const pending = peer.request(method, { ...params, _meta: meta }, options);
+    const id = peer.lastRequestId;
+    this.#listeners.set(id, onnotification);
+    return pending.finally(() => this.#listeners.delete(id));
+  }
+
   /** Closes the connection (for stdio: ends the child process). */
   async close(): Promise<void> {
     await this.#peer?.close();
