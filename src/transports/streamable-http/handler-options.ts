@@ -57,6 +57,11 @@ export interface StreamableHttpOptions extends HttpSecurityOptions {
    * response was delivered (a session's events go when it ends). 0 drops them at once. Default 5 000.
    */
   eventRetentionMs?: number;
+  /**
+   * `close()`: time in ms the requests in flight get to have their responses written before
+   * streams and sessions end. Default 5 000.
+   */
+  shutdownGraceMs?: number;
   /** Bound of the default in-memory event store in bytes of JSON text (oldest streams dropped beyond). Default 64 MiB. */
   maxEventStoreBytes?: number;
   /** The 2024-11-05 HTTP+SSE endpoints; `false` turns them off. Default `{ ssePath: '/sse', messagePath: '/messages' }`. */
@@ -99,6 +104,7 @@ export const HTTP_DEFAULTS = {
   keepAliveIntervalMs: 15_000,
   sseRetryMs: 1000,
   eventRetentionMs: 5000,
+  shutdownGraceMs: 5000,
   maxEventStoreBytes: 64 * 1024 * 1024,
 };
 
@@ -113,6 +119,7 @@ const MINIMUM: { readonly [K in keyof typeof HTTP_DEFAULTS]: number } = {
   keepAliveIntervalMs: 100,
   sseRetryMs: 0,
   eventRetentionMs: 0,
+  shutdownGraceMs: 0,
   maxEventStoreBytes: 1,
 };
 

@@ -51,6 +51,7 @@ export class StreamableHttpServer {
   #legacy: LegacySessions;
   #httpSse: HttpSseSessions | undefined;
   #authenticator: Authenticator | undefined;
+  #closing: Promise<void> | undefined;
 
   constructor(server: Servable, options: StreamableHttpOptions = {}) {
     this.server = server;
@@ -91,10 +92,18 @@ export class StreamableHttpServer {
     return this.#streams.open;
   }
 
-  /** Ends every session and stream. */
-  async close(): Promise<void> {
-    await this.#legacy.close();
-    await this.#httpSse?.close();
+  /**
+   * Shuts down: new requests get 503; every request in flight gets its response written before
+   * its stream closes, within `graceMs` (default `shutdownGraceMs`); then every session and stream
+   * ends. Idempotent.
+   */
+  close(graceMs = this.#limits.shutdownGraceMs): Promise<void> {
+    this.#closing ??= (async () => {
+      await this.#streams.drain(graceMs);
+      await this.#legacy.close();
+      await this.#httpSse?.close();
+    })();
+    return this.#closing;
   }
 
   /** Handles one exchange. Never throws: every failure becomes a response. */
@@ -113,6 +122,12 @@ export class StreamableHttpServer {
   }
 
   async #handle(ex: HttpExchange): Promise<void> {
+    if (this.#closing) {
+      sendError(ex, 503, null, ErrorCode.InternalError, 'Service Unavailable: server shutting down', {
+        connection: 'close',
+      });
+      return;
+    }
     if (this.options.wellKnown && ex.path.startsWith('/.well-known/') && (await this.#wellKnown(ex))) return;
     const origin = ex.header('origin');
     const httpSse = this.#httpSse;
@@ -365,6 +380,7 @@ export class StreamableHttpServer {
       scope: session.scope,
       retryMs: this.#limits.sseRetryMs,
       keepAliveMs: this.#limits.keepAliveIntervalMs,
+      onsettle: this.#streams.begin(),
       onstream: (stream) => {
         session.streams.set(stream.id, stream);
         this.#streams.track(stream, (delivered) => {

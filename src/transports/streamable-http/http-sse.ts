@@ -28,6 +28,7 @@ class HttpSseTransport implements Transport {
   #writer: StreamWriter;
   #closed = false;
   #spacing = new ResponseSpacing();
+  #held = new Set<Promise<unknown>>();
 
   constructor(id: string, writer: StreamWriter) {
     this.sessionId = id;
@@ -38,13 +39,21 @@ class HttpSseTransport implements Transport {
 
   async send(message: JsonRpcMessage | JsonRpcMessage[], options?: SendOptions): Promise<void> {
     const delay = this.#spacing.delayFor(message, options?.relatedRequestId);
-    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
-    if (!this.#closed) this.#writer.write(encodeSseEvent(JSON.stringify(message), undefined, 'message'));
+    if (delay > 0) {
+      // A response held back for spacing is still written when the session closes meanwhile.
+      const wait = new Promise((r) => setTimeout(r, delay));
+      this.#held.add(wait);
+      await wait;
+      this.#held.delete(wait);
+    }
+    if (!this.#writer.closed)
+      this.#writer.write(encodeSseEvent(JSON.stringify(message), undefined, 'message'));
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await Promise.all(this.#held);
     this.#writer.end();
     this.onclose?.();
   }

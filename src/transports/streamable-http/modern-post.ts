@@ -94,6 +94,7 @@ export async function modernPost(
     mode: hc.options.responseMode ?? 'auto',
     keepAliveMs: hc.limits.keepAliveIntervalMs,
     onstream: (stream) => hc.streams.track(stream),
+    onsettle: hc.streams.begin(),
   });
   // Closing the response stream cancels the request (2026-07-28 streamable-http "Cancellation").
   ex.onabort(() => call.cancel('the client closed the response stream'));

@@ -371,7 +371,12 @@ export async function serveHttp(server: Servable, options: ServeHttpOptions = {}
       await handler.http.close();
       await new Promise<void>((resolve) => {
         listener.close(() => resolve());
-        for (const s of sockets) s.destroy();
+        // End each connection after what was written to it (a response just finished must reach
+        // its client); one that does not finish within a second is destroyed.
+        for (const s of sockets) {
+          s.end();
+          setTimeout(() => s.destroy(), 1000).unref();
+        }
       });
     },
   };

@@ -23,6 +23,8 @@ export interface PostSinkOptions {
   keepAliveMs: number;
   /** Called when an SSE stream opens (to register it for resumption and count it). */
   onstream?: (stream: SseStream) => void;
+  /** Called once when the final message was handed over (or the exchange was abandoned). */
+  onsettle?: () => void;
 }
 
 let streamSeq = 0;
@@ -55,6 +57,7 @@ export class PostSink {
   constructor(ex: HttpExchange, opts: PostSinkOptions) {
     this.#ex = ex;
     this.#opts = opts;
+    if (opts.onsettle) ex.onabort(opts.onsettle);
     if (opts.mode === 'sse') this.#sse();
   }
 
@@ -74,6 +77,7 @@ export class PostSink {
   finish(message: JsonRpcMessage | JsonRpcMessage[], status = 200): void {
     if (this.#done) return;
     this.#done = true;
+    this.#opts.onsettle?.();
     if (this.#stream) {
       this.#stream.push(message);
       this.#stream.end();
@@ -94,6 +98,7 @@ export class PostSink {
   abandon(): void {
     if (this.#done) return;
     this.#done = true;
+    this.#opts.onsettle?.();
     if (this.#stream) this.#stream.end();
     else this.#ex.send(204, this.#opts.headers);
   }
