@@ -3,6 +3,7 @@
  * factory tables import them without an import cycle).
  * @module
  */
+import type { Authenticator } from '../protocol/auth.js';
 import type { Transport } from '../protocol/transport.js';
 import type { Servable } from '../server/servable.js';
 import type { StdioServerParameters } from '../transports/stdio/client.js';
@@ -23,6 +24,10 @@ export interface BindingFlags {
   maxMessageBytes?: number;
   /** Browser origins allowed on HTTP, with CORS headers (`*`: any). Default: none. */
   corsOrigins?: string[] | '*';
+  /** Authenticates callers on every binding but stdio (e.g. `oauthResourceServer()` from `anywire/auth`). */
+  authenticator?: Authenticator;
+  /** HTTP: answers well-known requests (RFC 9728 protected resource metadata). */
+  wellKnown?: (request: Request) => Response | undefined | Promise<Response | undefined>;
 }
 
 /** A started server binding. */

@@ -53,6 +53,8 @@ const streamableHttp: ServerFactory = async (server, url, flags) => {
     http2: flags.http2,
     tls,
     corsOrigins: flags.corsOrigins,
+    authenticator: flags.authenticator,
+    wellKnown: flags.wellKnown,
   });
   const kind = tls ? (flags.http2 === false ? 'https' : 'h2 + https') : flags.http2 ? 'h2c' : 'http';
   // A WebSocket binding named on the same host:port attaches to this listener by upgrade.
@@ -75,6 +77,7 @@ const websocket: ServerFactory = async (server, url, flags) => {
       path,
       maxMessageBytes: flags.maxMessageBytes,
       bindHost: hostOf(url),
+      authenticator: flags.authenticator,
     });
     return {
       label: 'websocket (by upgrade on the HTTP port)',
@@ -90,6 +93,7 @@ const websocket: ServerFactory = async (server, url, flags) => {
     path: url.pathname === '/' ? undefined : url.pathname,
     maxMessageBytes: flags.maxMessageBytes,
     tls,
+    authenticator: flags.authenticator,
   });
   const endpoint =
     url.pathname === '/' || ws.url.endsWith(url.pathname)
@@ -100,7 +104,7 @@ const websocket: ServerFactory = async (server, url, flags) => {
 
 const stream: ServerFactory = async (server, url, flags) => {
   const { serveTcp, serveTls, serveUnix } = await import('../transports/stream/server.js');
-  const common = { maxMessageBytes: flags.maxMessageBytes };
+  const common = { maxMessageBytes: flags.maxMessageBytes, authenticator: flags.authenticator };
   const host = hostOf(url);
   const h =
     url.protocol === 'unix:'
@@ -124,6 +128,7 @@ const grpc: ServerFactory = async (server, url, flags) => {
     port: Number(url.port || 50051),
     maxMessageBytes: flags.maxMessageBytes,
     tls,
+    authenticator: flags.authenticator,
   });
   return {
     label: `grpc (anywire.mcp.v1.Mcp${tls?.requestCert ? ', mTLS' : ''})`,
@@ -150,6 +155,7 @@ const mqtt: ServerFactory = async (server: Servable, url, flags) => {
     password: target.password ?? process.env.MQTT_PASSWORD,
     tls,
     maxMessageBytes: flags.maxMessageBytes,
+    authenticator: flags.authenticator,
   });
   const endpoint = `${url.protocol}//${url.host}/${target.serverName}`;
   return { label: 'mqtt 5 (QoS 1)', endpoint, ended: never, close: () => m.close() };

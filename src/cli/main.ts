@@ -8,6 +8,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { bridge } from './bridge.js';
 import type { BridgeOptions } from './bridge.js';
 import { registerLoginCommands } from './login-command.js';
+import type { ServeAuthFlags } from './serve-auth.js';
 import { serve } from './serve.js';
 import type { ServeOptions } from './serve.js';
 import { addClientCommands, logLevel, parseHeaders, targetOptions } from './client-program.js';
@@ -99,19 +100,29 @@ export async function main(argv: string[]): Promise<number> {
         collect,
         [],
       )
-      .option('--watch', 'restart when the module or a file it imports changes (dev mode)'),
-  ).action(async (module: string, o: ServeOptions & { url: string[]; cors: string[]; watch?: boolean }) => {
-    if (o.watch) {
-      const { serveWatching } = await import('./watch.js');
-      await serveWatching(
-        module,
-        own.filter((a) => a !== '--watch'),
-      );
-      return;
-    }
-    const corsOrigins = o.cors.includes('*') ? '*' : o.cors.length ? o.cors : undefined;
-    await serve(module, { ...o, urls: o.url, corsOrigins });
-  });
+      .option('--watch', 'restart when the module or a file it imports changes (dev mode)')
+      .option('--auth-issuer <url>', 'require OAuth access tokens from this authorization server')
+      .option('--auth-resource <url>', "this server's resource URL (RFC 8707); default: the --http endpoint")
+      .option('--auth-scope <scope>', 'a scope every request needs (repeatable)', collect, [])
+      .option('--auth-jwks <url>', "the issuer's JWKS URL (default: from its RFC 8414 or OIDC metadata)"),
+  ).action(
+    async (
+      module: string,
+      o: ServeOptions & ServeAuthFlags & { url: string[]; cors: string[]; watch?: boolean },
+    ) => {
+      if (o.watch) {
+        const { serveWatching } = await import('./watch.js');
+        await serveWatching(
+          module,
+          own.filter((a) => a !== '--watch'),
+        );
+        return;
+      }
+      const corsOrigins = o.cors.includes('*') ? '*' : o.cors.length ? o.cors : undefined;
+      const { serveAuth } = await import('./serve-auth.js');
+      await serve(module, { ...o, urls: o.url, corsOrigins, ...(await serveAuth(o)) });
+    },
+  );
 
   bindingOptions(
     targetOptions(
