@@ -22,6 +22,7 @@ import { McpServer } from '../src/server/mcp-server.js';
 import { StreamableHttpClientTransport } from '../src/transports/streamable-http/client.js';
 import { serveHttp } from '../src/transports/streamable-http/index.js';
 import { generateWebhookSecret, WebhookReceiver } from '../src/webhooks/index.js';
+import { anywire, start } from './cli-run.js';
 import { sleep } from './helpers.js';
 
 const closers: (() => Promise<unknown> | void)[] = [];
@@ -176,5 +177,128 @@ describe('events client: webhooks', () => {
     await expect(subscribeEvents(anon, 'alert.raised', {}, { url, secret })).rejects.toMatchObject({
       code: -32024,
     });
+  });
+});
+
+describe('anywire events (CLI)', () => {
+  it('lists event types and polls with --cursor and typed key=value arguments', async () => {
+    const { events, url } = await setup();
+    const list = await anywire(['events', 'list', url.href]);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(/^alert\.raised \[poll, push, webhook\]\s+An alert$/m);
+    const json = await anywire(['events', 'list', url.href, '--json']);
+    expect(JSON.parse(json.stdout)).toEqual([expect.objectContaining({ name: 'alert.raised' })]);
+    const first = await anywire(['events', 'poll', url.href, 'alert.raised']);
+    expect(first.code, first.stderr).toBe(0);
+    const { cursor } = JSON.parse(first.stdout) as { cursor: string };
+    events.emitEvent('alert.raised', { level: 'low' });
+    events.emitEvent('alert.raised', { level: 'high' });
+    const next = await anywire([
+      'events',
+      'poll',
+      url.href,
+      'alert.raised',
+      'level=high',
+      '--cursor',
+      cursor,
+    ]);
+    expect(next.code, next.stderr).toBe(0);
+    const r = JSON.parse(next.stdout) as { events: { data: unknown }[]; hasMore: boolean };
+    expect(r.events.map((e) => e.data)).toEqual([{ level: 'high' }]);
+    expect(r.hasMore).toBe(false);
+    const bad = await anywire(['events', 'poll', url.href, 'nope']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/not found/i);
+  });
+
+  it('streams events as JSON lines until SIGINT', async () => {
+    const { events, url } = await setup();
+    const s = await start(['events', 'stream', url.href, 'alert.raised'], /Ctrl-C to stop/);
+    let out = '';
+    s.child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    events.emitEvent('alert.raised', { level: 'high', n: 1 });
+    events.emitEvent('alert.raised', { level: 'low', n: 2 });
+    await waitFor('two JSON lines on stdout', () => out.split('\n').filter(Boolean).length === 2);
+    s.child.kill('SIGINT');
+    expect(await s.stop()).toBe(0);
+    const lines = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { data: unknown });
+    expect(lines.map((l) => l.data)).toEqual([
+      { level: 'high', n: 1 },
+      { level: 'low', n: 2 },
+    ]);
+    expect(s.stderr()).toMatch(/resume with --cursor \S+/);
+  });
+
+  it('subscribes a webhook with a generated secret, then unsubscribes', async () => {
+    const { url } = await setup();
+    let secret = '';
+    const receiver = new WebhookReceiver({ secrets: () => [secret] });
+    const hooks = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        void receiver
+          .handle(Buffer.concat(chunks), req.headers)
+          .then((r) => res.writeHead(r.status, r.headers).end(r.body));
+      });
+    });
+    await new Promise<void>((r) => hooks.listen(0, '127.0.0.1', r));
+    closers.push(() => new Promise((r) => hooks.close(r)));
+    const hookUrl = `http://127.0.0.1:${(hooks.address() as AddressInfo).port}/hooks`;
+    secret = generateWebhookSecret();
+    const sub = await anywire([
+      'events',
+      'subscribe',
+      url.href,
+      'alert.raised',
+      '--webhook',
+      hookUrl,
+      '--secret',
+      secret,
+      '-H',
+      'x-user: alice',
+      '--ttl-ms',
+      '120000',
+    ]);
+    expect(sub.code, sub.stderr).toBe(0);
+    expect(JSON.parse(sub.stdout)).toMatchObject({ id: expect.stringMatching(/^sub_/) });
+    const gen = await anywire([
+      'events',
+      'subscribe',
+      url.href,
+      'alert.raised',
+      '--webhook',
+      hookUrl,
+      '-H',
+      'x-user: bob',
+    ]);
+    // The generated secret is printed on stderr; the receiver does not know it, so verification fails.
+    expect(gen.stderr).toMatch(/webhook secret .*: whsec_[A-Za-z0-9+/=]+/);
+    expect(gen.code).toBe(1);
+    const un = await anywire([
+      'events',
+      'unsubscribe',
+      url.href,
+      'alert.raised',
+      '--webhook',
+      hookUrl,
+      '-H',
+      'x-user: alice',
+    ]);
+    expect(un.code, un.stderr).toBe(0);
+    const again = await anywire([
+      'events',
+      'unsubscribe',
+      url.href,
+      'alert.raised',
+      '--webhook',
+      hookUrl,
+      '-H',
+      'x-user: alice',
+    ]);
+    expect(again.code).toBe(1);
   });
 });

@@ -281,4 +281,60 @@ export function addClientCommands(program: Command, command: string[], run: Run)
       const { taskCommand } = await import('./task.js');
       await run(() => taskCommand(t.target, action, taskId, commandOptions(o)));
     });
+  clientOptions(
+    program
+      .command('events')
+      .description('the Events extension: list event types, poll, stream, or (un)subscribe a webhook')
+      .argument(
+        '<args...>',
+        'list | poll | stream | subscribe | unsubscribe, the event name, key=value arguments (and a target URL)',
+      )
+      .option('--cursor <cursor>', 'poll/stream/subscribe: start after this cursor')
+      .option('--max-events <n>', 'poll: the most events to return', positiveInt)
+      .option('--webhook <url>', 'subscribe/unsubscribe: the callback URL')
+      .option(
+        '--secret <whsec>',
+        'subscribe: the whsec_ signing secret (default: generated, printed on stderr)',
+      )
+      .option('--ttl-ms <ms>', 'subscribe: suggested subscription lifetime in ms', positiveInt),
+  )
+    .addHelpText(
+      'after',
+      help([
+        'anywire events list http://127.0.0.1:3000/mcp',
+        'anywire events poll http://127.0.0.1:3000/mcp build.finished repo=anywire --cursor 1f2e.41',
+        'anywire events stream http://127.0.0.1:3000/mcp build.finished',
+        'anywire events subscribe https://mcp.example.com/mcp build.finished --webhook https://me.example.com/hooks',
+      ]),
+    )
+    .action(
+      async (
+        args: string[],
+        o: ClientFlags & {
+          cursor?: string;
+          maxEvents?: number;
+          webhook?: string;
+          secret?: string;
+          ttlMs?: number;
+        },
+      ) => {
+        const t = target(args);
+        const [action, name, ...pairs] = t.rest;
+        const { EVENTS_ACTIONS, eventsCommand } = await import('./events.js');
+        if (!(EVENTS_ACTIONS as readonly string[]).includes(action ?? ''))
+          throw new Error(`anywire: events takes ${EVENTS_ACTIONS.join('|')}`);
+        if (action === 'list' && name) throw new Error(`anywire: unexpected argument ${name}`);
+        const { cursor, maxEvents, webhook, secret, ttlMs } = o;
+        await run(() =>
+          eventsCommand(t.target, action as 'list', name, pairs, {
+            ...commandOptions(o),
+            cursor,
+            maxEvents,
+            webhook,
+            secret,
+            ttlMs,
+          }),
+        );
+      },
+    );
 }
