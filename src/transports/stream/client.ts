@@ -458,7 +458,8 @@ export function describeSocketError(binding: StreamBinding, target: string, erro
     )
   )
     return make('CONNECTION_CLOSED', `${at} rejected the client certificate`);
-  if (code === 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE')
+  // OpenSSL 3.0 (Node 20) says SSLV3_ALERT_HANDSHAKE_FAILURE; 3.5 (Node 24) SSL/TLS_ALERT_HANDSHAKE_FAILURE.
+  if (/^ERR_SSL_(SSLV3|SSL\/TLS)_ALERT_HANDSHAKE_FAILURE$/.test(code))
     return make(
       'CONNECTION_CLOSED',
       `the TLS handshake with ${target} failed: the server may require a client certificate, or no protocol version or cipher is shared`,

@@ -1,8 +1,7 @@
 /**
- * The WebSocket binding, client side. Runs in browsers (the built-in `WebSocket`), Deno, Bun,
- * Node 22+ (the global `WebSocket`) and Node 20 (`ws`, imported only when no global exists or when
- * Node-only options such as `headers` are used; the import is dynamic so bundles for browsers do not
- * pull it in). One JSON-RPC message per text frame, subprotocol `mcp`; cancellation is the
+ * The WebSocket binding, client side. Runs in browsers, Deno and Bun (the built-in `WebSocket`) and
+ * on Node (`ws` where it is installed, for its refusal statuses and headers; else Node 22+'s global
+ * `WebSocket`; the import is dynamic so bundles for browsers do not pull it in). One JSON-RPC message per text frame, subprotocol `mcp`; cancellation is the
  * `notifications/cancelled` message the client sends (basic/utilities/cancellation), and a closed
  * connection rejects pending requests with `CONNECTION_CLOSED`. A custom transport in the sense of
  * 2026-07-28 basic/transports (SEP-1288 is a draft). Close codes: `close-codes.ts`.
@@ -53,8 +52,8 @@ export interface WebSocketClientTransportOptions {
    */
   headers?: Record<string, string>;
   /**
-   * The `WebSocket` constructor to use. Default: the global `WebSocket` when there is one (and no
-   * Node-only option is set), else `ws` imported on demand.
+   * The `WebSocket` constructor to use. Default: on Node, `ws` imported on demand (the global
+   * `WebSocket` when `ws` is missing); elsewhere the global `WebSocket`.
    */
   WebSocket?: WebSocketConstructor;
   /** Extra options for the `ws` constructor (Node only): `ca`, `rejectUnauthorized`, `agent`, ... */
@@ -278,10 +277,14 @@ export class WebSocketClientTransport implements Transport {
     if (o.WebSocket) return o.WebSocket;
     const nodeOnly = o.headers !== undefined || o.wsOptions !== undefined;
     const global = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-    if (global && !nodeOnly) return global;
+    // On Node, `ws` first where it is installed: unlike Node 22+'s global WebSocket it reports the
+    // status of a refused upgrade (401, 403), which the HTTP_ERROR refusal carries.
+    const onNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+    if (global && !nodeOnly && !onNode) return global;
     try {
       return await importWs();
     } catch (error) {
+      if (global && !nodeOnly) return global;
       this.#finish(WS_CLOSE.ABNORMAL, '');
       throw new McpError(
         'NOT_CONNECTED',
