@@ -8,6 +8,7 @@
 import { JsonRpcError } from '../jsonrpc/errors.js';
 import { McpError } from '../protocol/errors.js';
 import type { CallToolResult, InputRequest, JsonObject } from '../protocol/types.js';
+import { sleep } from '../protocol/sleep.js';
 
 /** The extension identifier the client declares in its per-request capabilities. */
 export const TASKS_EXTENSION = 'io.modelcontextprotocol/tasks';
@@ -56,20 +57,6 @@ export interface TaskHandle {
   get(): Promise<TaskState>;
   /** Asks the server to cancel it (`tasks/cancel`; cooperative). */
   cancel(): Promise<void>;
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        resolve();
-      },
-      { once: true },
-    );
-  });
 }
 
 const interval = (t: TaskState) =>

@@ -19,6 +19,7 @@ import { resolveTarget, systemResolver, WebhookTargetError } from './ssrf.js';
 import type { Resolver } from './ssrf.js';
 import { MAX_WEBHOOK_BODY_BYTES, SUBSCRIPTION_ID_HEADER } from './types.js';
 import type { DeliveryErrorCategory } from './types.js';
+import { sleep } from '../protocol/sleep.js';
 
 /** Retry policy of {@link WebhookSender.deliver}. */
 export interface WebhookRetryOptions {
@@ -337,18 +338,4 @@ export class WebhookSender {
       req.end(body);
     });
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        resolve();
-      },
-      { once: true },
-    );
-  });
 }
