@@ -56,6 +56,7 @@ export type {
   NotificationBus,
   ServerEvent,
   StateKey,
+  Stores,
   TaskListOptions,
   TaskPage,
   TaskPatch,

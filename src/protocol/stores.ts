@@ -5,6 +5,10 @@
  */
 // The legacy SSE event store lives in event-store.ts, the bus in notification-bus.ts, the task store
 // in task-store.ts; re-exported here for the root entry.
+import type { EventStore } from './event-store.js';
+import type { NotificationBus } from './notification-bus.js';
+import type { TaskStore } from './task-store.js';
+
 export { InMemoryEventStore } from './event-store.js';
 export type { EventStore, InMemoryEventStoreOptions } from './event-store.js';
 export { InMemoryNotificationBus, publishSafely } from './notification-bus.js';
@@ -58,4 +62,32 @@ export class StaticKeyRing implements KeyRing {
   keys(): StateKey[] {
     return this.#keys;
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The aggregate: every shared store of a deployment, switched at once.
+
+/**
+ * Every store a server (and the bindings serving it) may share with other processes, switched at
+ * once: `new McpServer(info, { stores })` or `server.useStores(stores)`, e.g. `stores: await
+ * redisStores('redis://…')` from `anywire/redis`. Each field is optional: what is unset keeps its
+ * in-memory default, and an explicit per-component option (`notificationBus`,
+ * `requestState.keyRing`, `tasks.store`, serveHttp's `eventStore`) wins over the aggregate.
+ *
+ * The server never closes the stores: whoever made them calls {@link Stores.close} after the
+ * server closed.
+ */
+export interface Stores {
+  /** Fans server events out to every process (see {@link NotificationBus}). */
+  notificationBus?: NotificationBus;
+  /** Seals MRTR `requestState` (2026-07-28 basic/patterns/mrtr); shared so any process opens a round. */
+  keyRing?: KeyRing;
+  /** Default store of both Tasks implementations (2026-07-28 extension, 2025-11-25 tasks) when given none. */
+  taskStore?: TaskStore;
+  /** Legacy SSE resumption (2025-11-25 basic/transports); the default of serveHttp's `eventStore`. */
+  eventStore?: EventStore;
+  /** Resolves when the backend is reachable; rejects with a clear Error otherwise (readiness probes). */
+  ready?(): Promise<void>;
+  /** Releases the backend's connections; the stores fail after it. */
+  close?(): Promise<void>;
 }

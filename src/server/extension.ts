@@ -5,7 +5,7 @@
  * @module
  */
 import type { Era } from '../protocol/eras.js';
-import type { NotificationBus } from '../protocol/stores.js';
+import type { NotificationBus, Stores } from '../protocol/stores.js';
 import type { Implementation, JsonObject, ServerCapabilities, Tool } from '../protocol/types.js';
 import type { MethodHandler, Middleware } from './router.js';
 
@@ -24,6 +24,11 @@ export interface ExtensionHost {
   readonly info: Implementation;
   /** The server's notification bus (fan-out across instances). */
   readonly bus: NotificationBus;
+  /**
+   * The server's shared stores (`{}` when none): an extension given no store of its own uses the one
+   * here (read it in `start`, not before: a binding may inject stores after the extension was built).
+   */
+  readonly stores: Stores;
   /** The registered tools, by name (live). */
   readonly tools: ReadonlyMap<string, ToolView>;
   /** Reports a non-fatal error through the server's `onerror`. */

@@ -8,7 +8,7 @@
 
 import type { JsonRpcRequest } from '../jsonrpc/types.js';
 import type { Era } from '../protocol/eras.js';
-import type { KeyRing, NotificationBus } from '../protocol/stores.js';
+import type { KeyRing, NotificationBus, Stores } from '../protocol/stores.js';
 import { InMemoryNotificationBus, StaticKeyRing } from '../protocol/stores.js';
 import type { Transport } from '../protocol/transport.js';
 import type { CacheHints, Implementation, JsonObject, ServerCapabilities } from '../protocol/types.js';
@@ -51,8 +51,10 @@ function toError(error: unknown): Error {
 export class McpServer {
   readonly info: Implementation;
   readonly options: McpServerOptions;
-  /** Fans out list changes and resource updates (`options.notificationBus`, default in-memory). */
-  readonly bus: NotificationBus;
+  #stores: Stores;
+  #served = false;
+  #defaultBus: NotificationBus | undefined;
+  #defaultKeyRing: KeyRing | undefined;
   #registry: Registry;
   #hub: SessionHub;
   #methods = new MethodTable();
@@ -79,26 +81,35 @@ export class McpServer {
     validateServerOptions(options);
     this.info = info;
     this.options = options;
-    const keyRing: KeyRing = options.requestState?.keyRing ?? new StaticKeyRing();
-    this.bus = options.notificationBus ?? new InMemoryNotificationBus();
+    this.#stores = options.stores ?? {};
     const report = (error: unknown) => this.#report(error);
-    this.#hub = new SessionHub(this.bus, report);
+    this.#hub = new SessionHub(this.#resolveBus(), report);
     this.#registry = new Registry((list) => this.#hub.publish({ type: 'list_changed', list }));
+    const keyRing = () => this.#resolveKeyRing();
     this.#core = {
       info,
       options,
       registry: this.#registry,
       hub: this.#hub,
-      keyRing,
+      get keyRing() {
+        return keyRing();
+      },
       methods: this.#methods,
       middleware: [],
       pageSize: options.pageSize ?? DEFAULT_PAGE_SIZE,
       capabilities: (era) => this.#capabilitiesFor(era),
       cacheHints: (method) => this.cacheHints(method),
     };
+    const hub = this.#hub;
+    const stores = () => this.#stores;
     this.#host = {
       info,
-      bus: this.bus,
+      get bus() {
+        return hub.bus;
+      },
+      get stores() {
+        return stores();
+      },
       tools: this.#registry.tools,
       reportError: report,
     };
@@ -108,6 +119,40 @@ export class McpServer {
       this.#tasks = createTasksExtension(options.tasks === true ? {} : options.tasks);
       this.extend(this.#tasks);
     }
+  }
+
+  /**
+   * Fans out list changes and resource updates: `options.notificationBus`, else
+   * `stores.notificationBus`, else an in-memory bus.
+   */
+  get bus(): NotificationBus {
+    return this.#hub.bus;
+  }
+
+  /** The shared stores in use (`options.stores` or {@link useStores}); `{}` when none were given. */
+  get stores(): Stores {
+    return this.#stores;
+  }
+
+  /**
+   * Switches the shared stores (see {@link Stores}): the notification bus, the `requestState` key
+   * ring, the default task store of both Tasks extensions and serveHttp's default event store. An
+   * explicit option (`notificationBus`, `requestState.keyRing`, `tasks.store`, `eventStore`) still
+   * wins. Call it before the server is first started, connected or dispatched to (a binding built
+   * around the server earlier picks the stores up at its first request); the server never closes
+   * the stores.
+   * @throws Error when the server was already started or served
+   */
+  useStores(stores: Stores): this {
+    if (this.#served)
+      throw new Error(
+        'McpServer.useStores: the server was already started or served; call useStores before connect, serve or the first request',
+      );
+    if (typeof stores !== 'object' || stores === null)
+      throw new TypeError('McpServer.useStores: stores must be an object');
+    this.#stores = stores;
+    this.#hub.setBus(this.#resolveBus());
+    return this;
   }
 
   /** The capabilities `initialize` declares: derived from registrations and extensions, merged with `options.capabilities`. */
@@ -222,6 +267,7 @@ export class McpServer {
 
   /** Runs the `start()` of every installed extension not started yet (done for you before serving). */
   start(): Promise<void> {
+    this.#served = true;
     if (this.#ready) return Promise.resolve();
     this.#starting ??= (async () => {
       try {
@@ -300,6 +346,7 @@ export class McpServer {
    * middleware, unchanged
    */
   dispatch = (request: JsonRpcRequest, scope: RequestScope): Promise<JsonObject> => {
+    this.#served = true;
     if (!this.#ready) return this.start().then(() => this.dispatch(request, scope));
     if (request.method === 'subscriptions/listen') return dispatchRequest(this.#core, request, scope);
     this.#inFlight++;
@@ -318,6 +365,16 @@ export class McpServer {
     return this.#inFlight === 0
       ? Promise.resolve()
       : new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  #resolveBus(): NotificationBus {
+    const chosen = this.options.notificationBus ?? this.#stores.notificationBus;
+    return chosen ?? (this.#defaultBus ??= new InMemoryNotificationBus());
+  }
+
+  #resolveKeyRing(): KeyRing {
+    const chosen = this.options.requestState?.keyRing ?? this.#stores.keyRing;
+    return chosen ?? (this.#defaultKeyRing ??= new StaticKeyRing());
   }
 
   #capabilitiesFor(era: Era): ServerCapabilities {

@@ -5,7 +5,7 @@
  */
 import { checkIntegerOption } from '../protocol/option-checks.js';
 import type { ErasOption } from '../protocol/eras.js';
-import type { KeyRing, NotificationBus } from '../protocol/stores.js';
+import type { KeyRing, NotificationBus, Stores } from '../protocol/stores.js';
 import type { CacheHints, ServerCapabilities } from '../protocol/types.js';
 import type { LegacySession } from './context.js';
 import type { TasksOptions } from './extensions/tasks/runner.js';
@@ -45,12 +45,21 @@ export interface McpServerOptions {
   /** Caching hints per method (`ttlMs` an integer >= 0). Default {@link DEFAULT_CACHE_HINTS}. */
   cacheHints?: Partial<Record<CacheableMethod, CacheHints>>;
   /**
-   * MRTR `requestState` sealing. Default: a random per-process key, `ttlMs`
+   * MRTR `requestState` sealing. Default: `stores.keyRing`, else a random per-process key; `ttlMs`
    * {@link DEFAULT_REQUEST_STATE_TTL_MS} (>= 1), `maxRounds` {@link DEFAULT_MAX_INPUT_ROUNDS} (>= 1).
    */
   requestState?: { keyRing?: KeyRing; ttlMs?: number; maxRounds?: number };
-  /** Fans out list_changed and resource updates (Redis-backed for several processes). Default in-memory. */
+  /**
+   * Fans out list_changed and resource updates (Redis-backed for several processes). Default
+   * `stores.notificationBus`, else in-memory.
+   */
   notificationBus?: NotificationBus;
+  /**
+   * Shared stores switched at once (bus, key ring, task store, serveHttp's event store), e.g.
+   * `await redisStores(url)` from `anywire/redis`; see {@link Stores}. The explicit options above
+   * win over it. Also settable with `server.useStores()` before serving. Default: none (in-memory).
+   */
+  stores?: Stores;
   /** Timeout in ms (>= 1) of server-to-client requests (legacy sampling, elicitation, roots). Default 60 000. */
   requestTimeoutMs?: number;
   /**

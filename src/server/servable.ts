@@ -5,6 +5,7 @@
  * @module
  */
 import type { JsonRpcRequest } from '../jsonrpc/types.js';
+import type { Stores } from '../protocol/stores.js';
 import type { Transport } from '../protocol/transport.js';
 import type { Implementation, JsonObject, Tool } from '../protocol/types.js';
 import type { RequestScope } from './context.js';
@@ -23,6 +24,8 @@ export interface Servable {
   readonly options: { eras?: 'both' | 'modern' | 'legacy' };
   /** Tools by name, for bindings that validate `Mcp-Param-*` headers against input schemas. */
   readonly tools: ReadonlyMap<string, { listing: Tool }>;
+  /** Shared stores (an `McpServer`'s `stores`): bindings take their defaults from it (serveHttp's `eventStore`). */
+  readonly stores?: Stores;
   /** Serves one connection. */
   connect(transport: Transport): Promise<ServedConnection>;
   /** Answers one self-contained request. @throws JsonRpcError */

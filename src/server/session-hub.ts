@@ -14,7 +14,7 @@ export class SessionHub {
   readonly sessions = new Set<LegacySession>();
   /** Open modern listen streams. */
   readonly listens = new Set<ListenSubscription>();
-  readonly bus: NotificationBus;
+  #bus: NotificationBus;
   #unsubscribe: () => void;
   #report: (error: unknown) => void;
 
@@ -23,11 +23,28 @@ export class SessionHub {
    * @param report receives a rejected publish; never throws back into the caller
    */
   constructor(bus: NotificationBus, report: (error: unknown) => void) {
-    this.bus = bus;
+    this.#bus = bus;
     this.#report = report;
+    this.#unsubscribe = this.#hear(bus);
+  }
+
+  /** Where events come from and go to. */
+  get bus(): NotificationBus {
+    return this.#bus;
+  }
+
+  /** Switches to another bus (before serving): stops hearing the current one, hears `bus`. */
+  setBus(bus: NotificationBus): void {
+    if (bus === this.#bus) return;
+    this.#unsubscribe();
+    this.#bus = bus;
+    this.#unsubscribe = this.#hear(bus);
+  }
+
+  #hear(bus: NotificationBus): () => void {
     // Listener errors (a throwing listener never stops the others) go to the server's report too.
-    bus.onerror ??= report;
-    this.#unsubscribe = bus.subscribe((event) => this.#deliver(event));
+    bus.onerror ??= this.#report;
+    return bus.subscribe((event) => this.#deliver(event));
   }
 
   /**
@@ -35,7 +52,7 @@ export class SessionHub {
    * fire-and-forget (registration changes, `notifyResourceUpdated`).
    */
   publish(event: ServerEvent): void {
-    publishSafely(this.bus, event, this.#report);
+    publishSafely(this.#bus, event, this.#report);
   }
 
   /** Ends every listen stream and stops hearing the bus. */

@@ -136,7 +136,7 @@ export function createTaskExtension(options: TaskExtensionOptions = {}): TaskExt
     },
     start(h) {
       host = h;
-      runner.attach(h.bus, (e) => h.reportError(e));
+      runner.attach(h.bus, (e) => h.reportError(e), h.stores.taskStore);
     },
     stop() {
       return runner.stop();

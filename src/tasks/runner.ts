@@ -24,7 +24,10 @@ import type { TaskBackend } from './task-context.js';
 
 /** Options of the Tasks extension. Limits have units in their names. */
 export interface TaskExtensionOptions {
-  /** Where tasks live (shared with the 2025-11-25 tasks when both are on). Default: in memory. */
+  /**
+   * Where tasks live (shared with the 2025-11-25 tasks when both are on). Default: the server's
+   * `stores.taskStore` (resolved when the extension starts), else in memory.
+   */
   store?: TaskStore;
   /** How long a task is kept from its creation, in ms (`ttlMs`). Default 3 600 000. */
   ttlMs?: number;
@@ -72,7 +75,7 @@ export function detailedTask(t: TaskRecord): JsonObject {
 
 /** Tasks of one server. */
 export class TaskExtensionRunner {
-  readonly store: TaskStore;
+  #store: TaskStore | undefined;
   readonly #ttlMs: number;
   readonly #pollIntervalMs: number;
   readonly #maxRunning: number;
@@ -85,14 +88,27 @@ export class TaskExtensionRunner {
     checkOption('ttlMs', options.ttlMs, 1);
     checkOption('pollIntervalMs', options.pollIntervalMs, 1);
     checkOption('maxRunningTasks', options.maxRunningTasks, 1);
-    this.store = options.store ?? new InMemoryTaskStore();
+    this.#store = options.store;
     this.#ttlMs = options.ttlMs ?? DEFAULT_TASK_TTL_MS;
     this.#pollIntervalMs = options.pollIntervalMs ?? DEFAULT_TASK_POLL_INTERVAL_MS;
     this.#maxRunning = options.maxRunningTasks ?? DEFAULT_MAX_RUNNING_TASKS;
   }
 
-  /** Connects the runner to the server's bus (for `notifications/tasks`) and error reporting. */
-  attach(bus: NotificationBus, report: (e: unknown) => void): void {
+  /**
+   * Where tasks live: the `store` option, else the `defaultStore` given to {@link attach}, else an
+   * in-memory store (fixed from the first read on).
+   */
+  get store(): TaskStore {
+    return (this.#store ??= new InMemoryTaskStore());
+  }
+
+  /**
+   * Connects the runner to the server's bus (for `notifications/tasks`) and error reporting.
+   * @param defaultStore the store to use when the `store` option was unset (the server's
+   *   `stores.taskStore`); ignored once a store is in use
+   */
+  attach(bus: NotificationBus, report: (e: unknown) => void, defaultStore?: TaskStore): void {
+    this.#store ??= defaultStore;
     this.#bus = bus;
     this.#report = report;
   }

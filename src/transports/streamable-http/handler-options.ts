@@ -49,7 +49,8 @@ export interface StreamableHttpOptions extends HttpSecurityOptions {
   sseRetryMs?: number;
   /**
    * Legacy stream resumption store (scoped per session, see {@link EventStore}); `false` turns
-   * resumption off. Default: an `InMemoryEventStore` bounded by `maxEventStoreBytes`.
+   * resumption off. Default: the served server's `stores.eventStore` (read when the handler is
+   * built), else an `InMemoryEventStore` bounded by `maxEventStoreBytes`.
    */
   eventStore?: EventStore | false;
   /**

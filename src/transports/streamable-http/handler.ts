@@ -12,7 +12,6 @@ import { parseMessage } from '../../jsonrpc/parse.js';
 import type { JsonRpcMessage } from '../../jsonrpc/types.js';
 import { isModernVersion, LEGACY_PROTOCOL_VERSIONS, META } from '../../protocol/constants.js';
 import { supportedVersions } from '../../protocol/eras.js';
-import { InMemoryEventStore } from '../../protocol/event-store.js';
 import type { MessageContext } from '../../protocol/transport.js';
 import type { AuthInfo, JsonObject } from '../../protocol/types.js';
 import type { Servable } from '../../server/servable.js';
@@ -24,6 +23,7 @@ import {
   isLoopbackHost,
   preflightHeaders,
 } from '../shared/http-security.js';
+import { DefaultEventStore } from './default-event-store.js';
 import { HttpError } from './exchange.js';
 import type { HttpExchange } from './exchange.js';
 import { isKnownVersion, JSON_HEADERS, resolveLimits, sendAuthError, sendError } from './handler-options.js';
@@ -71,8 +71,7 @@ export class StreamableHttpServer {
     const store =
       options.eventStore === false
         ? undefined
-        : (options.eventStore ??
-          new InMemoryEventStore({ maxEventStoreBytes: this.#limits.maxEventStoreBytes }));
+        : (options.eventStore ?? new DefaultEventStore(server, this.#limits.maxEventStoreBytes));
     this.#legacy = new LegacySessions(this.#hc, store);
     if (options.httpSse !== false) {
       this.#httpSse = new HttpSseSessions(

@@ -72,7 +72,7 @@ export function createTasksExtension(options: TasksOptions = {}): TasksExtension
     },
     start(h) {
       host = h;
-      runner.attach(h.bus, (error) => h.reportError(error));
+      runner.attach(h.bus, (error) => h.reportError(error), h.stores.taskStore);
     },
     stop: () => runner.detach(),
   };

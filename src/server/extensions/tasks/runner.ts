@@ -30,7 +30,7 @@ export const DEFAULT_TASK_SWEEP_INTERVAL_MS = 60_000;
 
 /** Options of task support (`McpServerOptions.tasks`). */
 export interface TasksOptions {
-  /** Where tasks live. Default: in memory. */
+  /** Where tasks live. Default: the server's `stores.taskStore` (resolved at start), else in memory. */
   store?: TaskStore;
   /** Retention when the client asks for none, in ms (>= 1). Default {@link DEFAULT_TASK_TTL_MS}. */
   defaultTtlMs?: number;
@@ -63,7 +63,7 @@ const unknownTask = (taskId: unknown) =>
 
 /** Runs and tracks task-augmented tool calls for one server. */
 export class TaskRunner {
-  readonly store: TaskStore;
+  #store: TaskStore | undefined;
   #opts: TasksOptions;
   #running = new Map<string, { call: InboundCall; done: Promise<void> }>();
   #bus: NotificationBus | undefined;
@@ -76,7 +76,15 @@ export class TaskRunner {
     for (const name of ['defaultTtlMs', 'maxTtlMs', 'pollIntervalMs', 'pageSize', 'sweepIntervalMs'] as const)
       checkIntegerOption('McpServer', `tasks.${name}`, options[name], 1);
     this.#opts = options;
-    this.store = options.store ?? new InMemoryTaskStore();
+    this.#store = options.store;
+  }
+
+  /**
+   * Where tasks live: the `store` option, else the `defaultStore` given to {@link attach}, else an
+   * in-memory store (fixed from the first read on).
+   */
+  get store(): TaskStore {
+    return (this.#store ??= new InMemoryTaskStore());
   }
 
   /** Capabilities to declare. */
@@ -87,8 +95,11 @@ export class TaskRunner {
   /**
    * Starts background work: hears cancel signals on `bus` and sweeps expired tasks.
    * @param report receives background failures (a store that rejects)
+   * @param defaultStore the store to use when the `store` option was unset (the server's
+   *   `stores.taskStore`); ignored once a store is in use
    */
-  attach(bus: NotificationBus, report: (error: unknown) => void): void {
+  attach(bus: NotificationBus, report: (error: unknown) => void, defaultStore?: TaskStore): void {
+    this.#store ??= defaultStore;
     this.#bus = bus;
     this.#report = report;
     this.#unsubscribe = bus.subscribe((event) => {
