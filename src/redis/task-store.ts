@@ -1,0 +1,455 @@
+/**
+ * `RedisTaskStore`: the {@link TaskStore} of both Tasks implementations (the 2026-07-28 extension
+ * and the 2025-11-25 tasks) on Redis, so that every node serving one definition answers
+ * `tasks/get`, `tasks/cancel`, `tasks/list` and `tasks/result` for a task created on any of them.
+ * It keeps the whole TaskStore contract (`test/contracts/task-store.contract.ts`).
+ *
+ * Key layout (prefix `anywire:` by default):
+ * - `anywire:task:{<taskId>}`: a hash (`v` the version, `s` the status, `r` the record as JSON),
+ *   expiring at `createdAt + ttl` (`PEXPIREAT`; a `ttl: null` task does not expire). The braces are a
+ *   Redis Cluster hash tag: the task's other keys (`…:request`, kept by `RedisTaskLeases`) share
+ *   its slot, so each per-task script touches one slot.
+ * - `anywire:{tasks}:seq` (a counter), `anywire:{tasks}:all` and `anywire:{tasks}:owner:<sha256 of
+ *   the owner>` (sorted sets of task ids by creation number, for `list` and its cursors),
+ *   `anywire:{tasks}:expiry` (task ids by expiry time, for `sweep`): one slot, each kept at least as
+ *   long as the longest-lived task they list.
+ *
+ * `update` is a compare-and-set on the version, done by a Lua script: the terminal-state guard holds
+ * across every node. Anything under these keys that is not what this store wrote (another type,
+ * invalid JSON, another task's record) is treated as absent, never a crash.
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import type {
+  TaskListOptions,
+  TaskPage,
+  TaskPatch,
+  TaskRecord,
+  TaskStatus,
+  TaskStore,
+  TaskUpdateResult,
+} from '../protocol/task-store.js';
+import { TERMINAL_TASK_STATUSES } from '../protocol/task-store.js';
+import type { RedisCommandClient } from './task-lua.js';
+import {
+  asArray,
+  asString,
+  checkPrefix,
+  CommandLink,
+  intOption,
+  LUA_HELPERS,
+  LuaScript,
+} from './task-lua.js';
+
+/** Longest task id the store accepts, by default (characters). */
+export const DEFAULT_MAX_TASK_ID_CHARS = 256;
+/** Largest stored task record (JSON, outcome included), by default: 16 MiB. */
+export const DEFAULT_MAX_TASK_RECORD_BYTES = 16 * 1024 * 1024;
+
+/** Options of {@link RedisTaskStore}. */
+export interface RedisTaskStoreOptions {
+  /** Prefix of every key (no `{` or `}`). Default `anywire:`. */
+  keyPrefix?: string;
+  /**
+   * Longest task id, in characters (>= 1). A longer id is unknown to `get`/`update`/`delete`, and
+   * `create` rejects it with a RangeError. Default {@link DEFAULT_MAX_TASK_ID_CHARS}.
+   */
+  maxTaskIdChars?: number;
+  /**
+   * Largest record, in bytes of JSON (>= 1024): `create` and `update` reject a bigger one with a
+   * RangeError (the runners report it; the task then fails or expires). Default
+   * {@link DEFAULT_MAX_TASK_RECORD_BYTES}.
+   */
+  maxRecordBytes?: number;
+  /**
+   * When given a URL: how long the first use waits for the connection, in ms (>= 1), before it
+   * rejects. Default 5 000. (Once connected, commands fail at once while Redis is unreachable.)
+   */
+  connectTimeoutMs?: number;
+}
+
+/** The key of a task's record; the task's other keys append a suffix to it (same hash slot). */
+export function taskKey(prefix: string, taskId: string): string {
+  return `${prefix}task:{${taskId}}`;
+}
+
+const STATUSES: ReadonlySet<string> = new Set([
+  'working',
+  'input_required',
+  'completed',
+  'failed',
+  'cancelled',
+]);
+/** Index entries of keys kept this long past the task's own expiry (ms). */
+const INDEX_SLACK_MS = 60_000;
+const SWEEP_BATCH = 100;
+
+const CREATE = new LuaScript(`
+local k = KEYS[1]
+local t = redis.call('TYPE', k)['ok']
+if t == 'hash' then
+  local v = redis.call('HGET', k, 'v')
+  local r = redis.call('HGET', k, 'r')
+  if v and tonumber(v) and r then
+    local ok, rec = pcall(cjson.decode, r)
+    if ok and type(rec) == 'table' and rec['taskId'] == ARGV[1] then return 0 end
+  end
+end
+if t ~= 'none' then redis.call('DEL', k) end
+redis.call('HSET', k, 'v', '1', 's', ARGV[3], 'r', ARGV[2])
+if ARGV[4] ~= '' then redis.call('PEXPIREAT', k, ARGV[4]) end
+return 1
+`);
+
+const INDEX = new LuaScript(`${LUA_HELPERS}
+local cur = redis.call('TYPE', KEYS[1])['ok']
+if cur ~= 'none' and (cur ~= 'string' or not tonumber(redis.call('GET', KEYS[1]))) then
+  redis.call('DEL', KEYS[1])
+end
+for i = 2, #KEYS do reset(KEYS[i], 'zset') end
+local before = {}
+for i = 1, #KEYS do before[i] = redis.call('PTTL', KEYS[i]) end
+local seq = redis.call('INCR', KEYS[1])
+redis.call('ZADD', KEYS[2], 'NX', seq, ARGV[1])
+if ARGV[2] ~= '' then redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1]) end
+if #KEYS > 3 then redis.call('ZADD', KEYS[4], 'NX', seq, ARGV[1]) end
+local ms = tonumber(ARGV[3])
+for i = 1, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 1 then keep(KEYS[i], ms, before[i]) end
+end
+return seq
+`);
+
+const CAS = new LuaScript(`
+local k = KEYS[1]
+if redis.call('TYPE', k)['ok'] ~= 'hash' then return 0 end
+if redis.call('HGET', k, 'v') ~= ARGV[1] then return 2 end
+redis.call('HSET', k, 'v', tostring(tonumber(ARGV[1]) + 1), 's', ARGV[3], 'r', ARGV[2])
+if ARGV[4] == 'persist' then redis.call('PERSIST', k)
+elseif ARGV[4] ~= '' then redis.call('PEXPIREAT', k, ARGV[4]) end
+return 1
+`);
+
+const RANGE = new LuaScript(`
+if redis.call('TYPE', KEYS[1])['ok'] ~= 'zset' then return {} end
+return redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], ARGV[2], 'WITHSCORES', 'LIMIT', 0, ARGV[3])
+`);
+
+const UNINDEX = new LuaScript(`
+for i = 1, #KEYS do
+  if redis.call('TYPE', KEYS[i])['ok'] == 'zset' then redis.call('ZREM', KEYS[i], ARGV[1]) end
+end
+return 1
+`);
+
+const READ_SEQ = new LuaScript(`
+if redis.call('TYPE', KEYS[1])['ok'] ~= 'string' then return 0 end
+return tonumber(redis.call('GET', KEYS[1])) or 0
+`);
+
+function expiresAt(t: Pick<TaskRecord, 'createdAt' | 'ttl'>): number | undefined {
+  if (t.ttl === null) return undefined;
+  const created = Date.parse(t.createdAt);
+  return Number.isFinite(created) ? created + t.ttl : 0;
+}
+
+function expired(t: TaskRecord, now: number): boolean {
+  const at = expiresAt(t);
+  return at !== undefined && at <= now;
+}
+
+function isWrongType(error: unknown): boolean {
+  return String((error as Error)?.message ?? error).startsWith('WRONGTYPE');
+}
+
+/** A stored record, or `undefined` when what is stored is not one (garbage reads as absent). */
+function decode(taskId: string, version: unknown, json: unknown): TaskRecord | undefined {
+  const v = Number(asString(version));
+  const text = asString(json);
+  if (!Number.isSafeInteger(v) || v < 1 || text === undefined) return undefined;
+  let r: unknown;
+  try {
+    r = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof r !== 'object' || r === null || Array.isArray(r)) return undefined;
+  const t = r as Record<string, unknown>;
+  if (
+    t.taskId !== taskId ||
+    typeof t.status !== 'string' ||
+    !STATUSES.has(t.status) ||
+    typeof t.createdAt !== 'string' ||
+    typeof t.lastUpdatedAt !== 'string' ||
+    !(t.ttl === null || (typeof t.ttl === 'number' && Number.isFinite(t.ttl))) ||
+    (t.owner !== undefined && typeof t.owner !== 'string')
+  )
+    return undefined;
+  return { ...(t as unknown as TaskRecord), version: v };
+}
+
+/**
+ * A {@link TaskStore} on Redis (7 or later; Cluster-ready key design, see the module docs).
+ *
+ * `new RedisTaskStore(client, options)` takes a connected node-redis client (shared with other
+ * stores; this store never closes it) or a `redis://` URL (it then connects on first use and
+ * {@link close} disconnects). Every method rejects when Redis fails (the Tasks extensions answer the
+ * request -32603 and report background failures to the server's `onerror`).
+ */
+export class RedisTaskStore implements TaskStore {
+  readonly #link: CommandLink;
+  readonly #prefix: string;
+  readonly #maxIdChars: number;
+  readonly #maxRecordBytes: number;
+
+  /**
+   * @throws TypeError without a client or URL, or for a keyPrefix with `{` or `}`
+   * @throws RangeError for an out-of-range numeric option (the message names it)
+   */
+  constructor(client: RedisCommandClient | string, options: RedisTaskStoreOptions = {}) {
+    this.#link = new CommandLink(
+      client,
+      'RedisTaskStore',
+      intOption('RedisTaskStore', 'connectTimeoutMs', options.connectTimeoutMs, 1, 5000),
+    );
+    this.#prefix = checkPrefix(options.keyPrefix, 'RedisTaskStore');
+    this.#maxIdChars = intOption(
+      'RedisTaskStore',
+      'maxTaskIdChars',
+      options.maxTaskIdChars,
+      1,
+      DEFAULT_MAX_TASK_ID_CHARS,
+    );
+    this.#maxRecordBytes = intOption(
+      'RedisTaskStore',
+      'maxRecordBytes',
+      options.maxRecordBytes,
+      1024,
+      DEFAULT_MAX_TASK_RECORD_BYTES,
+    );
+  }
+
+  #key(taskId: string): string {
+    return taskKey(this.#prefix, taskId);
+  }
+  #index(name: 'seq' | 'all' | 'expiry'): string {
+    return `${this.#prefix}{tasks}:${name}`;
+  }
+  #ownerIndex(owner: string): string {
+    return `${this.#prefix}{tasks}:owner:${createHash('sha256').update(owner).digest('hex')}`;
+  }
+  #indexKeys(owner: string | undefined): string[] {
+    const keys = [this.#index('seq'), this.#index('all'), this.#index('expiry')];
+    if (owner !== undefined) keys.push(this.#ownerIndex(owner));
+    return keys;
+  }
+
+  #encode(record: TaskRecord): string {
+    const { version: _v, ...rest } = record;
+    const json = JSON.stringify(rest);
+    if (Buffer.byteLength(json) > this.#maxRecordBytes)
+      throw new RangeError(
+        `anywire: task ${record.taskId} is ${Buffer.byteLength(json)} bytes of JSON, more than maxRecordBytes (${this.#maxRecordBytes})`,
+      );
+    return json;
+  }
+
+  async #read(taskId: string): Promise<TaskRecord | undefined> {
+    if (typeof taskId !== 'string' || taskId.length > this.#maxIdChars) return undefined;
+    const client = await this.#link.client();
+    let reply: unknown;
+    try {
+      reply = await client.sendCommand(['HMGET', this.#key(taskId), 'v', 'r']);
+    } catch (error) {
+      if (isWrongType(error)) return undefined;
+      throw error;
+    }
+    const [v, r] = asArray(reply);
+    return decode(taskId, v, r);
+  }
+
+  /**
+   * Stores a new task at version 1, expiring at `createdAt + ttl`.
+   * @throws Error when a task with this id exists; RangeError for an id or record over the limits
+   */
+  async create(record: TaskRecord): Promise<void> {
+    const id = record.taskId;
+    if (typeof id !== 'string' || id.length === 0 || id.length > this.#maxIdChars)
+      throw new RangeError(`anywire: a task id must be 1..${this.#maxIdChars} characters`);
+    const json = this.#encode({ ...record, version: 1 });
+    const at = expiresAt(record);
+    const client = await this.#link.client();
+    // Index first (an entry whose record is missing reads as absent and is pruned), so a task that
+    // exists is always listed.
+    const keepMs = at === undefined ? -1 : Math.max(1, at - Date.now()) + INDEX_SLACK_MS;
+    await INDEX.run(client, this.#indexKeys(record.owner), [
+      id,
+      at === undefined ? '' : String(at),
+      String(keepMs),
+    ]);
+    const created = await CREATE.run(
+      client,
+      [this.#key(id)],
+      [id, json, record.status, at === undefined ? '' : String(at)],
+    );
+    if (Number(created) !== 1) throw new Error(`anywire: task ${id} already exists`);
+  }
+
+  /** The task, or `undefined` when unknown, expired or unreadable. */
+  async get(taskId: string): Promise<TaskRecord | undefined> {
+    const t = await this.#read(taskId);
+    return t && !expired(t, Date.now()) ? t : undefined;
+  }
+
+  /**
+   * Compare-and-set update (see {@link TaskStore}): an atomic check of the version read, so the
+   * first terminal state wins across nodes. Retries while other writers move the version on.
+   * @throws RangeError when the updated record is over `maxRecordBytes`
+   */
+  async update(
+    taskId: string,
+    patch: TaskPatch,
+    options: { ifVersion?: number } = {},
+  ): Promise<TaskUpdateResult> {
+    for (let attempt = 0; attempt < 1000; attempt++) {
+      const t = await this.get(taskId);
+      if (!t) return { ok: false, reason: 'missing' };
+      if (TERMINAL_TASK_STATUSES.has(t.status)) return { ok: false, reason: 'terminal', record: t };
+      if (options.ifVersion !== undefined && options.ifVersion !== t.version)
+        return { ok: false, reason: 'conflict', record: t };
+      const {
+        taskId: _id,
+        owner: _owner,
+        createdAt: _created,
+        version: _version,
+        ...allowed
+      } = patch as TaskRecord;
+      const next: TaskRecord = { ...t, ...structuredClone(allowed) };
+      for (const [k, v] of Object.entries(allowed)) if (v === undefined) delete (next as never)[k];
+      next.lastUpdatedAt = new Date().toISOString();
+      next.version = t.version! + 1;
+      const ttlChanged = 'ttl' in allowed && allowed.ttl !== undefined && allowed.ttl !== t.ttl;
+      const at = expiresAt(next);
+      const ttlMode = !ttlChanged ? '' : at === undefined ? 'persist' : String(at);
+      const client = await this.#link.client();
+      const done = Number(
+        await CAS.run(
+          client,
+          [this.#key(taskId)],
+          [String(t.version), this.#encode(next), next.status as TaskStatus, ttlMode],
+        ),
+      );
+      if (done === 0) return { ok: false, reason: 'missing' };
+      if (done === 1) {
+        if (ttlChanged) {
+          const keepMs = at === undefined ? -1 : Math.max(1, at - Date.now()) + INDEX_SLACK_MS;
+          await INDEX.run(client, this.#indexKeys(t.owner), [
+            taskId,
+            at === undefined ? '' : String(at),
+            String(keepMs),
+          ]);
+        }
+        return { ok: true, record: next };
+      }
+      // 2: another writer moved the version on since the read; read again.
+    }
+    throw new Error(`anywire: task ${taskId} kept changing under update; gave up after 1000 attempts`);
+  }
+
+  /**
+   * One page of tasks in creation order (the cursor is the creation number of the last task
+   * returned).
+   * @throws RangeError for a cursor this store did not issue
+   */
+  async list(options: TaskListOptions): Promise<TaskPage> {
+    const client = await this.#link.client();
+    let after = 0;
+    if (options.cursor !== undefined) {
+      after = /^\d{1,15}$/.test(options.cursor) ? Number(options.cursor) : Number.NaN;
+      if (
+        !Number.isSafeInteger(after) ||
+        after > Number(await READ_SEQ.run(client, [this.#index('seq')], []))
+      )
+        throw new RangeError('anywire: invalid task cursor');
+    }
+    const limit = Math.max(1, Math.floor(options.limit));
+    const index = options.owner === undefined ? this.#index('all') : this.#ownerIndex(options.owner);
+    const now = Date.now();
+    const tasks: TaskRecord[] = [];
+    let last = after;
+    let lastReturned = after;
+    for (;;) {
+      const batch = Math.min(Math.max(limit + 1 - tasks.length, 10), 500);
+      const flat = asArray(await RANGE.run(client, [index], [`(${last}`, '+inf', String(batch)]));
+      const ids: string[] = [];
+      const seqs: number[] = [];
+      for (let i = 0; i + 1 < flat.length; i += 2) {
+        ids.push(asString(flat[i]) ?? '');
+        seqs.push(Number(asString(flat[i + 1])));
+      }
+      const records = await Promise.all(ids.map((id) => this.#read(id).catch(() => undefined)));
+      for (let i = 0; i < ids.length; i++) {
+        last = seqs[i]!;
+        const t = records[i];
+        if (!t || expired(t, now)) {
+          void this.#unindex(client, ids[i]!, t?.owner ?? options.owner).catch(() => {});
+          continue;
+        }
+        if (options.owner !== undefined && t.owner !== options.owner) continue;
+        if (tasks.length === limit) return { tasks, nextCursor: String(lastReturned) };
+        tasks.push(t);
+        lastReturned = seqs[i]!;
+      }
+      if (ids.length < batch) return { tasks };
+    }
+  }
+
+  #unindex(client: RedisCommandClient, taskId: string, owner: string | undefined): Promise<unknown> {
+    const keys = [this.#index('all'), this.#index('expiry')];
+    if (owner !== undefined) keys.push(this.#ownerIndex(owner));
+    return UNINDEX.run(client, keys, [taskId]);
+  }
+
+  /** Forgets a task (its record, its stored run request and its index entries). Idempotent. */
+  async delete(taskId: string): Promise<void> {
+    if (typeof taskId !== 'string' || taskId.length > this.#maxIdChars) return;
+    const t = await this.#read(taskId);
+    const client = await this.#link.client();
+    await client.sendCommand(['DEL', this.#key(taskId), `${this.#key(taskId)}:request`]);
+    await this.#unindex(client, taskId, t?.owner);
+  }
+
+  /**
+   * Deletes the tasks whose `createdAt + ttl` is at or before `now` (Redis expires records by
+   * itself, so this mostly prunes their index entries); resolves to how many records it deleted.
+   * Safe to run on every node at once.
+   */
+  async sweep(now = Date.now()): Promise<number> {
+    const client = await this.#link.client();
+    let deleted = 0;
+    let from = '-inf';
+    for (;;) {
+      const flat = asArray(
+        await RANGE.run(client, [this.#index('expiry')], [from, String(now), String(SWEEP_BATCH)]),
+      );
+      const ids: string[] = [];
+      for (let i = 0; i + 1 < flat.length; i += 2) ids.push(asString(flat[i]) ?? '');
+      for (const id of ids) {
+        const t = await this.#read(id);
+        if (t && !expired(t, now)) continue; // its ttl was moved on; the index was updated with it
+        if (t) {
+          const gone = Number(await client.sendCommand(['DEL', this.#key(id), `${this.#key(id)}:request`]));
+          if (gone > 0) deleted++;
+        }
+        await this.#unindex(client, id, t?.owner);
+      }
+      if (ids.length < SWEEP_BATCH) return deleted;
+      from = `(${asString(flat[flat.length - 1])}`;
+    }
+  }
+
+  /** Disconnects the client this store made from a URL (a client given to it stays open). */
+  close(): Promise<void> {
+    return this.#link.close();
+  }
+}
