@@ -28,6 +28,8 @@ export interface BindingFlags {
   authenticator?: Authenticator;
   /** HTTP: answers well-known requests (RFC 9728 protected resource metadata). */
   wellKnown?: (request: Request) => Response | undefined | Promise<Response | undefined>;
+  /** HTTP: this node's id in the `/healthz` and `/readyz` bodies. Default `<hostname>-<pid>`. */
+  nodeId?: string;
 }
 
 /** A started server binding. */

@@ -55,13 +55,14 @@ const streamableHttp: ServerFactory = async (server, url, flags) => {
     corsOrigins: flags.corsOrigins,
     authenticator: flags.authenticator,
     wellKnown: flags.wellKnown,
+    nodeId: flags.nodeId,
   });
   const kind = tls ? (flags.http2 === false ? 'https' : 'h2 + https') : flags.http2 ? 'h2c' : 'http';
   // A WebSocket binding named on the same host:port attaches to this listener by upgrade.
   if (!tls && !flags.http2)
     httpListeners.set(`${url.hostname}:${http.address.port}`, http.listener as HttpServer);
   return {
-    label: `streamable-http (${kind}) + http+sse at /sse`,
+    label: `streamable-http (${kind}) + http+sse at /sse, health at /healthz /readyz`,
     endpoint: http.url,
     ended: never,
     close: () => http.close(),

@@ -39,6 +39,13 @@ function address(v: string): string {
   return /^\d+$/.test(v.trim()) ? `127.0.0.1:${v.trim()}` : v;
 }
 
+/** Reads a node id: 1 to 64 letters, digits, `.`, `_`, `:` or `-` (it names Redis consumers and keys). */
+function nodeId(v: string): string {
+  if (!/^[A-Za-z0-9._:-]{1,64}$/.test(v))
+    throw new InvalidArgumentError(`expected 1 to 64 letters, digits, ".", "_", ":" or "-", got "${v}"`);
+  return v;
+}
+
 /** Runs the CLI; resolves to the exit status. */
 export async function main(argv: string[]): Promise<number> {
   const { own, command } = splitArgv(argv);
@@ -101,6 +108,11 @@ export async function main(argv: string[]): Promise<number> {
         [],
       )
       .option('--watch', 'restart when the module or a file it imports changes (dev mode)')
+      .option(
+        '--node-id <id>',
+        "this node's name in a cluster: in /healthz and /readyz, and the shared stores' consumer name (default: hostname-pid)",
+        nodeId,
+      )
       .option('--auth-issuer <url>', 'require OAuth access tokens from this authorization server')
       .option('--auth-resource <url>', "this server's resource URL (RFC 8707); default: the --http endpoint")
       .option('--auth-scope <scope>', 'a scope every request needs (repeatable)', collect, [])

@@ -4,6 +4,7 @@
  * including the table of endpoints, goes to stderr.
  * @module
  */
+import { hostname } from 'node:os';
 import { bindingDefinitions } from '../bindings/registry.js';
 import { printEndpoints, startBinding } from './bindings.js';
 import type { BindingFlags, StartedBinding } from './bindings.js';
@@ -34,6 +35,11 @@ export interface ServeOptions extends BindingFlags, Omit<ServerLogOptions, 'stde
   tls?: string;
   /** More bindings as URLs (`ws://127.0.0.1:3001/mcp`, `tcp://127.0.0.1:3002`, ...). */
   urls?: string[];
+  /**
+   * This node's name in a cluster (`--node-id`): in the HTTP health bodies, and the shared stores'
+   * consumer name. Default `<hostname>-<pid>`.
+   */
+  nodeId?: string;
   /** Grace period for in-flight requests on SIGINT/SIGTERM, in ms. Default 5000. */
   shutdownGraceMs?: number;
 }
@@ -70,11 +76,12 @@ function warnNpmBanner(): void {
 export async function serve(modulePath: string, options: ServeOptions): Promise<void> {
   const urls = bindingUrls(options);
   if (urls.includes('stdio')) warnNpmBanner();
+  const nodeId = options.nodeId ?? `${hostname()}-${process.pid}`;
   const server = await loadServerModule(modulePath);
   logServerActivity(server, options);
   const started: StartedBinding[] = [];
   try {
-    for (const url of urls) started.push(await startBinding(server, url, options));
+    for (const url of urls) started.push(await startBinding(server, url, { ...options, nodeId }));
   } catch (e) {
     await Promise.all(started.map((b) => b.close()));
     throw e;

@@ -13,10 +13,11 @@ import type { AuthInfo } from '../../protocol/types.js';
 import type { HttpSecurityOptions } from '../shared/http-security.js';
 import type { Servable } from '../../server/servable.js';
 import type { HttpExchange } from './exchange.js';
+import type { HealthOptions } from './health.js';
 import type { StreamGauge } from './stream-gauge.js';
 
 /** Options of the Streamable HTTP server. Every limit has a unit in its name and a safe default. */
-export interface StreamableHttpOptions extends HttpSecurityOptions {
+export interface StreamableHttpOptions extends HttpSecurityOptions, HealthOptions {
   /** Serve only this path (e.g. `/mcp`). Default: any path (a framework routes to us). */
   path?: string;
   /** The address the server is bound to; a loopback bind turns on `Host` validation. Default `127.0.0.1`. */

@@ -28,6 +28,7 @@ import { HttpError } from './exchange.js';
 import type { HttpExchange } from './exchange.js';
 import { isKnownVersion, JSON_HEADERS, resolveLimits, sendAuthError, sendError } from './handler-options.js';
 import type { HandlerContext, HttpLimits, StreamableHttpOptions } from './handler-options.js';
+import { HealthProbes } from './health.js';
 import { HttpSseSessions } from './http-sse.js';
 import { HttpSession } from './legacy-session.js';
 import { LegacySessions } from './legacy-sessions.js';
@@ -51,6 +52,7 @@ export class StreamableHttpServer {
   #legacy: LegacySessions;
   #httpSse: HttpSseSessions | undefined;
   #authenticator: Authenticator | undefined;
+  #health: HealthProbes;
   #closing: Promise<void> | undefined;
 
   constructor(server: Servable, options: StreamableHttpOptions = {}) {
@@ -73,6 +75,7 @@ export class StreamableHttpServer {
         ? undefined
         : (options.eventStore ?? new DefaultEventStore(server, this.#limits.maxEventStoreBytes));
     this.#legacy = new LegacySessions(this.#hc, store);
+    this.#health = new HealthProbes(server, options, () => this.#closing !== undefined);
     if (options.httpSse !== false) {
       this.#httpSse = new HttpSseSessions(
         this.#hc,
@@ -84,6 +87,11 @@ export class StreamableHttpServer {
   /** Live legacy sessions by `Mcp-Session-Id`. */
   get sessions(): Map<string, HttpSession> {
     return this.#legacy.map;
+  }
+
+  /** This node's id in health bodies (`options.nodeId`, or a random one). */
+  get nodeId(): string {
+    return this.#health.nodeId;
   }
 
   /** Open SSE streams right now. */
@@ -121,6 +129,8 @@ export class StreamableHttpServer {
   }
 
   async #handle(ex: HttpExchange): Promise<void> {
+    // Probes come first: no Host/Origin check, no authentication, and answered while closing.
+    if (this.#health.owns(ex.path)) return this.#health.handle(ex);
     if (this.#closing) {
       sendError(ex, 503, null, ErrorCode.InternalError, 'Service Unavailable: server shutting down', {
         connection: 'close',

@@ -9,6 +9,8 @@ export { createWebHandler } from './web.js';
 export type { WebMcpHandler } from './web.js';
 export { StreamableHttpServer } from './handler.js';
 export type { StreamableHttpOptions } from './handler.js';
+export { DEFAULT_READY_TIMEOUT_MS } from './health.js';
+export type { HealthOptions } from './health.js';
 export type { HttpSecurityOptions } from '../shared/http-security.js';
 export { decodeHeaderValue, encodeHeaderValue } from './mcp-headers.js';
 export { DEFAULT_RECONNECTION, StreamableHttpClientTransport } from './client.js';

@@ -5,6 +5,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import http2 from 'node:http2';
@@ -231,7 +232,11 @@ export function createNodeHandler(server: Servable, options: StreamableHttpOptio
   return handler;
 }
 
-/** Options of {@link serveHttp}. */
+/**
+ * Options of {@link serveHttp}. Unlike the handlers a framework mounts, `serveHttp` serves the
+ * health endpoints by default: `healthPath` `/healthz`, `readyPath` `/readyz`, `nodeId`
+ * `<hostname>-<pid>` (`false` turns a path off).
+ */
 export interface ServeHttpOptions extends StreamableHttpOptions {
   /** Interface to bind. Default `127.0.0.1`. */
   host?: string;
@@ -302,7 +307,14 @@ export async function serveHttp(server: Servable, options: ServeHttpOptions = {}
   };
   const host = options.host ?? '127.0.0.1';
   const path = options.path ?? '/mcp';
-  const handler = createNodeHandler(server, { ...options, path, bindHost: host });
+  const handler = createNodeHandler(server, {
+    ...options,
+    path,
+    bindHost: host,
+    healthPath: options.healthPath ?? '/healthz',
+    readyPath: options.readyPath ?? '/readyz',
+    nodeId: options.nodeId ?? `${hostname()}-${process.pid}`,
+  });
   let listener: http.Server | http2.Http2Server | http2.Http2SecureServer;
   if (options.tls) {
     const tls = {
