@@ -204,8 +204,10 @@ class NodeExchange implements HttpExchange {
 
   onabort(cb: () => void): void {
     const res = this.#res;
+    // `writableEnded`, not `writableFinished`: an HTTP/2 response reset by the client (RST_STREAM)
+    // reports `writableFinished` true although it never ended.
     res.once('close', () => {
-      if (!res.writableFinished) cb();
+      if (!res.writableEnded) cb();
     });
   }
 }
