@@ -11,10 +11,19 @@ export const binding: MatrixBinding & { maxMessageBytes: number } = {
   name: 'grpc',
   eras: ['legacy', 'modern'],
   maxMessageBytes: MAX_MESSAGE_BYTES,
-  async start(server) {
-    const handle = await serveGrpc(server, { port: 0, maxMessageBytes: MAX_MESSAGE_BYTES });
+  identities: true,
+  async start(server, options = {}) {
+    const handle = await serveGrpc(server, {
+      port: 0,
+      maxMessageBytes: MAX_MESSAGE_BYTES,
+      authenticator: options.authenticator,
+    });
     return {
-      connect: () => new GrpcClientTransport({ url: handle.url }),
+      connect: (authorization) =>
+        new GrpcClientTransport({
+          url: handle.url,
+          ...(authorization ? { metadata: { authorization } } : {}),
+        }),
       stop: () => handle.close(100),
       maxMessageBytes: MAX_MESSAGE_BYTES,
       // A raw grpc-js client on the shipped .proto: one frame in, the first frame out.

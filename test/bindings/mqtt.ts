@@ -12,16 +12,23 @@ const MAX_MESSAGE_BYTES = 65536;
 export const binding: MatrixBinding = {
   name: 'mqtt',
   eras: ['legacy', 'modern'],
+  identities: true,
   unavailable: async () => mosquittoMissing(),
-  async start(server) {
+  async start(server, options = {}) {
     const broker: Broker = await startBroker();
     const handle = await serveMqtt(server, {
       url: broker.url,
       serverName: SERVER_NAME,
       maxMessageBytes: MAX_MESSAGE_BYTES,
+      authenticator: options.authenticator,
     });
     return {
-      connect: () => new MqttClientTransport({ url: broker.url, serverName: SERVER_NAME }),
+      connect: (authorization) =>
+        new MqttClientTransport({
+          url: broker.url,
+          serverName: SERVER_NAME,
+          ...(authorization ? { userProperties: { authorization } } : {}),
+        }),
       stop: async () => {
         await handle.close();
         await broker.dispose();

@@ -4,22 +4,31 @@ import { StdioClientTransport } from '../../src/transports/stdio/client.js';
 import { ROOT } from '../helpers.js';
 import type { MatrixBinding } from './types.js';
 
-const ARGS = [
+const args = (module: string) => [
   `${ROOT}bin/anywire.js`,
   'serve',
-  `${ROOT}test/fixtures/matrix-server.ts`,
+  module,
   '--stdio',
   '--max-message-bytes',
   '65536',
 ];
 
-/** stdio: the matrix server module runs as a child process per client. */
+/** stdio: the server module (the matrix server unless told) runs as a child process per client. */
 export const binding: MatrixBinding = {
   name: 'stdio',
   eras: ['legacy', 'modern'],
-  async start() {
+  serverPerClient: true,
+  async start(_server, options = {}) {
+    const ARGS = args(options.module ?? `${ROOT}test/fixtures/matrix-server.ts`);
+    const env = options.env;
     return {
-      connect: () => new StdioClientTransport({ command: process.execPath, args: ARGS, stderr: 'ignore' }),
+      connect: () =>
+        new StdioClientTransport({
+          command: process.execPath,
+          args: ARGS,
+          stderr: 'ignore',
+          ...(env ? { env } : {}),
+        }),
       stop: async () => {},
       maxMessageBytes: 65536,
       raw: (frame) =>

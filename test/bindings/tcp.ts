@@ -12,11 +12,17 @@ export const binding: MatrixBinding & { maxMessageBytes: number } = {
   name: 'tcp',
   eras: ['legacy', 'modern'],
   maxMessageBytes: MAX,
-  async start(server) {
-    const handle = await serveTcp(server, { host: '127.0.0.1', port: 0, maxMessageBytes: MAX });
+  identities: true,
+  async start(server, options = {}) {
+    const handle = await serveTcp(server, {
+      host: '127.0.0.1',
+      port: 0,
+      maxMessageBytes: MAX,
+      authenticator: options.authenticator,
+    });
     const { port } = handle.address as AddressInfo;
     return {
-      connect: () => new TcpClientTransport({ host: '127.0.0.1', port }),
+      connect: (authorization) => new TcpClientTransport({ host: '127.0.0.1', port, authorization }),
       stop: () => handle.close(),
       maxMessageBytes: MAX,
       raw: (frame) => rawFirstAnswer(() => connected(connect({ host: '127.0.0.1', port })), frame),

@@ -16,10 +16,11 @@ export const binding: MatrixBinding & { maxMessageBytes: number } = {
   name: 'tls',
   eras: ['legacy', 'modern'],
   maxMessageBytes: MAX,
+  identities: true,
   async unavailable() {
     return opensslUnavailable();
   },
-  async start(server) {
+  async start(server, options = {}) {
     const pki = generatePki();
     const handle = await serveTls(server, {
       port: 0,
@@ -28,11 +29,13 @@ export const binding: MatrixBinding & { maxMessageBytes: number } = {
       ca: pki.ca,
       requestCert: true,
       maxMessageBytes: MAX,
+      authenticator: options.authenticator,
     });
     const { port } = handle.address as AddressInfo;
     const creds = { ca: pki.ca, cert: pki.clientCert, key: pki.clientKey, servername: 'localhost' };
     return {
-      connect: () => new TlsClientTransport({ host: '127.0.0.1', port, ...creds }),
+      connect: (authorization) =>
+        new TlsClientTransport({ host: '127.0.0.1', port, authorization, ...creds }),
       stop: async () => {
         await handle.close();
         pki.remove();

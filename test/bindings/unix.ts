@@ -17,12 +17,18 @@ export const binding: MatrixBinding & { maxMessageBytes: number } = {
   async unavailable() {
     return process.platform === 'win32' ? 'Unix domain socket paths are not used on Windows' : undefined;
   },
-  async start(server) {
+  identities: true,
+  async start(server, options = {}) {
     const dir = mkdtempSync(join(tmpdir(), 'anywire-unix-'));
     const path = join(dir, 'mcp.sock');
-    const handle = await serveUnix(server, { path, mode: 0o600, maxMessageBytes: MAX });
+    const handle = await serveUnix(server, {
+      path,
+      mode: 0o600,
+      maxMessageBytes: MAX,
+      authenticator: options.authenticator,
+    });
     return {
-      connect: () => new UnixClientTransport({ path }),
+      connect: (authorization) => new UnixClientTransport({ path, authorization }),
       stop: async () => {
         await handle.close();
         rmSync(dir, { recursive: true, force: true });

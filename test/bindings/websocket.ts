@@ -8,10 +8,17 @@ const MAX = 65536;
 export const binding: MatrixBinding = {
   name: 'websocket',
   eras: ['legacy', 'modern'],
-  async start(server) {
-    const handle = await serveWebSocket(server, { port: 0, path: '/mcp', maxMessageBytes: MAX });
+  identities: true,
+  async start(server, options = {}) {
+    const handle = await serveWebSocket(server, {
+      port: 0,
+      path: '/mcp',
+      maxMessageBytes: MAX,
+      authenticator: options.authenticator,
+    });
     return {
-      connect: () => new WebSocketClientTransport(handle.url),
+      connect: (authorization) =>
+        new WebSocketClientTransport(handle.url, authorization ? { headers: { authorization } } : {}),
       stop: () => handle.close(),
       maxMessageBytes: MAX,
       raw: (frame) =>
