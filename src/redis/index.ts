@@ -1,0 +1,21 @@
+/**
+ * `anywire/redis`: the shared stores of a multi-process deployment on Redis 7 (node-redis client),
+ * switched at once with `stores: await redisStores('redis://…')`. Node-only; never imported by the
+ * root entry. Every key starts with a prefix (default `anywire:`) and carries a TTL; keys used
+ * together share a Redis Cluster slot through a hash tag.
+ * @module
+ */
+export type { RedisClient, RedisConnectionOptions } from './connection.js';
+export {
+  createRedisClient,
+  DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
+  DEFAULT_REDIS_CONNECT_TIMEOUT_MS,
+  DEFAULT_REDIS_RECONNECT_MAX_DELAY_MS,
+  isWrongType,
+  redisFailure,
+} from './connection.js';
+export { DEFAULT_KEY_PREFIX, escapeKeyPart, RedisKeys } from './keys.js';
+export type { RedisNotificationBusOptions } from './notification-bus.js';
+export { DEFAULT_MAX_BUS_EVENT_BYTES, parseBusMessage, RedisNotificationBus } from './notification-bus.js';
+export type { RedisStores, RedisStoresOptions } from './stores.js';
+export { DEFAULT_REDIS_READY_TIMEOUT_MS, redisStores } from './stores.js';

@@ -1,0 +1,124 @@
+/**
+ * `redisStores(url | options)`: every Redis store of `anywire/redis` on one shared connection, as
+ * the {@link Stores} aggregate a server takes (`new McpServer(info, { stores })` or
+ * `server.useStores(stores)`).
+ * @module
+ */
+import type { Stores } from '../protocol/stores.js';
+import type { RedisClient, RedisConnectionOptions } from './connection.js';
+import {
+  checkConnectionOptions,
+  closeClient,
+  createRedisClient,
+  DEFAULT_REDIS_CONNECT_TIMEOUT_MS,
+  isClient,
+  ping,
+  whenReady,
+} from './connection.js';
+import type { RedisNotificationBusOptions } from './notification-bus.js';
+import { RedisNotificationBus } from './notification-bus.js';
+import { checkIntegerOption } from '../protocol/option-checks.js';
+
+/** Default of {@link RedisStoresOptions.readyTimeoutMs}: 1 s. */
+export const DEFAULT_REDIS_READY_TIMEOUT_MS = 1000;
+
+/**
+ * Options of {@link redisStores}: the connection (see {@link RedisConnectionOptions}), the key
+ * prefix shared by every store, and per-store options (`false` leaves a store out, so the server
+ * keeps its in-memory default for it).
+ */
+export interface RedisStoresOptions extends RedisConnectionOptions {
+  /** Prefix of every key and channel. Default `anywire:`. */
+  keyPrefix?: string;
+  /** Time in ms `ready()` waits for PONG. Default {@link DEFAULT_REDIS_READY_TIMEOUT_MS}. */
+  readyTimeoutMs?: number;
+  /**
+   * Resolve at once, without waiting for the first connection (it goes on in the background;
+   * `ready()` says when Redis is reachable). Default false: `redisStores` waits up to
+   * `connectTimeoutMs` and rejects when Redis is not reachable.
+   */
+  lazyConnect?: boolean;
+  /** The notification bus (Pub/Sub), or `false` to leave it out. */
+  notificationBus?: RedisNotificationBusOptions | false;
+}
+
+/** The Redis-backed {@link Stores}: what {@link redisStores} resolves to. */
+export interface RedisStores extends Stores {
+  /** The shared node-redis client (owned by these stores unless you passed yours). */
+  readonly client: RedisClient;
+  notificationBus?: RedisNotificationBus;
+  /**
+   * Resolves when Redis answers PING within `readyTimeoutMs` and the bus listens on its channel.
+   * @throws Error `anywire/redis: Redis did not answer PING within <n> ms (<why>)`
+   */
+  ready(): Promise<void>;
+  /** Closes the stores' connections (your own client stays open). Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Connects to Redis and builds every Redis store on one client.
+ * @param target a redis:// URL, or {@link RedisStoresOptions}
+ * @throws TypeError for a bad URL, client or key prefix; RangeError for an out-of-range option;
+ * Error `anywire/redis: Redis is not reachable within <n> ms` when the first connection fails
+ * (unless `lazyConnect`)
+ */
+export async function redisStores(target: string | RedisStoresOptions): Promise<RedisStores> {
+  const options: RedisStoresOptions = typeof target === 'string' ? { url: target } : target;
+  checkConnectionOptions('redisStores', options);
+  checkIntegerOption('redisStores', 'readyTimeoutMs', options.readyTimeoutMs, 1);
+  if (options.client !== undefined && !isClient(options.client))
+    throw new TypeError('redisStores: client must be a node-redis client');
+  const owned = !options.client;
+  if (owned && (typeof options.url !== 'string' || !options.url))
+    throw new TypeError('redisStores: pass a redis:// URL, or { url } or { client }');
+  const client = options.client ?? createRedisClient({ ...options, url: options.url! }, 'anywire/redis');
+  const keyPrefix = options.keyPrefix;
+  const closers: (() => Promise<void>)[] = [];
+  const readiness: (() => Promise<void>)[] = [];
+  const stores: Partial<RedisStores> = {};
+
+  // One block per store: add yours here (built on `client`, closed by `closers`).
+  try {
+    if (options.notificationBus !== false) {
+      const bus = new RedisNotificationBus(client, {
+        keyPrefix,
+        onConnectionError: options.onerror,
+        ...options.notificationBus,
+      });
+      stores.notificationBus = bus;
+      closers.push(() => bus.close());
+      readiness.push(() => bus.ready(options.readyTimeoutMs ?? DEFAULT_REDIS_READY_TIMEOUT_MS));
+    }
+  } catch (error) {
+    if (owned) await closeClient(client);
+    throw error;
+  }
+
+  let closed: Promise<void> | undefined;
+  const result: RedisStores = {
+    ...stores,
+    client,
+    async ready() {
+      const timeoutMs = options.readyTimeoutMs ?? DEFAULT_REDIS_READY_TIMEOUT_MS;
+      await ping(client, timeoutMs);
+      for (const check of readiness) await check();
+    },
+    close() {
+      closed ??= (async () => {
+        for (const close of closers.reverse()) await close().catch(() => {});
+        if (owned) await closeClient(client);
+      })();
+      return closed;
+    },
+  };
+  if (!options.lazyConnect) {
+    try {
+      await whenReady(client, options.connectTimeoutMs ?? DEFAULT_REDIS_CONNECT_TIMEOUT_MS);
+    } catch (error) {
+      await result.close();
+      throw error;
+    }
+  }
+  return result;
+}
