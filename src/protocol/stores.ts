@@ -7,6 +7,7 @@
 // in task-store.ts; re-exported here for the root entry.
 import type { EventStore } from './event-store.js';
 import type { NotificationBus } from './notification-bus.js';
+import type { TaskLeases } from './task-leases.js';
 import type { TaskStore } from './task-store.js';
 
 export { InMemoryEventStore } from './event-store.js';
@@ -14,6 +15,8 @@ export type { EventStore, InMemoryEventStoreOptions } from './event-store.js';
 export { InMemoryNotificationBus, publishSafely } from './notification-bus.js';
 export type { NotificationBus, ServerEvent } from './notification-bus.js';
 export { InMemoryTaskStore, TERMINAL_TASK_STATUSES } from './task-store.js';
+export { InMemoryTaskLeases } from './task-leases.js';
+export type { TaskLeaseAcquireOptions, TaskLeaseClaim, TaskLeases, TaskRunRequest } from './task-leases.js';
 export type {
   TaskListOptions,
   TaskPage,
@@ -84,6 +87,12 @@ export interface Stores {
   keyRing?: KeyRing;
   /** Default store of both Tasks implementations (2026-07-28 extension, 2025-11-25 tasks) when given none. */
   taskStore?: TaskStore;
+  /**
+   * Leases on running tasks (the 2026-07-28 Tasks extension's work queue): with them, a task whose
+   * process died is failed once its lease runs out, or re-run elsewhere when its tool is idempotent.
+   * Unset: no leases (one process: a task dies with it).
+   */
+  taskLeases?: TaskLeases;
   /** Legacy SSE resumption (2025-11-25 basic/transports); the default of serveHttp's `eventStore`. */
   eventStore?: EventStore;
   /** Resolves when the backend is reachable; rejects with a clear Error otherwise (readiness probes). */
