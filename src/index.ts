@@ -57,6 +57,10 @@ export type {
   ServerEvent,
   StateKey,
   Stores,
+  TaskLeaseAcquireOptions,
+  TaskLeaseClaim,
+  TaskLeases,
+  TaskRunRequest,
   TaskListOptions,
   TaskPage,
   TaskPatch,
@@ -68,6 +72,7 @@ export type {
 export {
   InMemoryEventStore,
   InMemoryNotificationBus,
+  InMemoryTaskLeases,
   InMemoryTaskStore,
   StaticKeyRing,
 } from './protocol/stores.js';

@@ -68,7 +68,9 @@ describe.skipIf(!!missing)('RedisTaskLeases', () => {
     await client.hSet(`${keyPrefix}{leases}:holders`, 't', 'not-a-holder');
     await client.set(`${keyPrefix}task:{t}:request`, '{"tool": 3}');
     await new Promise((r) => setTimeout(r, 10));
-    expect(await leases.claimExpired('b', 1000, 10)).toEqual([{ taskId: 't', previousHolder: '', attempt: 1 }]);
+    expect(await leases.claimExpired('b', 1000, 10)).toEqual([
+      { taskId: 't', previousHolder: '', attempt: 1 },
+    ]);
     await client.hSet(`${keyPrefix}task:{u}:request`, 'x', 'y');
     await leases.acquire('u', 'a', { leaseMs: 1 });
     await new Promise((r) => setTimeout(r, 10));

@@ -14,9 +14,22 @@
  * `queueTtlMs` after their last write. Garbage under these keys is treated as absent.
  * @module
  */
-import type { TaskLeaseAcquireOptions, TaskLeaseClaim, TaskLeases, TaskRunRequest } from '../protocol/task-leases.js';
+import type {
+  TaskLeaseAcquireOptions,
+  TaskLeaseClaim,
+  TaskLeases,
+  TaskRunRequest,
+} from '../protocol/task-leases.js';
 import type { RedisCommandClient } from './task-lua.js';
-import { asArray, asString, checkPrefix, CommandLink, intOption, LUA_HELPERS, LuaScript } from './task-lua.js';
+import {
+  asArray,
+  asString,
+  checkPrefix,
+  CommandLink,
+  intOption,
+  LUA_HELPERS,
+  LuaScript,
+} from './task-lua.js';
 import { taskKey } from './task-store.js';
 
 /** How long the lease queue's keys outlive their last write, by default (24 h). */
@@ -158,15 +171,31 @@ export class RedisTaskLeases implements TaskLeases {
     const client = await this.#link.client();
     if (options.request) {
       const px = Math.max(1, Math.min(options.retainMs ?? this.#queueTtlMs, this.#queueTtlMs));
-      await client.sendCommand(['SET', this.#requestKey(taskId), JSON.stringify(options.request), 'PX', String(px)]);
+      await client.sendCommand([
+        'SET',
+        this.#requestKey(taskId),
+        JSON.stringify(options.request),
+        'PX',
+        String(px),
+      ]);
     }
-    await ACQUIRE.run(client, this.#keys, [taskId, holder, String(options.leaseMs), String(this.#queueTtlMs)]);
+    await ACQUIRE.run(client, this.#keys, [
+      taskId,
+      holder,
+      String(options.leaseMs),
+      String(this.#queueTtlMs),
+    ]);
   }
 
   /** Extends the lease; `false` once another node claimed it or it was released. */
   async renew(taskId: string, holder: string, leaseMs: number): Promise<boolean> {
     const client = await this.#link.client();
-    const r = await RENEW.run(client, this.#keys, [taskId, holder, String(leaseMs), String(this.#queueTtlMs)]);
+    const r = await RENEW.run(client, this.#keys, [
+      taskId,
+      holder,
+      String(leaseMs),
+      String(this.#queueTtlMs),
+    ]);
     return Number(r) === 1;
   }
 
@@ -194,7 +223,9 @@ export class RedisTaskLeases implements TaskLeases {
     await Promise.all(
       claims.map(async (c) => {
         try {
-          const request = decodeRequest(asString(await client.sendCommand(['GET', this.#requestKey(c.taskId)])));
+          const request = decodeRequest(
+            asString(await client.sendCommand(['GET', this.#requestKey(c.taskId)])),
+          );
           if (request) c.request = request;
         } catch (error) {
           // Garbage (another type) under the request key reads as no request; an outage rejects

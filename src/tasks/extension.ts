@@ -12,6 +12,9 @@
  * - `tasks/get`, `tasks/update`, `tasks/cancel`, each refused with -32021 for a client that did not
  *   declare the extension, -32602 for an unknown or another principal's task.
  * - `notifications/tasks` on `subscriptions/listen` streams that name the task (`taskIds`).
+ * - Durable with task leases (`leases` option or `stores.taskLeases`): a task whose server stopped
+ *   is failed once its lease runs out, or run again elsewhere when its tool is declared idempotent
+ *   (`annotations.idempotentHint: true`; see {@link TaskExtensionOptions}).
  * - Modern era only: 2025-era clients keep the 2025-11-25 tasks (`McpServer` option `tasks`); the
  *   removed `tasks/result` and `tasks/list` answer -32601 to a 2026-07-28 request.
  * @module
@@ -24,6 +27,11 @@ import type { Extension, ExtensionHost } from '../server/extension.js';
 import { TASKS_EXTENSION_ID } from './constants.js';
 import type { TaskExtensionOptions } from './runner.js';
 import { TaskExtensionRunner } from './runner.js';
+import { callTool } from '../server/tools.js';
+import type { ToolEntry } from '../server/tools.js';
+import type { TaskRunRequest } from '../protocol/task-leases.js';
+import type { TaskRerunner } from './runner.js';
+import { RerunContext } from './rerun-context.js';
 import { TaskContext } from './task-context.js';
 
 /** The Tasks extension with its runner (for tests and operators). */
@@ -58,6 +66,44 @@ function taskMode(host: ExtensionHost | undefined, name: unknown) {
   } as const;
 }
 
+/** What a task stores to run again elsewhere: the call, the identity (never the token), the client. */
+function runRequest(params: JsonObject, ctx: HandlerContext): TaskRunRequest {
+  const r: TaskRunRequest = {
+    tool: String(params.name),
+    arguments: isObject(params.arguments) ? params.arguments : {},
+    protocolVersion: ctx.protocolVersion,
+    clientCapabilities: ctx.clientCapabilities as JsonObject,
+  };
+  const a = ctx.authInfo;
+  if (a) {
+    r.auth = {};
+    if (a.subject !== undefined) r.auth.subject = a.subject;
+    if (a.clientId !== undefined) r.auth.clientId = a.clientId;
+    if (a.scopes !== undefined) r.auth.scopes = [...a.scopes];
+  }
+  if (ctx.clientInfo) r.clientInfo = ctx.clientInfo;
+  return r;
+}
+
+/** Runs stored calls again: the registered tool's own handler, for tools declared idempotent. */
+function rerunner(host: ExtensionHost): TaskRerunner {
+  const entry = (name: string) => {
+    const tool = host.tools.get(name) as ToolEntry | undefined;
+    return tool?.enabled && taskMode(host, name)?.support !== 'forbidden' ? tool : undefined;
+  };
+  return {
+    canRerun: (name) => entry(name)?.listing.annotations?.idempotentHint === true,
+    run: async (taskId, request, task) => {
+      const tool = entry(request.tool);
+      if (!tool)
+        throw new JsonRpcError(ErrorCode.InternalError, `Internal error: tool ${request.tool} is gone`);
+      const tctx = new TaskContext(new RerunContext(taskId, request, task.signal));
+      tctx.attach(task);
+      return (await callTool(tool, request.arguments, tctx)) as JsonObject;
+    },
+  };
+}
+
 /**
  * Builds the Tasks extension.
  * @throws RangeError for an out-of-range option (see {@link TaskExtensionOptions})
@@ -90,11 +136,16 @@ export function createTaskExtension(options: TaskExtensionOptions = {}): TaskExt
           return previous(params, ctx);
         }
         if (mode.creation === 'immediate') {
-          return runner.start(owner(ctx), (task) => {
-            const tctx = new TaskContext(ctx);
-            tctx.attach(task);
-            return previous(params, tctx);
-          });
+          return runner.start(
+            owner(ctx),
+            (task) => {
+              const tctx = new TaskContext(ctx);
+              tctx.attach(task);
+              return previous(params, tctx);
+            },
+            undefined,
+            runner.leases ? runRequest(params, ctx) : undefined,
+          );
         }
         // The handler decides: it runs within the request (multi round-trip input included) until
         // it calls startTask(ctx); from then on it runs as the task.
@@ -106,6 +157,7 @@ export function createTaskExtension(options: TaskExtensionOptions = {}): TaskExt
               owner(ctx),
               () => handler.run!,
               (task) => tctx.attach(task),
+              runner.leases ? runRequest(params, ctx) : undefined,
             );
             escalated = true;
             resolve(created);
@@ -136,7 +188,10 @@ export function createTaskExtension(options: TaskExtensionOptions = {}): TaskExt
     },
     start(h) {
       host = h;
-      runner.attach(h.bus, (e) => h.reportError(e), h.stores.taskStore);
+      runner.attach(h.bus, (e) => h.reportError(e), h.stores.taskStore, {
+        leases: h.stores.taskLeases,
+        rerun: rerunner(h),
+      });
     },
     stop() {
       return runner.stop();

@@ -11,6 +11,15 @@ export {
 } from './constants.js';
 export type { TaskExtension } from './extension.js';
 export { createTaskExtension } from './extension.js';
-export type { TaskExtensionOptions } from './runner.js';
-export { detailedTask, TaskExtensionRunner } from './runner.js';
+export type { LeaseKeeper, LeaseSettings } from './lease-keeper.js';
+export type { TaskExtensionOptions, TaskRerunner } from './runner.js';
+export {
+  DEFAULT_LEASE_SWEEP_INTERVAL_MS,
+  DEFAULT_MAX_STORED_REQUEST_BYTES,
+  DEFAULT_MAX_TASK_ATTEMPTS,
+  DEFAULT_TASK_LEASE_MS,
+  detailedTask,
+  NODE_LOST_MESSAGE,
+  TaskExtensionRunner,
+} from './runner.js';
 export { startTask } from './task-context.js';

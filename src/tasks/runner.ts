@@ -6,12 +6,27 @@
  * late completion never overwrites a terminal status). Every task is bound to the principal that
  * created it: another principal's `taskId` is answered like an unknown one. Status changes are
  * published on the server's notification bus as `task_status` events (`notifications/tasks` on
- * `subscriptions/listen` streams that named the task).
+ * `subscriptions/listen` streams that named the task); a `tasks/cancel` served by another server
+ * reaches the one running the task as a `task_cancelled` event on the bus.
+ *
+ * With task leases (`leases` option or `stores.taskLeases`), the server running a task holds its
+ * lease and renews it every third of `leaseMs`; every server sweeps for leases that ran out and the
+ * one that claims a task either runs it again (its tool declared `idempotentHint: true`: the stored
+ * tool name, arguments and principal, at most `maxTaskAttempts` runs in all) or marks it `failed`
+ * with -32603 "the node running this task stopped before it finished".
  * @module
  */
 import { ErrorCode, JsonRpcError } from '../jsonrpc/errors.js';
-import { InMemoryTaskStore } from '../protocol/stores.js';
-import type { NotificationBus, TaskRecord, TaskStore } from '../protocol/stores.js';
+import { principalOf } from '../protocol/auth.js';
+import { InMemoryTaskStore, publishSafely } from '../protocol/stores.js';
+import type {
+  NotificationBus,
+  TaskLeaseClaim,
+  TaskLeases,
+  TaskRecord,
+  TaskRunRequest,
+  TaskStore,
+} from '../protocol/stores.js';
 import type { InputRequest, JsonObject } from '../protocol/types.js';
 import {
   DEFAULT_MAX_RUNNING_TASKS,
@@ -20,6 +35,7 @@ import {
   TERMINAL_STATUSES,
 } from './constants.js';
 import { answerFits } from '../server/context.js';
+import { LeaseKeeper } from './lease-keeper.js';
 import type { TaskBackend } from './task-context.js';
 
 /** Options of the Tasks extension. Limits have units in their names. */
@@ -35,6 +51,54 @@ export interface TaskExtensionOptions {
   pollIntervalMs?: number;
   /** Most tasks running at once on this server (-32603 beyond). Default 10 000. */
   maxRunningTasks?: number;
+  /**
+   * Leases on running tasks, shared by every server of a deployment (a durable work queue, e.g.
+   * `RedisTaskLeases` from `anywire/redis`). Default: the server's `stores.taskLeases`, else none
+   * (one process: a task dies with it). With leases, a task whose server stopped is `failed` once
+   * its lease runs out, or run again on the server that claimed it when its tool is idempotent
+   * (`annotations.idempotentHint: true`).
+   */
+  leases?: TaskLeases;
+  /** How long a task's lease lasts unless renewed, in ms (>= 30); renewed every third of it. Default 15 000. */
+  leaseMs?: number;
+  /** How often this server looks for leases that ran out, in ms (>= 10). Default 5 000. */
+  leaseSweepIntervalMs?: number;
+  /** Most expired leases one sweep claims (>= 1). Default 16. */
+  maxLeaseClaimsPerSweep?: number;
+  /**
+   * Most runs of one task in all, the first included (>= 1): a task whose server stopped this many
+   * times is failed rather than run again. Default 3.
+   */
+  maxTaskAttempts?: number;
+  /**
+   * Largest stored `tools/call` of a re-runnable task, in bytes of JSON (>= 256): a bigger call is not
+   * stored, and its task is failed, not re-run, when its server stops. Default 65 536.
+   */
+  maxStoredRequestBytes?: number;
+  /** This server's name as a lease holder. Default: a random UUID per runner. */
+  nodeId?: string;
+}
+
+/** How long a task's lease lasts unless renewed, by default (ms). */
+export const DEFAULT_TASK_LEASE_MS = 15_000;
+/** How often a server sweeps for expired leases, by default (ms). */
+export const DEFAULT_LEASE_SWEEP_INTERVAL_MS = 5_000;
+/** Most runs of one task, by default (the first included). */
+export const DEFAULT_MAX_TASK_ATTEMPTS = 3;
+/** Largest stored re-run request, by default (bytes of JSON). */
+export const DEFAULT_MAX_STORED_REQUEST_BYTES = 65_536;
+/** What a task whose server stopped says when it is failed rather than re-run. */
+export const NODE_LOST_MESSAGE = 'the node running this task stopped before it finished';
+
+/**
+ * How a stored call is run again (the extension provides it: the tool's own handler, with a
+ * request-less context).
+ */
+export interface TaskRerunner {
+  /** True when the tool may be run again: registered, enabled, and declared idempotent. */
+  canRerun(tool: string): boolean;
+  /** Runs the stored call as the task. */
+  run(taskId: string, request: TaskRunRequest, task: TaskBackend): Promise<JsonObject>;
 }
 
 interface Pending {
@@ -82,12 +146,24 @@ export class TaskExtensionRunner {
   readonly #running = new Map<string, Running>();
   #bus: NotificationBus | undefined;
   #report: (e: unknown) => void = () => {};
+  #unsubscribe: (() => void) | undefined;
+  readonly #options: TaskExtensionOptions;
+  #keeper: LeaseKeeper | undefined;
+  #rerun: TaskRerunner | undefined;
 
   /** @throws RangeError for an out-of-range option */
   constructor(options: TaskExtensionOptions = {}) {
     checkOption('ttlMs', options.ttlMs, 1);
     checkOption('pollIntervalMs', options.pollIntervalMs, 1);
     checkOption('maxRunningTasks', options.maxRunningTasks, 1);
+    checkOption('leaseMs', options.leaseMs, 30);
+    checkOption('leaseSweepIntervalMs', options.leaseSweepIntervalMs, 10);
+    checkOption('maxLeaseClaimsPerSweep', options.maxLeaseClaimsPerSweep, 1);
+    checkOption('maxTaskAttempts', options.maxTaskAttempts, 1);
+    checkOption('maxStoredRequestBytes', options.maxStoredRequestBytes, 256);
+    if (options.nodeId !== undefined && (typeof options.nodeId !== 'string' || options.nodeId === ''))
+      throw new RangeError('anywire: tasks.nodeId must be a non-empty string');
+    this.#options = options;
     this.#store = options.store;
     this.#ttlMs = options.ttlMs ?? DEFAULT_TASK_TTL_MS;
     this.#pollIntervalMs = options.pollIntervalMs ?? DEFAULT_TASK_POLL_INTERVAL_MS;
@@ -103,14 +179,53 @@ export class TaskExtensionRunner {
   }
 
   /**
-   * Connects the runner to the server's bus (for `notifications/tasks`) and error reporting.
+   * Connects the runner to the server's bus (`notifications/tasks` out; `task_cancelled` in, which
+   * aborts a task running here that was cancelled through another server) and error reporting, and
+   * starts the lease sweep when there are leases.
    * @param defaultStore the store to use when the `store` option was unset (the server's
    *   `stores.taskStore`); ignored once a store is in use
+   * @param durable the server's `stores.taskLeases` (used when the `leases` option is unset) and how
+   *   to run a stored call again
    */
-  attach(bus: NotificationBus, report: (e: unknown) => void, defaultStore?: TaskStore): void {
+  attach(
+    bus: NotificationBus,
+    report: (e: unknown) => void,
+    defaultStore?: TaskStore,
+    durable: { leases?: TaskLeases; rerun?: TaskRerunner } = {},
+  ): void {
     this.#store ??= defaultStore;
     this.#bus = bus;
     this.#report = report;
+    this.#rerun = durable.rerun;
+    this.#unsubscribe?.();
+    this.#unsubscribe = bus.subscribe((event) => {
+      if (event.type === 'task_cancelled') this.#abortHere(event.taskId, 'task cancelled', true);
+    });
+    const leases = this.#options.leases ?? durable.leases;
+    if (leases && !this.#keeper) {
+      const o = this.#options;
+      this.#keeper = new LeaseKeeper(
+        leases,
+        {
+          nodeId: o.nodeId ?? globalThis.crypto.randomUUID(),
+          leaseMs: o.leaseMs ?? DEFAULT_TASK_LEASE_MS,
+          sweepIntervalMs: o.leaseSweepIntervalMs ?? DEFAULT_LEASE_SWEEP_INTERVAL_MS,
+          maxClaimsPerSweep: o.maxLeaseClaimsPerSweep ?? 16,
+        },
+        {
+          lost: (taskId) => this.#abortHere(taskId, 'another node took this task over', false),
+          claimed: (claim) => this.#claimed(claim),
+          hasRoom: () => this.#running.size < this.#maxRunning,
+          report: (e) => this.#report(e),
+        },
+      );
+    }
+    this.#keeper?.start();
+  }
+
+  /** The lease keeper, when the runner has leases (tests and operators: `sweep()`, `settings`). */
+  get leases(): LeaseKeeper | undefined {
+    return this.#keeper;
   }
 
   /** Tasks running on this server now. */
@@ -128,6 +243,7 @@ export class TaskExtensionRunner {
     owner: string,
     work: (task: TaskBackend) => Promise<JsonObject>,
     onCreated?: (task: TaskBackend) => void,
+    request?: TaskRunRequest,
   ): Promise<JsonObject> {
     if (this.#running.size >= this.#maxRunning)
       throw new JsonRpcError(ErrorCode.InternalError, 'Internal error: too many tasks running; retry later');
@@ -148,28 +264,120 @@ export class TaskExtensionRunner {
       answered: new Set(),
     };
     this.#running.set(record.taskId, running);
+    const keeper = this.#keeper;
     try {
+      // The lease first: a task stored without one would stay `working` if this server died now.
+      await keeper?.hold(record.taskId, this.#storable(request), this.#ttlMs);
       await this.store.create(record);
     } catch (e) {
       this.#running.delete(record.taskId);
+      if (keeper) void keeper.drop(record.taskId);
       throw e;
     }
-    const taskId = record.taskId;
-    const backend: TaskBackend = {
+    const backend = this.#backend(record.taskId, running);
+    this.#publish(record);
+    onCreated?.(backend);
+    // Run on a later turn, after the CreateTaskResult went out.
+    setTimeout(() => this.#run(record.taskId, () => work(backend)), 0);
+    return { resultType: 'task', ...detailedTask(record) };
+  }
+
+  #backend(taskId: string, running: Running): TaskBackend {
+    return {
       signal: running.controller.signal,
       status: (message) => void this.#patch(taskId, { statusMessage: message }),
       ask: (request, key) => this.#ask(taskId, running, request, key),
     };
-    this.#publish(record);
-    onCreated?.(backend);
-    // Run on a later turn, after the CreateTaskResult went out.
-    setTimeout(() => {
-      work(backend).then(
-        (result) => this.#finish(taskId, { status: 'completed', outcome: { result } }),
-        (error) => this.#finish(taskId, failure(error)),
-      );
-    }, 0);
-    return { resultType: 'task', ...detailedTask(record) };
+  }
+
+  #run(taskId: string, work: () => Promise<JsonObject>): void {
+    let done: Promise<JsonObject>;
+    try {
+      done = work();
+    } catch (error) {
+      done = Promise.reject(error);
+    }
+    done.then(
+      (result) => this.#finish(taskId, { status: 'completed', outcome: { result } }),
+      (error) => this.#finish(taskId, failure(error)),
+    );
+  }
+
+  /** The request to store with the lease: only for a tool that may run again, and small enough. */
+  #storable(request: TaskRunRequest | undefined): TaskRunRequest | undefined {
+    if (!request || !this.#rerun?.canRerun(request.tool)) return undefined;
+    const max = this.#options.maxStoredRequestBytes ?? DEFAULT_MAX_STORED_REQUEST_BYTES;
+    let bytes: number;
+    try {
+      bytes = new TextEncoder().encode(JSON.stringify(request)).length;
+    } catch {
+      return undefined;
+    }
+    return bytes <= max ? request : undefined;
+  }
+
+  /**
+   * This server won the expired lease of a task: the task ended (release it), still runs here (the
+   * lease ran out while this server stalled: keep it), may run again (run it here), or is failed.
+   */
+  async #claimed(claim: TaskLeaseClaim): Promise<void> {
+    const keeper = this.#keeper!;
+    const { taskId, request } = claim;
+    const t = await this.store.get(taskId);
+    if (!t || TERMINAL_STATUSES.has(t.status)) return keeper.drop(taskId);
+    if (this.#running.has(taskId)) return keeper.track(taskId);
+    const max = this.#options.maxTaskAttempts ?? DEFAULT_MAX_TASK_ATTEMPTS;
+    const rerun = this.#rerun;
+    if (
+      !request ||
+      !rerun ||
+      claim.attempt > max ||
+      !rerun.canRerun(request.tool) ||
+      principalOf(request.auth) !== (t.owner ?? '')
+    ) {
+      const message = `${NODE_LOST_MESSAGE[0]!.toUpperCase()}${NODE_LOST_MESSAGE.slice(1)}`;
+      return this.#finish(taskId, {
+        status: 'failed',
+        statusMessage: message,
+        outcome: {
+          error: {
+            code: ErrorCode.InternalError,
+            message: `Internal error: ${NODE_LOST_MESSAGE}`,
+            data: { attempts: claim.attempt - 1 },
+          },
+        },
+      });
+    }
+    const running: Running = {
+      owner: t.owner ?? '',
+      controller: new AbortController(),
+      pending: new Map(),
+      answered: new Set(),
+    };
+    this.#running.set(taskId, running);
+    keeper.track(taskId);
+    await this.#patch(taskId, {
+      status: 'working',
+      inputRequests: undefined,
+      statusMessage: `Running again after its node stopped (attempt ${claim.attempt} of ${max})`,
+    });
+    const backend = this.#backend(taskId, running);
+    this.#run(taskId, () => rerun.run(taskId, request, backend));
+  }
+
+  /**
+   * Stops a task running here without writing its outcome: it was cancelled through another server
+   * (`release`: the lease goes too), or another server took it over.
+   */
+  #abortHere(taskId: string, reason: string, release: boolean): void {
+    const running = this.#running.get(taskId);
+    if (!running) return;
+    for (const p of running.pending.values()) p.resolve(undefined);
+    running.pending.clear();
+    this.#running.delete(taskId);
+    running.controller.abort(new Error(reason));
+    if (release) void this.#keeper?.drop(taskId);
+    else this.#keeper?.forget(taskId);
   }
 
   /**
@@ -218,6 +426,9 @@ export class TaskExtensionRunner {
       const running = this.#running.get(record.taskId);
       await this.#finish(record.taskId, { status: 'cancelled', statusMessage: 'Cancelled by the client' });
       running?.controller.abort(new Error('task cancelled'));
+      // The server running it, if another one, aborts it when it hears this.
+      if (!running && this.#bus)
+        publishSafely(this.#bus, { type: 'task_cancelled', taskId: record.taskId }, this.#report);
     }
     return { resultType: 'complete' };
   }
@@ -228,8 +439,10 @@ export class TaskExtensionRunner {
     return t !== undefined && (t.owner ?? '') === owner;
   }
 
-  /** Aborts every running task (server shutdown); they end `cancelled`. */
+  /** Aborts every running task (server shutdown); they end `cancelled`. Stops the lease sweep. */
   async stop(): Promise<void> {
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
     const ids = [...this.#running.keys()];
     await Promise.all(
       ids.map((id) =>
@@ -238,6 +451,7 @@ export class TaskExtensionRunner {
     );
     for (const r of this.#running.values()) r.controller.abort(new Error('server shutting down'));
     this.#running.clear();
+    this.#keeper?.stop();
   }
 
   async #load(params: JsonObject, owner: string): Promise<TaskRecord> {
@@ -297,6 +511,7 @@ export class TaskExtensionRunner {
       this.#report(e);
     } finally {
       this.#running.delete(taskId);
+      if (this.#keeper) await this.#keeper.drop(taskId);
     }
   }
 
