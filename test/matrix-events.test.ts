@@ -36,7 +36,7 @@ for (const binding of matrixBindings.filter((b) => b.eras.includes('modern'))) {
       running = await binding.start(server, { module: MODULE });
       client = new Client(
         { name: 'matrix-events', version: '1.0.0' },
-        { era: 'modern', requestTimeoutMs: 20_000 },
+        { era: 'modern', requestTimeoutMs: 20_000, probeTimeoutMs: 20_000 },
       );
       await client.connect(await running.connect());
     });

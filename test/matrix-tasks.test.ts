@@ -36,7 +36,7 @@ const elicitation = async () => ({ action: 'accept' as const, content: { confirm
 async function connect(running: RunningBinding, who?: string): Promise<Client> {
   const client = new Client(
     { name: who ?? 'matrix-tasks', version: '1.0.0' },
-    { era: 'modern', handlers: { elicitation }, requestTimeoutMs: 20_000 },
+    { era: 'modern', handlers: { elicitation }, requestTimeoutMs: 20_000, probeTimeoutMs: 20_000 },
   );
   await client.connect(await running.connect(who ? `Bearer ${who}` : undefined));
   return client;

@@ -48,7 +48,7 @@ for (const binding of bindings) {
         beforeAll(async () => {
           client = new Client(
             { name: 'matrix', version: '1.0.0' },
-            { era, handlers, requestTimeoutMs: 20_000 },
+            { era, handlers, requestTimeoutMs: 20_000, probeTimeoutMs: 20_000 },
           );
           await client.connect(await running.connect());
           expect(client.era).toBe(era);
