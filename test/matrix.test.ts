@@ -2,21 +2,16 @@
  * The interop matrix: one behaviour suite, anywire client x anywire server, on every binding in
  * test/bindings/, in every era the binding carries.
  */
-import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '../src/client/client.js';
 import { McpError } from '../src/protocol/errors.js';
-import type { MatrixBinding, RunningBinding } from './bindings/types.js';
+import type { RunningBinding } from './bindings/types.js';
+import { matrixBindings } from './fixtures/matrix-bindings.js';
 import { createMatrixServer, probes } from './fixtures/matrix-server.js';
 import { PROBE_CAPABILITY, PROBE_EXTENSION, PROBE_METHOD } from './fixtures/router-probe.js';
 import { sleep } from './helpers.js';
 
-const files = readdirSync(new URL('./bindings/', import.meta.url)).filter(
-  (f) => f.endsWith('.ts') && f !== 'types.ts',
-);
-const bindings: MatrixBinding[] = await Promise.all(
-  files.map(async (f) => ((await import(`./bindings/${f}`)) as { binding: MatrixBinding }).binding),
-);
+const bindings = matrixBindings;
 
 const handlers = {
   sampling: async () => ({
