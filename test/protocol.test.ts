@@ -7,7 +7,10 @@ import { ResourceTemplate } from '../src/server/resources.js';
 import { connectPair, sleep } from './helpers.js';
 
 function makeServer() {
-  const server = new McpServer({ name: 'unit', version: '1.2.3' }, { instructions: 'be nice' });
+  const server = new McpServer(
+    { name: 'unit', version: '1.2.3' },
+    { instructions: 'be nice', resourceSubscriptions: true },
+  );
   server.registerTool(
     'echo',
     { description: 'echo', inputSchema: z.object({ text: z.string() }) },

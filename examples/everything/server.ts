@@ -24,7 +24,11 @@ const confirmSchema = { type: 'object', properties: { ok: { type: 'boolean' } },
 export function createEverythingServer(): McpServer {
   const server = new McpServer(
     { name: 'anywire-everything', version: '0.1.0' },
-    { instructions: 'The anywire everything server: conformance fixtures and an echo tool.' },
+    {
+      instructions: 'The anywire everything server: conformance fixtures and an echo tool.',
+      // The conformance suite subscribes to test://watched-resource (resources/subscribe).
+      resourceSubscriptions: true,
+    },
   );
 
   // ----------------------------------------------------------------------------------- tools

@@ -28,6 +28,12 @@ export const ErrorCode = {
   MissingRequiredClientCapability: -32021,
   /** Unsupported protocol version (2026-07-28); `data: { supported, requested }`. */
   UnsupportedProtocolVersion: -32022,
+  /**
+   * anywire: a `subscriptions/listen` refused because the server holds its `maxListenStreams`
+   * already; `data: { limit: 'maxListenStreams', max }`. In the implementation-defined range
+   * (-32000 to -32019) of the 2026-07-28 error-code allocation. Retry later, or close a stream.
+   */
+  ListenStreamLimit: -32005,
 } as const;
 
 /** A numeric error code; any integer is allowed on the wire. */

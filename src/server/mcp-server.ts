@@ -21,6 +21,7 @@ import { createTasksExtension } from './extensions/tasks/extension.js';
 import type { TaskRunner } from './extensions/tasks/runner.js';
 import { registerCatalogMethods } from './methods/catalog.js';
 import { registerSessionMethods } from './methods/session.js';
+import { announcedCapabilities } from './listen.js';
 import type { CacheableMethod, McpServerOptions } from './options.js';
 import { DEFAULT_CACHE_HINTS, DEFAULT_PAGE_SIZE, validateServerOptions } from './options.js';
 import type { PromptConfig, PromptHandler, RegisteredPrompt } from './prompts.js';
@@ -70,6 +71,7 @@ export class McpServer {
   #capsBase: ServerCapabilities | undefined;
   #caps: Partial<Record<Era, ServerCapabilities>> = {};
   #inFlight = 0;
+  #warnedSubscriptions = false;
   #idleWaiters: (() => void)[] = [];
 
   /**
@@ -84,6 +86,8 @@ export class McpServer {
     this.#stores = options.stores ?? {};
     const report = (error: unknown) => this.#report(error);
     this.#hub = new SessionHub(this.#resolveBus(), report);
+    // Legacy sessions hear a list change only where `listChanged` is declared (options.listChanged).
+    this.#hub.announces = (list) => this.#capabilitiesFor('legacy')[list]?.listChanged === true;
     this.#registry = new Registry((list) => this.#hub.publish({ type: 'list_changed', list }));
     const keyRing = () => this.#resolveKeyRing();
     this.#core = {
@@ -291,7 +295,20 @@ export class McpServer {
    * A bus that fails is reported to `options.onerror`, never thrown.
    */
   notifyResourceUpdated(uri: string): void {
+    if (!this.#warnedSubscriptions && !this.#capabilitiesFor('modern').resources?.subscribe) {
+      this.#warnedSubscriptions = true;
+      this.#report(
+        new Error(
+          'McpServer.notifyResourceUpdated: resource subscriptions are not offered, so no client hears this update (set the option resourceSubscriptions: true)',
+        ),
+      );
+    }
     this.#hub.publish({ type: 'resource_updated', uri });
+  }
+
+  /** Open `subscriptions/listen` streams (at most `options.maxListenStreams`). */
+  get listenStreams(): number {
+    return this.#hub.listens.size;
   }
 
   /** Emits a list_changed event now (for lists computed outside the registries). */
@@ -385,7 +402,7 @@ export class McpServer {
     }
     const cached = this.#caps[era];
     if (cached) return cached;
-    const caps: ServerCapabilities = { ...base };
+    const caps: ServerCapabilities = announcedCapabilities(base, this.options);
     for (const e of this.#extensions) {
       if (!(e.eras ?? BOTH_ERAS).includes(era)) continue;
       if (e.capabilities) Object.assign(caps, e.capabilities);

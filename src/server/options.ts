@@ -29,6 +29,8 @@ export const DEFAULT_REQUEST_STATE_TTL_MS = 600_000;
 export const DEFAULT_MAX_INPUT_ROUNDS = 8;
 /** The most values one `completion/complete` result carries (server/utilities/completion). */
 export const MAX_COMPLETION_VALUES = 100;
+/** Open `subscriptions/listen` streams one server holds at most, by default (see `maxListenStreams`). */
+export const DEFAULT_MAX_LISTEN_STREAMS = 1_000;
 /** Caching hints of a modern result when none are configured. */
 export const DEFAULT_CACHE_HINTS: CacheHints = { ttlMs: 0, cacheScope: 'public' };
 
@@ -60,6 +62,31 @@ export interface McpServerOptions {
    * win over it. Also settable with `server.useStores()` before serving. Default: none (in-memory).
    */
   stores?: Stores;
+  /**
+   * Which lists announce their changes: `capabilities.<list>.listChanged`, the legacy
+   * `notifications/<list>/list_changed`, and the modern listen filter `<list>ListChanged`.
+   * Default `true` for every list that has entries: the registry stays live while serving
+   * (`registerTool` after start, a handle's `remove`/`update`/`enable`/`disable`, `notifyListChanged`)
+   * and each change is delivered. Set `false` (or `{ tools: false }`, ...) for a fixed catalog: then
+   * nothing is advertised, and a modern `subscriptions/listen` asking only for those changes is
+   * acknowledged with an empty filter and ends at once instead of holding a stream open.
+   */
+  listChanged?: boolean | { tools?: boolean; prompts?: boolean; resources?: boolean };
+  /**
+   * Whether clients may subscribe to resource updates: `capabilities.resources.subscribe`, the
+   * legacy `resources/subscribe` (-32601 without it) and the modern listen filter
+   * `resourceSubscriptions`. Updates come only from {@link McpServer.notifyResourceUpdated}, so turn
+   * this on when the application calls it. Default `false`.
+   */
+  resourceSubscriptions?: boolean;
+  /**
+   * Open `subscriptions/listen` streams this server holds at most, across every binding (0 refuses
+   * every held stream). Past it a new listen gets the JSON-RPC error
+   * `ErrorCode.ListenStreamLimit` (-32005, `data: { limit: 'maxListenStreams', max }`) before any
+   * acknowledgement; open streams are unaffected. Listens with an empty honoured filter end at once
+   * and are never counted. Default {@link DEFAULT_MAX_LISTEN_STREAMS}.
+   */
+  maxListenStreams?: number;
   /** Timeout in ms (>= 1) of server-to-client requests (legacy sampling, elicitation, roots). Default 60 000. */
   requestTimeoutMs?: number;
   /**
@@ -88,6 +115,7 @@ export function validateServerOptions(options: McpServerOptions): void {
     throw new TypeError(`${owner}: eras must be 'both', 'modern' or 'legacy' (got ${String(options.eras)})`);
   checkIntegerOption(owner, 'pageSize', options.pageSize, 1, MAX_PAGE_SIZE);
   checkIntegerOption(owner, 'requestTimeoutMs', options.requestTimeoutMs, 1);
+  checkIntegerOption(owner, 'maxListenStreams', options.maxListenStreams, 0);
   checkIntegerOption(owner, 'requestState.ttlMs', options.requestState?.ttlMs, 1);
   checkIntegerOption(owner, 'requestState.maxRounds', options.requestState?.maxRounds, 1);
   for (const [method, hints] of Object.entries(options.cacheHints ?? {})) {

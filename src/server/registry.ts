@@ -36,13 +36,16 @@ export class Registry {
     this.#onchange = onchange;
   }
 
-  /** Capabilities derived from the registrations (logging always; tools, resources, prompts, completions when used). */
+  /**
+   * Capabilities derived from the registrations (logging always; tools, resources, prompts,
+   * completions when used). Delivery promises (`listChanged`, `subscribe`) are the server's to add.
+   */
   capabilities(): ServerCapabilities {
     if (this.#capabilities) return this.#capabilities;
     const caps: ServerCapabilities = { logging: {} };
-    if (this.tools.size) caps.tools = { listChanged: true };
-    if (this.resources.size || this.templates.size) caps.resources = { subscribe: true, listChanged: true };
-    if (this.prompts.size) caps.prompts = { listChanged: true };
+    if (this.tools.size) caps.tools = {};
+    if (this.resources.size || this.templates.size) caps.resources = {};
+    if (this.prompts.size) caps.prompts = {};
     const completes =
       [...this.prompts.values()].some((p) => p.args.some((a) => a.complete)) ||
       [...this.templates.values()].some((t) => Object.keys(t.template.complete).length > 0);

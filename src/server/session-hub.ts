@@ -15,6 +15,8 @@ export class SessionHub {
   /** Open modern listen streams. */
   readonly listens = new Set<ListenSubscription>();
   #bus: NotificationBus;
+  /** Whether legacy sessions hear changes of `list` (its `listChanged` is declared). Default: every list. */
+  announces: (list: 'tools' | 'prompts' | 'resources') => boolean = () => true;
   #unsubscribe: () => void;
   #report: (error: unknown) => void;
 
@@ -62,7 +64,7 @@ export class SessionHub {
   }
 
   #deliver(event: ServerEvent): void {
-    if (event.type === 'list_changed') {
+    if (event.type === 'list_changed' && this.announces(event.list)) {
       const method = `notifications/${event.list}/list_changed`;
       for (const s of this.sessions) if (s.protocolVersion) s.notify(method).catch(() => {});
     } else if (event.type === 'resource_updated') {

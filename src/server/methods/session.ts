@@ -12,7 +12,8 @@ import type { ClientCapabilities, JsonObject } from '../../protocol/types.js';
 import type { LegacySession } from '../context.js';
 import { contextInternals } from '../context.js';
 import type { ServerCore } from '../core.js';
-import { grantFilter, ListenSubscription } from '../listen.js';
+import { grantFilter, isEmptyFilter, ListenSubscription } from '../listen.js';
+import { DEFAULT_MAX_LISTEN_STREAMS } from '../options.js';
 import { invalidParams, isObject } from './wire.js';
 
 const LEGACY = ['legacy'] as const;
@@ -83,10 +84,10 @@ export function registerSessionMethods(core: ServerCore): void {
     methods.register(
       method,
       (params, ctx) => {
-        if (!core.capabilities('legacy').resources)
+        if (!core.capabilities('legacy').resources?.subscribe)
           throw new JsonRpcError(
             ErrorCode.MethodNotFound,
-            `Method not found: ${method} (no resources capability)`,
+            `Method not found: ${method} (this server does not offer resource subscriptions)`,
           );
         if (typeof params.uri !== 'string') throw invalidParams('Invalid params: uri must be a string');
         const subscriptions = contextInternals(ctx).scope.session!.subscriptions;
@@ -109,9 +110,22 @@ export function registerSessionMethods(core: ServerCore): void {
     if (!isObject(requested)) throw invalidParams('Invalid params: notifications must be an object');
     const granted = grantFilter(requested, core.capabilities('modern'));
     const sub = new ListenSubscription(scope.call.id, granted, (m, p) => scope.notify(m, p));
-    await sub.send('notifications/subscriptions/acknowledged', { notifications: granted });
+    // Nothing could ever be delivered: acknowledge the empty filter and end now (no held stream).
+    if (isEmptyFilter(granted)) {
+      await sub.send('notifications/subscriptions/acknowledged', { notifications: granted });
+      return { resultType: 'complete', _meta: { [META.subscriptionId]: scope.call.id } };
+    }
+    const max = core.options.maxListenStreams ?? DEFAULT_MAX_LISTEN_STREAMS;
+    if (core.hub.listens.size >= max)
+      throw new JsonRpcError(
+        ErrorCode.ListenStreamLimit,
+        `Too many listen streams: this server holds at most ${max} (maxListenStreams); retry later`,
+        { limit: 'maxListenStreams', max },
+      );
+    // Counted from here (before the acknowledgement is awaited), so concurrent listens cannot overshoot.
     core.hub.listens.add(sub);
     try {
+      await sub.send('notifications/subscriptions/acknowledged', { notifications: granted });
       await new Promise<void>((resolve) => {
         void sub.ended.then(resolve);
         const signal = scope.call.signal;
