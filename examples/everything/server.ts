@@ -2,12 +2,15 @@
  * The everything server: every fixture the MCP conformance suite
  * (`@modelcontextprotocol/conformance@0.2.0-alpha.12`) expects from a server under test, for both
  * protocol eras, plus an `echo` tool for the benchmarks. One definition; `anywire serve` puts it on
- * any binding.
+ * any binding. Also the Events extension with a timer event and a tool-emitted one (events.ts).
  *
  *   npx anywire serve examples/everything/server.ts --stdio
+ *   EVERYTHING_TICK_MS=1000 npx anywire serve examples/everything/server.ts --http 3000 --allow-insecure-webhooks
  */
 import { McpServer, ResourceTemplate } from 'anywire';
 import { z } from 'zod';
+import type { EverythingEventsOptions } from './events.js';
+import { registerEventFixtures } from './events.js';
 import { registerTaskFixtures } from './tasks.js';
 
 /** 1x1 red PNG. */
@@ -21,7 +24,10 @@ const text = (t: string) => ({ content: [{ type: 'text' as const, text: t }] });
 const nameSchema = { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] };
 const confirmSchema = { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'] };
 
-export function createEverythingServer(): McpServer {
+/** Options of {@link createEverythingServer}: those of the event fixtures. */
+export type EverythingOptions = EverythingEventsOptions;
+
+export function createEverythingServer(options: EverythingOptions = {}): McpServer {
   const server = new McpServer(
     { name: 'anywire-everything', version: '0.1.0' },
     {
@@ -588,7 +594,10 @@ export function createEverythingServer(): McpServer {
   );
 
   registerTaskFixtures(server);
+  registerEventFixtures(server, options);
   return server;
 }
 
-export default createEverythingServer();
+/** `anywire serve` calls this with its context (`--allow-insecure-webhooks`). */
+export default (context: { allowInsecureWebhookTargets?: boolean } = {}): McpServer =>
+  createEverythingServer({ allowInsecureWebhookTargets: context.allowInsecureWebhookTargets });

@@ -6,6 +6,7 @@
 export type { ClientCommandOptions } from './commands.js';
 export { buildArguments, callCommand, listCommand, readCommand } from './commands.js';
 export { loadServerModule } from './load-module.js';
+export type { ServeModuleContext } from './load-module.js';
 export { main, splitArgv } from './main.js';
 export type { ServeOptions } from './serve.js';
 export { bindingUrls, serve } from './serve.js';

@@ -2,7 +2,7 @@
  * Loads a user's server module: `.ts`/`.mts` compiled once into the transpile cache (see
  * transpile-cache.ts), `.cts` and what the cache cannot compile through tsx (no build step either
  * way), anything else with a plain import. The module default-exports an `McpServer` or a (possibly async) factory
- * returning one; a named `server` export works too.
+ * returning one; a named `server` export works too. A factory receives the {@link ServeModuleContext}.
  * @module
  */
 import { existsSync } from 'node:fs';
@@ -14,11 +14,24 @@ function isServer(x: unknown): x is McpServer {
   return typeof x === 'object' && x !== null && typeof (x as McpServer).connect === 'function' && 'info' in x;
 }
 
+/** What `anywire serve` tells a module's default-exported factory (its flags that concern the server itself). */
+export interface ServeModuleContext {
+  /**
+   * `--allow-insecure-webhooks`: let webhook senders deliver to http and special-purpose (loopback,
+   * private) addresses, i.e. `WebhookSender`'s `allowInsecureWebhookTargets`. For development and
+   * tests only. Default false.
+   */
+  allowInsecureWebhookTargets: boolean;
+}
+
 /**
- * Imports `modulePath` and returns its server.
+ * Imports `modulePath` and returns its server; a factory is called with `context`.
  * @throws Error when the file is missing or exports no server
  */
-export async function loadServerModule(modulePath: string): Promise<McpServer> {
+export async function loadServerModule(
+  modulePath: string,
+  context: ServeModuleContext = { allowInsecureWebhookTargets: false },
+): Promise<McpServer> {
   const abs = resolve(modulePath);
   if (!existsSync(abs)) throw new Error(`anywire: no such module: ${modulePath}`);
   const url = pathToFileURL(abs).href;
@@ -40,7 +53,7 @@ export async function loadServerModule(modulePath: string): Promise<McpServer> {
     candidate = (candidate as { default: unknown }).default;
   }
   if (typeof candidate === 'function' && !isServer(candidate))
-    candidate = await (candidate as () => unknown)();
+    candidate = await (candidate as (context: ServeModuleContext) => unknown)(context);
   if (!isServer(candidate)) {
     throw new Error(`anywire: ${modulePath} must default-export an McpServer or a function that returns one`);
   }

@@ -113,6 +113,10 @@ export async function main(argv: string[]): Promise<number> {
         "this node's name in a cluster: in /healthz and /readyz, and the shared stores' consumer name (default: hostname-pid)",
         nodeId,
       )
+      .option(
+        '--allow-insecure-webhooks',
+        "tell the module's factory to allow webhook deliveries over http and to loopback/private addresses (development)",
+      )
       .option('--auth-issuer <url>', 'require OAuth access tokens from this authorization server')
       .option('--auth-resource <url>', "this server's resource URL (RFC 8707); default: the --http endpoint")
       .option('--auth-scope <scope>', 'a scope every request needs (repeatable)', collect, [])

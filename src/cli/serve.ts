@@ -40,6 +40,11 @@ export interface ServeOptions extends BindingFlags, Omit<ServerLogOptions, 'stde
    * consumer name. Default `<hostname>-<pid>`.
    */
   nodeId?: string;
+  /**
+   * `--allow-insecure-webhooks`: passed to the module's factory as `allowInsecureWebhookTargets`
+   * (webhook deliveries to http and loopback/private targets; development and tests only).
+   */
+  allowInsecureWebhooks?: boolean;
   /** Grace period for in-flight requests on SIGINT/SIGTERM, in ms. Default 5000. */
   shutdownGraceMs?: number;
 }
@@ -77,7 +82,12 @@ export async function serve(modulePath: string, options: ServeOptions): Promise<
   const urls = bindingUrls(options);
   if (urls.includes('stdio')) warnNpmBanner();
   const nodeId = options.nodeId ?? `${hostname()}-${process.pid}`;
-  const server = await loadServerModule(modulePath);
+  const allowInsecureWebhookTargets = options.allowInsecureWebhooks === true;
+  if (allowInsecureWebhookTargets)
+    process.stderr.write(
+      'anywire: --allow-insecure-webhooks: webhooks may be delivered over http and to loopback and private addresses (development only)\n',
+    );
+  const server = await loadServerModule(modulePath, { allowInsecureWebhookTargets });
   logServerActivity(server, options);
   const started: StartedBinding[] = [];
   try {
