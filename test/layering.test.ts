@@ -1,6 +1,6 @@
 /**
  * The dependency direction of the layers (house style): `jsonrpc` imports nothing of ours;
- * `protocol` only `jsonrpc`; server and client only the layers below; bindings never import each
+ * `protocol` only `jsonrpc`; `telemetry` only those two; server and client only the layers below; bindings never import each
  * other (shared pieces live in `transports/shared`); nothing imports `cli`; the root entry reaches no
  * `node:` module (checked on the built bundle in no-node-imports.test.ts).
  */
@@ -31,9 +31,10 @@ it('layers import only downwards and bindings never import each other', () => {
   const allowed: Record<string, string[]> = {
     jsonrpc: ['jsonrpc'],
     protocol: ['jsonrpc', 'protocol'],
-    server: ['jsonrpc', 'protocol', 'server'],
-    client: ['jsonrpc', 'protocol', 'client'],
-    bridge: ['jsonrpc', 'protocol', 'server', 'bridge'],
+    server: ['jsonrpc', 'protocol', 'telemetry', 'server'],
+    client: ['jsonrpc', 'protocol', 'telemetry', 'client'],
+    bridge: ['jsonrpc', 'protocol', 'telemetry', 'server', 'bridge'],
+    telemetry: ['jsonrpc', 'protocol', 'telemetry'],
   };
   const problems: string[] = [];
   for (const f of files(SRC)) {

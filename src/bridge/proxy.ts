@@ -10,9 +10,12 @@ import { ErrorCode, JsonRpcError } from '../jsonrpc/errors.js';
 import type { JsonRpcId, JsonRpcNotification, JsonRpcRequest } from '../jsonrpc/types.js';
 import { META } from '../protocol/constants.js';
 import { Peer } from '../protocol/peer.js';
+import type { RequestOptions } from '../protocol/peer.js';
 import type { Transport } from '../protocol/transport.js';
 import type { Implementation, JsonObject, ServerCapabilities, Tool } from '../protocol/types.js';
 import type { RequestScope } from '../server/context.js';
+import type { Context } from '@opentelemetry/api';
+import { observeClientRequest, observeServerRequest, telemetryActive } from '../telemetry/observe.js';
 import { splice } from './splice.js';
 import type { Splice } from './splice.js';
 
@@ -78,18 +81,44 @@ export class McpProxy {
     return conn;
   }
 
-  /** Forwards one self-contained (2026-07-28) request on the shared upstream connection. */
-  async dispatch(request: JsonRpcRequest, scope: RequestScope): Promise<JsonObject> {
+  /**
+   * Forwards one self-contained (2026-07-28) request on the shared upstream connection. With an
+   * OpenTelemetry SDK installed, it runs in a SERVER span (parent from the request's `_meta`) and
+   * the upstream request in a CLIENT span, its child, whose context replaces the one in `_meta`.
+   */
+  dispatch(request: JsonRpcRequest, scope: RequestScope): Promise<JsonObject> {
+    if (!telemetryActive()) return this.#dispatch(request, scope, undefined);
+    const params = request.params as JsonObject | undefined;
+    const claimed = (params?._meta as JsonObject | undefined)?.[META.protocolVersion];
+    return observeServerRequest(
+      {
+        era: 'modern',
+        method: request.method,
+        params,
+        id: request.id,
+        binding: scope.context.binding,
+        protocolVersion: typeof claimed === 'string' ? claimed : undefined,
+        trace: scope.context.trace,
+      },
+      (ctx) => this.#dispatch(request, scope, ctx),
+    );
+  }
+
+  async #dispatch(
+    request: JsonRpcRequest,
+    scope: RequestScope,
+    ctx: Context | undefined,
+  ): Promise<JsonObject> {
     const up = await this.#sharedUpstream();
     const meta = (request.params as JsonObject | undefined)?._meta as JsonObject | undefined;
-    this.#toolsLoaded ??= up.peer
-      .request('tools/list', { _meta: { ...meta, progressToken: undefined } })
+    this.#toolsLoaded ??= up
+      .request('tools/list', { _meta: { ...meta, progressToken: undefined } }, undefined, ctx)
       .then((r) => {
         for (const t of (r.tools as Tool[] | undefined) ?? []) this.tools.set(t.name, { listing: t });
       })
       .catch(() => {});
     await this.#toolsLoaded;
-    return up.forward(request, scope);
+    return up.forward(request, scope, ctx);
   }
 
   /** Handles a downstream notification that arrived outside a connection (none today). */
@@ -142,7 +171,30 @@ class SharedUpstream {
     return this.peer.close();
   }
 
-  async forward(request: JsonRpcRequest, scope: RequestScope): Promise<JsonObject> {
+  /** Sends a request upstream, in a CLIENT span (child of `parent`) when an SDK is installed. */
+  request(
+    method: string,
+    params: JsonObject | undefined,
+    options: RequestOptions | undefined,
+    parent: Context | undefined,
+  ): Promise<JsonObject> {
+    if (!telemetryActive()) return this.peer.request(method, params, options);
+    const claimed = (params?._meta as JsonObject | undefined)?.[META.protocolVersion];
+    return observeClientRequest(
+      {
+        era: claimed === undefined ? 'legacy' : 'modern',
+        method,
+        params,
+        binding: this.peer.transport.binding,
+        protocolVersion: typeof claimed === 'string' ? claimed : undefined,
+        parent,
+      },
+      (sent) => this.peer.request(method, sent, options),
+      () => this.peer.lastRequestId,
+    );
+  }
+
+  async forward(request: JsonRpcRequest, scope: RequestScope, parent?: Context): Promise<JsonObject> {
     const params = { ...(request.params as JsonObject | undefined) };
     const meta = params._meta as JsonObject | undefined;
     const token = meta?.progressToken;
@@ -150,13 +202,18 @@ class SharedUpstream {
       const { progressToken: _t, ...rest } = meta;
       params._meta = rest;
     }
-    const pending = this.peer.request(request.method, params, {
-      signal: scope.call.signal,
-      onprogress:
-        token === undefined
-          ? undefined
-          : (p) => void scope.notify('notifications/progress', { ...p, progressToken: token }),
-    });
+    const pending = this.request(
+      request.method,
+      params,
+      {
+        signal: scope.call.signal,
+        onprogress:
+          token === undefined
+            ? undefined
+            : (p) => void scope.notify('notifications/progress', { ...p, progressToken: token }),
+      },
+      parent,
+    );
     if (request.method === 'subscriptions/listen') {
       const upstreamId = this.peer.lastRequestId;
       this.#listens.set(upstreamId, { scope, downstreamId: request.id });

@@ -5,7 +5,12 @@
  * @module
  */
 import type { JsonRpcId, JsonRpcMessage } from '../jsonrpc/types.js';
-import type { SendOptions, Transport } from '../protocol/transport.js';
+import type { MessageContext, SendOptions, Transport } from '../protocol/transport.js';
+import type { JsonObject } from '../protocol/types.js';
+import { META } from '../protocol/constants.js';
+import { McpError } from '../protocol/errors.js';
+import type { Relay } from '../telemetry/observe.js';
+import { startRelay } from '../telemetry/observe.js';
 
 /** A running splice. */
 export interface Splice {
@@ -23,7 +28,9 @@ export interface Splice {
  * Starts `downstream` (the client-facing side) and `upstream` (the server) and pipes them.
  * Upstream messages that belong to a downstream request are sent with its id as
  * `relatedRequestId` (progress by `progressToken`, server-to-client requests to the newest request
- * in flight), so request-scoped bindings such as HTTP route them onto the right stream.
+ * in flight), so request-scoped bindings such as HTTP route them onto the right stream. With an
+ * OpenTelemetry SDK installed, each downstream request gets a SERVER span and its upstream copy a
+ * CLIENT span (child of it), whose trace context replaces the one in `_meta` (src/telemetry).
  */
 export async function splice(downstream: Transport, upstream: Transport): Promise<Splice> {
   const inflight = new Map<JsonRpcId, JsonRpcId>(); // downstream request id -> itself (insertion order = age)
@@ -35,9 +42,13 @@ export async function splice(downstream: Transport, upstream: Transport): Promis
     done = r;
   });
   let finished = false;
+  const relays = new Map<JsonRpcId, Relay>(); // downstream request id -> its spans (SDK installed)
   const finish = () => {
     if (finished) return;
     finished = true;
+    for (const r of relays.values())
+      r.end({ error: new McpError('CONNECTION_CLOSED', 'the bridge connection closed') });
+    relays.clear();
     void downstream.close().catch(() => {});
     void upstream.close().catch(() => {});
     done();
@@ -59,9 +70,31 @@ export async function splice(downstream: Transport, upstream: Transport): Promis
       if (token !== undefined) tokens.set(token, m.id);
     }
   };
-  downstream.onmessage = (message) => {
+  /** The message to send upstream: a single request gets its relay spans, when an SDK is installed. */
+  const relay = (message: JsonRpcMessage, context: MessageContext): JsonRpcMessage => {
+    if (!('method' in message) || !('id' in message) || Array.isArray(message.params)) return message;
+    const params = message.params as JsonObject | undefined;
+    const claimed = (params?._meta as JsonObject | undefined)?.[META.protocolVersion];
+    const r = startRelay({
+      era: claimed === undefined ? 'legacy' : 'modern',
+      method: message.method,
+      params,
+      id: message.id,
+      binding: context.binding,
+      protocolVersion: typeof claimed === 'string' ? claimed : protocolVersion,
+      sessionId: context.sessionId,
+      trace: context.trace,
+      upstreamBinding: upstream.binding,
+      upstreamSessionId: upstream.sessionId,
+    });
+    if (!r) return message;
+    relays.set(message.id, r);
+    return r.params === undefined ? message : { ...message, params: r.params };
+  };
+  downstream.onmessage = (message, context) => {
     for (const m of Array.isArray(message) ? message : [message]) track(m);
-    upstream.send(message).catch((e: Error) => result.onerror?.(e));
+    const sent = Array.isArray(message) ? message : relay(message, context);
+    upstream.send(sent).catch((e: Error) => result.onerror?.(e));
   };
   upstream.onmessage = (message) => {
     let options: SendOptions | undefined;
@@ -70,6 +103,11 @@ export async function splice(downstream: Transport, upstream: Transport): Promis
       for (const m of Array.isArray(message) ? message : [message]) {
         if ('id' in m && m.id !== null && !('method' in m)) {
           inflight.delete(m.id);
+          const r = relays.get(m.id);
+          if (r) {
+            relays.delete(m.id);
+            r.end('result' in m ? { result: m.result } : { error: m.error });
+          }
           for (const [t, id] of tokens) if (id === m.id) tokens.delete(t);
           if (initializeIds.delete(m.id) && 'result' in m)
             protocolVersion = m.result.protocolVersion as string | undefined;

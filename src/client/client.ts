@@ -17,7 +17,8 @@ import {
   MRTR_METHODS,
 } from '../protocol/constants.js';
 import { McpError } from '../protocol/errors.js';
-import type { Progress } from '../protocol/peer.js';
+import type { Progress, RequestOptions } from '../protocol/peer.js';
+import { observeClientRequest, telemetryActive } from '../telemetry/observe.js';
 import type { TaskChannel, TaskFollowOptions, TaskHandle, TaskState } from './tasks.js';
 import { followTask, TASKS_EXTENSION, taskHandle } from './tasks.js';
 import { Peer } from '../protocol/peer.js';
@@ -198,7 +199,8 @@ export class Client {
 
   async #probe(peer: Peer, required: boolean, signal?: AbortSignal): Promise<boolean> {
     const tryVersion = async (version: string): Promise<JsonObject> =>
-      peer.request(
+      this.#send(
+        peer,
         'server/discover',
         { _meta: this.#metaFor(version) },
         {
@@ -283,7 +285,8 @@ export class Client {
 
   async #initialize(peer: Peer, signal?: AbortSignal): Promise<void> {
     const offered = this.options.legacyProtocolVersion ?? LATEST_LEGACY_PROTOCOL_VERSION;
-    const result = await peer.request(
+    const result = await this.#send(
+      peer,
       'initialize',
       { protocolVersion: offered, capabilities: this.capabilities, clientInfo: this.info },
       { signal },
@@ -303,8 +306,28 @@ export class Client {
     this.#instructions = result.instructions as string | undefined;
     await peer.notify('notifications/initialized');
     if (this.options.logLevel && this.#serverCapabilities.logging) {
-      await peer.request('logging/setLevel', { level: this.options.logLevel });
+      await this.#send(peer, 'logging/setLevel', { level: this.options.logLevel });
     }
+  }
+
+  /**
+   * Every request this client sends goes through here: inside a CLIENT span whose trace context
+   * goes into `_meta` (SEP-414), measured, when an OpenTelemetry SDK is installed (src/telemetry).
+   */
+  #send(peer: Peer, method: string, params?: JsonObject, options?: RequestOptions): Promise<JsonObject> {
+    if (!telemetryActive()) return peer.request(method, params, options);
+    return observeClientRequest(
+      {
+        era: this.#era,
+        method,
+        params,
+        binding: peer.transport.binding,
+        protocolVersion: this.#protocolVersion,
+        sessionId: peer.transport.sessionId,
+      },
+      (sent) => peer.request(method, sent, options),
+      () => peer.lastRequestId,
+    );
   }
 
   #requirePeer(): Peer {
@@ -334,7 +357,7 @@ export class Client {
     };
     const maxRounds = this.options.maxInputRounds ?? 8;
     for (let round = 0; ; round++) {
-      const result = await peer.request(method, sent, reqOptions);
+      const result = await this.#send(peer, method, sent, reqOptions);
       if (
         result.resultType !== 'input_required' ||
         !MRTR_METHODS.has(method) ||
@@ -574,7 +597,8 @@ export class Client {
         ackResolve(((n.params as JsonObject)?.notifications as ListenFilter) ?? {});
       } else handler(n);
     };
-    const pending = peer.request(
+    const pending = this.#send(
+      peer,
       'subscriptions/listen',
       { notifications: filter, _meta: this.#modernMeta },
       {
@@ -618,7 +642,7 @@ export class Client {
       ...(this.#era === 'modern' ? this.#modernMeta : undefined),
       ...(params._meta as JsonObject),
     };
-    const pending = peer.request(method, { ...params, _meta: meta }, options);
+    const pending = this.#send(peer, method, { ...params, _meta: meta }, options);
     const id = peer.lastRequestId;
     this.#listeners.set(id, onnotification);
     return pending.finally(() => this.#listeners.delete(id));

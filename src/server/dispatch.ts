@@ -17,12 +17,15 @@ import type { ServerCore } from './core.js';
 import { invalidParams } from './methods/wire.js';
 import { runWithInputs } from './mrtr.js';
 import { createRouteContext, runChain } from './router.js';
+import { observeServerRequest, telemetryActive } from '../telemetry/observe.js';
 
 /** Methods a legacy client may send before `initialize` completes (basic/lifecycle). */
 const BEFORE_INITIALIZE: ReadonlySet<string> = new Set(['initialize', 'ping']);
 
 /**
- * Dispatches one request and resolves to its result.
+ * Dispatches one request and resolves to its result. With an OpenTelemetry SDK installed, the
+ * request runs inside a SERVER span (parent from its `_meta` trace context) and is measured
+ * (src/telemetry); without one, that costs two identity checks.
  * @throws JsonRpcError with the spec's code for every protocol-level failure; an `AuthError` thrown
  * by middleware propagates unchanged (the binding maps it)
  */
@@ -31,6 +34,26 @@ export function dispatchRequest(
   request: JsonRpcRequest,
   scope: RequestScope,
 ): Promise<JsonObject> {
+  if (!telemetryActive()) return dispatch(core, request, scope);
+  const params = request.params as JsonObject | undefined;
+  const claimed = (params?._meta as JsonObject | undefined)?.[META.protocolVersion];
+  const session = scope.session;
+  return observeServerRequest(
+    {
+      era: claimed !== undefined ? 'modern' : 'legacy',
+      method: request.method,
+      params: Array.isArray(params) ? undefined : params,
+      id: request.id,
+      binding: scope.context.binding,
+      protocolVersion: typeof claimed === 'string' ? claimed : session?.protocolVersion,
+      sessionId: claimed !== undefined ? undefined : (session?.id ?? scope.context.sessionId),
+      trace: scope.context.trace,
+    },
+    () => dispatch(core, request, scope),
+  );
+}
+
+function dispatch(core: ServerCore, request: JsonRpcRequest, scope: RequestScope): Promise<JsonObject> {
   if (Array.isArray(request.params))
     return Promise.reject(invalidParams('Invalid params: MCP params must be an object'));
   const params = (request.params ?? {}) as JsonObject;

@@ -15,6 +15,7 @@ import type { CacheHints, Implementation, JsonObject, ServerCapabilities } from 
 import type { RequestScope } from './context.js';
 import type { ServerCore } from './core.js';
 import { dispatchRequest, handleClientNotification } from './dispatch.js';
+import { watchHub } from '../telemetry/instruments.js';
 import type { Extension, ExtensionHost, ToolView } from './extension.js';
 import type { TasksExtension } from './extensions/tasks/extension.js';
 import { createTasksExtension } from './extensions/tasks/extension.js';
@@ -88,6 +89,7 @@ export class McpServer {
     this.#hub = new SessionHub(this.#resolveBus(), report);
     // Legacy sessions hear a list change only where `listChanged` is declared (options.listChanged).
     this.#hub.announces = (list) => this.#capabilitiesFor('legacy')[list]?.listChanged === true;
+    watchHub(this.#hub);
     this.#registry = new Registry((list) => this.#hub.publish({ type: 'list_changed', list }));
     const keyRing = () => this.#resolveKeyRing();
     this.#core = {
