@@ -1,7 +1,8 @@
 /**
  * Durable tasks across nodes: several McpServer instances in this process, each served by serveHttp
  * on its own loopback port and each with its own Redis connection, share a private redis-server
- * (RedisTaskStore + RedisTaskLeases) and one notification bus. What a user would check:
+ * (`redisStores`: RedisTaskStore, RedisTaskLeases and the RedisNotificationBus). What a user would
+ * check:
  * - a task created through node A is read and cancelled through node B, and the cancel reaches A's
  *   handler (its signal aborts);
  * - node A dies mid-task (its Redis connection is destroyed: no renewal, no sweep, no outcome):
@@ -11,23 +12,20 @@
  * - two sweepers racing over the leases of a dead node: each task is claimed and run exactly once.
  * The attempts limit is shown without Redis, on the in-memory leases.
  */
-import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '../src/client/client.js';
 import { InMemoryNotificationBus } from '../src/protocol/notification-bus.js';
+import type { Stores } from '../src/protocol/stores.js';
 import { InMemoryTaskLeases } from '../src/protocol/task-leases.js';
 import { InMemoryTaskStore } from '../src/protocol/task-store.js';
-import type { TaskLeases } from '../src/protocol/task-leases.js';
-import type { TaskStore } from '../src/protocol/task-store.js';
 import type { JsonObject } from '../src/protocol/types.js';
-import { RedisTaskLeases } from '../src/redis/task-leases.js';
-import { RedisTaskStore } from '../src/redis/task-store.js';
-import type { NotificationBus } from '../src/protocol/notification-bus.js';
+import { redisStores } from '../src/redis/stores.js';
 import { McpServer } from '../src/server/mcp-server.js';
 import { createTaskExtension, TASKS_EXTENSION_ID } from '../src/tasks/index.js';
 import type { TaskExtension } from '../src/tasks/index.js';
 import { StreamableHttpClientTransport } from '../src/transports/streamable-http/client.js';
 import { serveHttp } from '../src/transports/streamable-http/index.js';
+import { createRedisClient } from '../src/redis/connection.js';
 import type { RedisInstance } from './fixtures/redis-server.js';
 import { redisMissing, startRedis } from './fixtures/redis-server.js';
 
@@ -68,18 +66,11 @@ interface Node {
 const seen: Seen = { started: [], aborted: [] };
 const never = new Promise<never>(() => {});
 
-function makeServer(
-  name: string,
-  stores: { taskStore: TaskStore; taskLeases: TaskLeases; bus: NotificationBus },
-  options: Parameters<typeof createTaskExtension>[0] = {},
-) {
+function makeServer(name: string, stores: Stores, options: Parameters<typeof createTaskExtension>[0] = {}) {
   const errors: Error[] = [];
   const server = new McpServer(
     { name: `node-${name}`, version: '1.0.0' },
-    {
-      stores: { taskStore: stores.taskStore, taskLeases: stores.taskLeases, notificationBus: stores.bus },
-      onerror: (e) => errors.push(e),
-    },
+    { stores, onerror: (e) => errors.push(e) },
   );
   const ext = createTaskExtension({
     pollIntervalMs: 25,
@@ -128,7 +119,6 @@ function makeServer(
 describe.skipIf(!!missing)('durable tasks on Redis, several nodes', () => {
   let redis: RedisInstance;
   let keyPrefix: string;
-  let bus: InMemoryNotificationBus;
   const cleanup: (() => Promise<void>)[] = [];
 
   beforeAll(async () => {
@@ -142,18 +132,13 @@ describe.skipIf(!!missing)('durable tasks on Redis, several nodes', () => {
   });
 
   async function node(name: string, options: Parameters<typeof createTaskExtension>[0] = {}): Promise<Node> {
-    const client = createClient({ url: redis.url });
-    client.on('error', () => {});
+    const client = createRedisClient({ url: redis.url, onerror: () => {} });
     await client.connect();
-    const { server, ext, errors } = makeServer(
-      name,
-      {
-        taskStore: new RedisTaskStore(client, { keyPrefix }),
-        taskLeases: new RedisTaskLeases(client, { keyPrefix }),
-        bus,
-      },
-      options,
-    );
+    // Every store of anywire/redis on this node's own connection: the task store, the task leases
+    // and the notification bus (Pub/Sub, on a connection of its own).
+    const stores = await redisStores({ client, keyPrefix });
+    await stores.ready();
+    const { server, ext, errors } = makeServer(name, stores, options);
     // Extensions start on the first request; start now so this node sweeps even before it has one.
     await server.start();
     const http = await serveHttp(server, {
@@ -179,6 +164,7 @@ describe.skipIf(!!missing)('durable tasks on Redis, several nodes', () => {
         for (const c of clients) await c.close().catch(() => {});
         await http.close();
         await server.close();
+        await stores.close();
         if (client.isOpen) client.destroy();
       },
     };
@@ -188,7 +174,6 @@ describe.skipIf(!!missing)('durable tasks on Redis, several nodes', () => {
 
   const fresh = () => {
     keyPrefix = `cluster-${Math.random().toString(36).slice(2)}:`;
-    bus = new InMemoryNotificationBus();
     seen.started.length = 0;
     seen.aborted.length = 0;
   };
@@ -342,7 +327,11 @@ describe('durable tasks: the attempts limit (in-memory leases, no Redis)', () =>
     seen.started.length = 0;
     // Short leases, sweeps only by hand (the interval is long): each step is explicit.
     const nodes = ['A', 'B', 'C', 'D'].map((name) =>
-      makeServer(name, { taskStore, taskLeases, bus }, { leaseMs: 30, leaseSweepIntervalMs: 600_000 }),
+      makeServer(
+        name,
+        { taskStore, taskLeases, notificationBus: bus },
+        { leaseMs: 30, leaseSweepIntervalMs: 600_000 },
+      ),
     );
     for (const n of nodes) {
       n.server.registerTool(

@@ -2,10 +2,11 @@
  * RedisTaskLeases against a private redis-server: the TaskLeases contract (the same suite as the
  * in-memory set), each "node" on its own connection; then its keys' TTLs and garbage under them.
  */
-import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisTaskLeases } from '../src/redis/task-leases.js';
 import { taskLeasesContract } from './contracts/task-leases.contract.js';
+import type { RedisClient } from '../src/redis/connection.js';
+import { createRedisClient } from '../src/redis/connection.js';
 import type { RedisInstance } from './fixtures/redis-server.js';
 import { redisMissing, startRedis } from './fixtures/redis-server.js';
 
@@ -13,7 +14,7 @@ const missing = redisMissing();
 if (missing) console.warn(`skipping the RedisTaskLeases tests: ${missing}`);
 
 let redis: RedisInstance;
-let client: ReturnType<typeof createClient>;
+let client: RedisClient;
 const opened: RedisTaskLeases[] = [];
 let prefixes = 0;
 const fresh = () => `leases${++prefixes}-${Math.random().toString(36).slice(2)}:`;
@@ -21,8 +22,7 @@ const fresh = () => `leases${++prefixes}-${Math.random().toString(36).slice(2)}:
 describe.skipIf(!!missing)('RedisTaskLeases', () => {
   beforeAll(async () => {
     redis = await startRedis();
-    client = createClient({ url: redis.url });
-    client.on('error', () => {});
+    client = createRedisClient({ url: redis.url, onerror: () => {} });
     await client.connect();
   });
   afterAll(async () => {
@@ -45,7 +45,7 @@ describe.skipIf(!!missing)('RedisTaskLeases', () => {
     const leases = new RedisTaskLeases(client, { keyPrefix, queueTtlMs: 60_000 });
     await leases.acquire('t', 'a', { leaseMs: 1000, request: { tool: 'x', arguments: {} }, retainMs: 5000 });
     for (const k of ['due', 'holders']) {
-      const left = Number(await client.sendCommand(['PTTL', `${keyPrefix}{leases}:${k}`]));
+      const left = Number(await client.sendCommand(['PTTL', `${keyPrefix}leases:{queue}:${k}`]));
       expect(left, k).toBeGreaterThan(50_000);
       expect(left, k).toBeLessThanOrEqual(60_000);
     }
@@ -59,13 +59,13 @@ describe.skipIf(!!missing)('RedisTaskLeases', () => {
   it('treats garbage under its keys as absent', async () => {
     const keyPrefix = fresh();
     const leases = new RedisTaskLeases(client, { keyPrefix });
-    await client.set(`${keyPrefix}{leases}:due`, 'garbage');
-    await client.set(`${keyPrefix}{leases}:holders`, 'garbage');
+    await client.set(`${keyPrefix}leases:{queue}:due`, 'garbage');
+    await client.set(`${keyPrefix}leases:{queue}:holders`, 'garbage');
     expect(await leases.renew('t', 'a', 1000)).toBe(false);
     expect(await leases.claimExpired('a', 1000, 10)).toEqual([]);
     await leases.release('t', 'a');
     await leases.acquire('t', 'a', { leaseMs: 1 });
-    await client.hSet(`${keyPrefix}{leases}:holders`, 't', 'not-a-holder');
+    await client.hSet(`${keyPrefix}leases:{queue}:holders`, 't', 'not-a-holder');
     await client.set(`${keyPrefix}task:{t}:request`, '{"tool": 3}');
     await new Promise((r) => setTimeout(r, 10));
     expect(await leases.claimExpired('b', 1000, 10)).toEqual([

@@ -3,11 +3,12 @@
  * in-memory store), then what only a shared store shows: two stores (two nodes) racing a cancel
  * against a completion, TTLs on the keys, garbage under its keys read as absent, and its limits.
  */
-import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskRecord } from '../src/protocol/task-store.js';
 import { RedisTaskStore } from '../src/redis/task-store.js';
 import { taskStoreContract } from './contracts/task-store.contract.js';
+import type { RedisClient } from '../src/redis/connection.js';
+import { createRedisClient } from '../src/redis/connection.js';
 import type { RedisInstance } from './fixtures/redis-server.js';
 import { redisMissing, startRedis } from './fixtures/redis-server.js';
 
@@ -15,7 +16,7 @@ const missing = redisMissing();
 if (missing) console.warn(`skipping the RedisTaskStore tests: ${missing}`);
 
 let redis: RedisInstance;
-let client: ReturnType<typeof createClient>;
+let client: RedisClient;
 let prefixes = 0;
 const fresh = () => `test${++prefixes}-${Math.random().toString(36).slice(2)}:`;
 
@@ -34,8 +35,7 @@ function task(overrides: Partial<TaskRecord> = {}): TaskRecord {
 describe.skipIf(!!missing)('RedisTaskStore', () => {
   beforeAll(async () => {
     redis = await startRedis();
-    client = createClient({ url: redis.url });
-    client.on('error', () => {});
+    client = createRedisClient({ url: redis.url, onerror: () => {} });
     await client.connect();
   });
   afterAll(async () => {
@@ -77,24 +77,26 @@ describe.skipIf(!!missing)('RedisTaskStore', () => {
     const store = new RedisTaskStore(client, { keyPrefix: prefix });
     const t = task({ ttl: 120_000 });
     await store.create(t);
-    const pttl = Number(await client.sendCommand(['PTTL', `${prefix}task:{${t.taskId}}`]));
+    const pttl = Number(
+      await client.sendCommand(['PTTL', `${prefix}task:{${encodeURIComponent(t.taskId)}}`]),
+    );
     expect(pttl).toBeGreaterThan(100_000);
     expect(pttl).toBeLessThanOrEqual(120_000);
     for (const k of ['seq', 'all', 'expiry']) {
-      const left = Number(await client.sendCommand(['PTTL', `${prefix}{tasks}:${k}`]));
+      const left = Number(await client.sendCommand(['PTTL', `${prefix}tasks:{index}:${k}`]));
       expect(left, k).toBeGreaterThanOrEqual(pttl);
     }
     // a longer ttl set by update moves the key's expiry
     await store.update(t.taskId, { ttl: 600_000 });
-    expect(Number(await client.sendCommand(['PTTL', `${prefix}task:{${t.taskId}}`]))).toBeGreaterThan(
-      500_000,
-    );
+    expect(
+      Number(await client.sendCommand(['PTTL', `${prefix}task:{${encodeURIComponent(t.taskId)}}`])),
+    ).toBeGreaterThan(500_000);
   });
 
   it('reads garbage under its keys as absent and writes over it', async () => {
     const prefix = fresh();
     const store = new RedisTaskStore(client, { keyPrefix: prefix });
-    const key = (id: string) => `${prefix}task:{${id}}`;
+    const key = (id: string) => `${prefix}task:{${encodeURIComponent(id)}}`;
     await client.set(key('str'), 'not a hash');
     await client.hSet(key('badjson'), { v: '1', r: '{not json' });
     await client.hSet(key('badshape'), { v: '1', r: JSON.stringify({ taskId: 'other', status: 'working' }) });
@@ -109,8 +111,8 @@ describe.skipIf(!!missing)('RedisTaskStore', () => {
       expect(await store.get(id), id).toMatchObject({ taskId: id, version: 1 });
     }
     // garbage under the index keys: the counter and the sorted sets
-    await client.set(`${prefix}{tasks}:all`, 'garbage');
-    await client.set(`${prefix}{tasks}:seq`, 'garbage');
+    await client.set(`${prefix}tasks:{index}:all`, 'garbage');
+    await client.set(`${prefix}tasks:{index}:seq`, 'garbage');
     const t = task();
     await store.create(t);
     expect((await store.list({ limit: 10 })).tasks.map((x) => x.taskId)).toEqual([t.taskId]);
@@ -133,7 +135,10 @@ describe.skipIf(!!missing)('RedisTaskStore', () => {
   });
 
   it('rejects when Redis is unreachable (no hang)', async () => {
-    const store = new RedisTaskStore('redis://127.0.0.1:1', { keyPrefix: fresh(), connectTimeoutMs: 300 });
+    const store = new RedisTaskStore(
+      { url: 'redis://127.0.0.1:1', connectTimeoutMs: 300, onerror: () => {} },
+      { keyPrefix: fresh() },
+    );
     const outcome = await Promise.race([
       store.get('x').then(
         () => 'resolved',
@@ -142,7 +147,7 @@ describe.skipIf(!!missing)('RedisTaskStore', () => {
       new Promise((r) => setTimeout(() => r('hung'), 10_000)),
     ]);
     expect(outcome).toBe('rejected');
-    await expect(store.get('x')).rejects.toThrow(/unreachable \(no connection within 300 ms\)/);
+    await expect(store.get('x')).rejects.toThrow(/not reachable within 300 ms/);
     await store.close();
   });
 });

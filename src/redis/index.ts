@@ -19,3 +19,8 @@ export type { RedisNotificationBusOptions } from './notification-bus.js';
 export { DEFAULT_MAX_BUS_EVENT_BYTES, parseBusMessage, RedisNotificationBus } from './notification-bus.js';
 export type { RedisStores, RedisStoresOptions } from './stores.js';
 export { DEFAULT_REDIS_READY_TIMEOUT_MS, redisStores } from './stores.js';
+export type { RedisTarget } from './task-lua.js';
+export type { RedisTaskLeasesOptions } from './task-leases.js';
+export { DEFAULT_LEASE_QUEUE_TTL_MS, RedisTaskLeases } from './task-leases.js';
+export type { RedisTaskStoreOptions } from './task-store.js';
+export { DEFAULT_MAX_TASK_ID_CHARS, DEFAULT_MAX_TASK_RECORD_BYTES, RedisTaskStore } from './task-store.js';

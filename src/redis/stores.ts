@@ -17,6 +17,10 @@ import {
 } from './connection.js';
 import type { RedisNotificationBusOptions } from './notification-bus.js';
 import { RedisNotificationBus } from './notification-bus.js';
+import type { RedisTaskLeasesOptions } from './task-leases.js';
+import { RedisTaskLeases } from './task-leases.js';
+import type { RedisTaskStoreOptions } from './task-store.js';
+import { RedisTaskStore } from './task-store.js';
 import { checkIntegerOption } from '../protocol/option-checks.js';
 
 /** Default of {@link RedisStoresOptions.readyTimeoutMs}: 1 s. */
@@ -40,6 +44,13 @@ export interface RedisStoresOptions extends RedisConnectionOptions {
   lazyConnect?: boolean;
   /** The notification bus (Pub/Sub), or `false` to leave it out. */
   notificationBus?: RedisNotificationBusOptions | false;
+  /** The task store of both Tasks implementations, or `false` to leave it out (`keyPrefix` is shared). */
+  taskStore?: Omit<RedisTaskStoreOptions, 'keyPrefix'> | false;
+  /**
+   * The task leases of the 2026-07-28 Tasks extension (durable tasks: a task whose node died is
+   * failed, or re-run when its tool is idempotent), or `false` to leave them out.
+   */
+  taskLeases?: Omit<RedisTaskLeasesOptions, 'keyPrefix'> | false;
 }
 
 /** The Redis-backed {@link Stores}: what {@link redisStores} resolves to. */
@@ -47,6 +58,8 @@ export interface RedisStores extends Stores {
   /** The shared node-redis client (owned by these stores unless you passed yours). */
   readonly client: RedisClient;
   notificationBus?: RedisNotificationBus;
+  taskStore?: RedisTaskStore;
+  taskLeases?: RedisTaskLeases;
   /**
    * Resolves when Redis answers PING within `readyTimeoutMs` and the bus listens on its channel.
    * @throws Error `anywire/redis: Redis did not answer PING within <n> ms (<why>)`
@@ -90,6 +103,11 @@ export async function redisStores(target: string | RedisStoresOptions): Promise<
       closers.push(() => bus.close());
       readiness.push(() => bus.ready(options.readyTimeoutMs ?? DEFAULT_REDIS_READY_TIMEOUT_MS));
     }
+    // Tasks: records, and the lease queue (both on the shared client, so nothing to close).
+    if (options.taskStore !== false)
+      stores.taskStore = new RedisTaskStore(client, { ...options.taskStore, keyPrefix });
+    if (options.taskLeases !== false)
+      stores.taskLeases = new RedisTaskLeases(client, { ...options.taskLeases, keyPrefix });
   } catch (error) {
     if (owned) await closeClient(client);
     throw error;

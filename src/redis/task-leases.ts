@@ -3,13 +3,13 @@
  * keeps a task alive across the death of the node running it.
  *
  * Key layout (prefix `anywire:` by default):
- * - `anywire:{leases}:due`: a sorted set of task ids by the time their lease runs out (ms, by the
+ * - `anywire:leases:{queue}:due`: a sorted set of task ids by the time their lease runs out (ms, by the
  *   Redis server's clock: `TIME`, so the nodes' clocks do not matter);
- * - `anywire:{leases}:holders`: a hash, task id → `<attempt>|<node id>`;
- * - `anywire:task:{<taskId>}:request`: the stored `tools/call` of a task that may be re-run (JSON,
+ * - `anywire:leases:{queue}:holders`: a hash, task id → `<attempt>|<node id>`;
+ * - `anywire:task:{<taskId, escaped>}:request`: the stored `tools/call` of a task that may be re-run (JSON,
  *   `PX` the task's remaining ttl), in its task's hash slot.
  *
- * Every lease operation is one Lua script on the `{leases}` slot, so a claim is atomic: when every
+ * Every lease operation is one Lua script on the `{queue}` slot, so a claim is atomic: when every
  * node sweeps at once, each expired lease goes to exactly one. The queue's keys live at least
  * `queueTtlMs` after their last write. Garbage under these keys is treated as absent.
  * @module
@@ -20,16 +20,11 @@ import type {
   TaskLeases,
   TaskRunRequest,
 } from '../protocol/task-leases.js';
-import type { RedisCommandClient } from './task-lua.js';
-import {
-  asArray,
-  asString,
-  checkPrefix,
-  CommandLink,
-  intOption,
-  LUA_HELPERS,
-  LuaScript,
-} from './task-lua.js';
+import { checkIntegerOption } from '../protocol/option-checks.js';
+import { isWrongType } from './connection.js';
+import { RedisKeys } from './keys.js';
+import type { RedisTarget } from './task-lua.js';
+import { asArray, asString, CommandLink, LUA_HELPERS, LuaScript } from './task-lua.js';
 import { taskKey } from './task-store.js';
 
 /** How long the lease queue's keys outlive their last write, by default (24 h). */
@@ -44,8 +39,6 @@ export interface RedisTaskLeasesOptions {
    * or claims for this long (every node down) is forgotten. Default {@link DEFAULT_LEASE_QUEUE_TTL_MS}.
    */
   queueTtlMs?: number;
-  /** When given a URL: how long the first use waits for the connection, in ms (>= 1). Default 5 000. */
-  connectTimeoutMs?: number;
 }
 
 const ACQUIRE = new LuaScript(`${LUA_HELPERS}
@@ -130,40 +123,31 @@ function decodeRequest(text: string | undefined): TaskRunRequest | undefined {
 }
 
 /**
- * {@link TaskLeases} on Redis (see the module docs for the keys). Takes a connected node-redis
- * client (never closed by this class) or a `redis://` URL (connected on first use, closed by
- * {@link close}). Every method rejects when Redis fails.
+ * {@link TaskLeases} on Redis (see the module docs for the keys). `target` is a `redis://` URL or
+ * connection options (the client is made, owned and closed by {@link close}) or a node-redis
+ * client you own. Every method rejects when Redis fails.
  */
 export class RedisTaskLeases implements TaskLeases {
   readonly #link: CommandLink;
-  readonly #prefix: string;
+  readonly #queue: string[];
+  readonly #tasks: RedisKeys;
   readonly #queueTtlMs: number;
 
   /**
-   * @throws TypeError without a client or URL, or for a keyPrefix with `{` or `}`
+   * @throws TypeError without a client or URL, or for a bad keyPrefix (with `{` or `}`, or too long)
    * @throws RangeError for an out-of-range numeric option (the message names it)
    */
-  constructor(client: RedisCommandClient | string, options: RedisTaskLeasesOptions = {}) {
-    this.#link = new CommandLink(
-      client,
-      'RedisTaskLeases',
-      intOption('RedisTaskLeases', 'connectTimeoutMs', options.connectTimeoutMs, 1, 5000),
-    );
-    this.#prefix = checkPrefix(options.keyPrefix, 'RedisTaskLeases');
-    this.#queueTtlMs = intOption(
-      'RedisTaskLeases',
-      'queueTtlMs',
-      options.queueTtlMs,
-      1000,
-      DEFAULT_LEASE_QUEUE_TTL_MS,
-    );
+  constructor(target: RedisTarget, options: RedisTaskLeasesOptions = {}) {
+    checkIntegerOption('RedisTaskLeases', 'queueTtlMs', options.queueTtlMs, 1000);
+    const leases = new RedisKeys('leases', options.keyPrefix);
+    this.#queue = [leases.key('{queue}', 'due'), leases.key('{queue}', 'holders')];
+    this.#tasks = new RedisKeys('task', options.keyPrefix);
+    this.#queueTtlMs = options.queueTtlMs ?? DEFAULT_LEASE_QUEUE_TTL_MS;
+    this.#link = new CommandLink(target, 'RedisTaskLeases');
   }
 
-  get #keys(): string[] {
-    return [`${this.#prefix}{leases}:due`, `${this.#prefix}{leases}:holders`];
-  }
   #requestKey(taskId: string): string {
-    return `${taskKey(this.#prefix, taskId)}:request`;
+    return `${taskKey(this.#tasks, taskId)}:request`;
   }
 
   /** Takes the lease (attempt 1) and stores the re-run request, if any, before it. */
@@ -179,7 +163,7 @@ export class RedisTaskLeases implements TaskLeases {
         String(px),
       ]);
     }
-    await ACQUIRE.run(client, this.#keys, [
+    await ACQUIRE.run(client, this.#queue, [
       taskId,
       holder,
       String(options.leaseMs),
@@ -190,7 +174,7 @@ export class RedisTaskLeases implements TaskLeases {
   /** Extends the lease; `false` once another node claimed it or it was released. */
   async renew(taskId: string, holder: string, leaseMs: number): Promise<boolean> {
     const client = await this.#link.client();
-    const r = await RENEW.run(client, this.#keys, [
+    const r = await RENEW.run(client, this.#queue, [
       taskId,
       holder,
       String(leaseMs),
@@ -202,7 +186,7 @@ export class RedisTaskLeases implements TaskLeases {
   /** Ends the lease and forgets the stored request; a no-op unless `holder` holds it. */
   async release(taskId: string, holder: string): Promise<void> {
     const client = await this.#link.client();
-    if (Number(await RELEASE.run(client, this.#keys, [taskId, holder])) === 1)
+    if (Number(await RELEASE.run(client, this.#queue, [taskId, holder])) === 1)
       await client.sendCommand(['DEL', this.#requestKey(taskId)]);
   }
 
@@ -210,7 +194,12 @@ export class RedisTaskLeases implements TaskLeases {
   async claimExpired(holder: string, leaseMs: number, limit: number): Promise<TaskLeaseClaim[]> {
     const client = await this.#link.client();
     const flat = asArray(
-      await CLAIM.run(client, this.#keys, [holder, String(leaseMs), String(limit), String(this.#queueTtlMs)]),
+      await CLAIM.run(client, this.#queue, [
+        holder,
+        String(leaseMs),
+        String(limit),
+        String(this.#queueTtlMs),
+      ]),
     );
     const claims: TaskLeaseClaim[] = [];
     for (let i = 0; i + 2 < flat.length; i += 3) {
@@ -230,7 +219,7 @@ export class RedisTaskLeases implements TaskLeases {
         } catch (error) {
           // Garbage (another type) under the request key reads as no request; an outage rejects
           // (the claims then run out again and are claimed once more).
-          if (!String((error as Error)?.message ?? error).startsWith('WRONGTYPE')) throw error;
+          if (!isWrongType(error)) throw error;
         }
       }),
     );

@@ -1,102 +1,54 @@
 /**
- * What the Redis task store and task leases share: the client they take (a connected node-redis
- * client, or a URL they connect themselves), Lua scripts run by SHA with a fallback to EVAL, and
- * the validation of their options. Internal to `anywire/redis`.
+ * What the Redis task store and task leases share: the connection they use (the `anywire/redis`
+ * one: a node-redis client given to them, or made from a URL or connection options and owned),
+ * Lua scripts run by SHA with a fallback to EVAL, and reply helpers. Internal to `anywire/redis`.
  * @module
  */
 import { createHash } from 'node:crypto';
-import { createClient } from 'redis';
+import type { RedisClient, RedisConnectionOptions } from './connection.js';
+import {
+  closeClient,
+  connectionReporter,
+  DEFAULT_REDIS_CONNECT_TIMEOUT_MS,
+  isClient,
+  storeConnection,
+  whenReady,
+} from './connection.js';
 
-/**
- * The part of a node-redis (v5+) client these stores use: raw commands. A `createClient()` client
- * (connected) fits, so does a client of the same server shared with other stores.
- */
-export interface RedisCommandClient {
-  sendCommand(args: readonly string[]): Promise<unknown>;
-}
+/** Where a task store or lease set finds Redis: a URL, a node-redis client, or connection options. */
+export type RedisTarget = string | RedisClient | RedisConnectionOptions;
 
-type OwnedClient = ReturnType<typeof makeClient>;
-const makeClient = (url: string) => createClient({ url, disableOfflineQueue: true });
-
-/** A client given by the caller, or one made (and owned) from a URL. */
+/** A store's connection: commands wait for the first connection of an owned client (bounded). */
 export class CommandLink {
-  readonly #given: RedisCommandClient | undefined;
-  readonly #url: string | undefined;
-  #own: OwnedClient | undefined;
-  #connecting: Promise<RedisCommandClient> | undefined;
-  #ready: RedisCommandClient | undefined;
-  #closed = false;
+  readonly #client: RedisClient;
+  readonly #owned: boolean;
   readonly #connectTimeoutMs: number;
+  #closed = false;
 
-  constructor(clientOrUrl: RedisCommandClient | string, what: string, connectTimeoutMs = 5000) {
-    this.#connectTimeoutMs = connectTimeoutMs;
-    if (typeof clientOrUrl === 'string') this.#url = clientOrUrl;
-    else if (clientOrUrl && typeof clientOrUrl.sendCommand === 'function') this.#given = clientOrUrl;
-    else throw new TypeError(`anywire: ${what} needs a node-redis client or a redis:// URL`);
+  constructor(target: RedisTarget, owner: string) {
+    const { client, owned } = storeConnection(owner, target, connectionReporter(target));
+    this.#client = client;
+    this.#owned = owned;
+    this.#connectTimeoutMs =
+      (typeof target === 'object' && !isClient(target) ? target.connectTimeoutMs : undefined) ??
+      DEFAULT_REDIS_CONNECT_TIMEOUT_MS;
   }
 
   /**
-   * The client, connecting the owned one on first use (waiting at most `connectTimeoutMs` for
-   * it). The owned client does not queue commands while it is disconnected: they fail at once.
+   * The client; an owned one not connected yet is waited for (at most `connectTimeoutMs`). Once
+   * connected, commands fail at once while Redis is unreachable (`disableOfflineQueue`).
+   * @throws Error `anywire/redis: Redis is not reachable within <n> ms`, or when closed
    */
-  client(): Promise<RedisCommandClient> {
-    if (this.#given) return Promise.resolve(this.#given);
-    if (this.#closed) return Promise.reject(new Error('anywire: the Redis store is closed'));
-    if (this.#ready) return Promise.resolve(this.#ready);
-    this.#connecting ??= (async () => {
-      const c = makeClient(this.#url!);
-      // Errors surface on the commands that fail; the client reconnects by itself.
-      c.on('error', () => {});
-      this.#own = c;
-      c.connect().catch(() => {});
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          c.off('ready', ok);
-          reject(
-            new Error(
-              `anywire: Redis at ${redactUrl(this.#url!)} is unreachable (no connection within ${this.#connectTimeoutMs} ms)`,
-            ),
-          );
-        }, this.#connectTimeoutMs);
-        const ok = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-        c.once('ready', ok);
-      });
-      this.#ready = c as unknown as RedisCommandClient;
-      return this.#ready;
-    })();
-    // A failed first connection is retried by the next call (the client keeps trying meanwhile).
-    return this.#connecting.catch((error: unknown) => {
-      this.#connecting = undefined;
-      if (this.#own && !this.#ready) {
-        this.#own.destroy();
-        this.#own = undefined;
-      }
-      throw error;
-    });
+  async client(): Promise<RedisClient> {
+    if (this.#closed) throw new Error('anywire/redis: the store is closed');
+    if (this.#owned && !this.#client.isReady) await whenReady(this.#client, this.#connectTimeoutMs);
+    return this.#client;
   }
 
-  /** Closes the owned client (a given client is left open: its owner closes it). */
+  /** Closes the owned client (a client given to the store stays open: its owner closes it). */
   async close(): Promise<void> {
     this.#closed = true;
-    const own = this.#own;
-    this.#own = undefined;
-    this.#ready = undefined;
-    if (own?.isReady) await own.close();
-    else own?.destroy();
-  }
-}
-
-/** A URL without its password, for messages. */
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'the given URL';
+    if (this.#owned) await closeClient(this.#client);
   }
 }
 
@@ -110,7 +62,7 @@ export class LuaScript {
     this.#sha = createHash('sha1').update(source).digest('hex');
   }
 
-  async run(client: RedisCommandClient, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+  async run(client: RedisClient, keys: readonly string[], args: readonly string[]): Promise<unknown> {
     const tail = [String(keys.length), ...keys, ...args];
     try {
       return await client.sendCommand(['EVALSHA', this.#sha, ...tail]);
@@ -125,7 +77,7 @@ export class LuaScript {
  * Lua: `reset(key, type)` deletes `key` when it holds another type than `type` (garbage under our
  * keys is treated as absent); `keep(key, ms, before)` makes sure `key` lives at least `ms`
  * more (`before` is its PTTL before the script wrote to it: a key that was persistent stays so, a
- * new one gets the TTL; `ms` = -1 makes it persistent).
+ * new one gets the TTL; `ms` = -1 makes it persistent); `nowms()` is the Redis server's clock in ms.
  */
 export const LUA_HELPERS = `
 local function reset(key, kind)
@@ -143,22 +95,6 @@ local function nowms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 `;
-
-/** The key prefix option, checked: no `{` or `}` (they would change the keys' hash slots). */
-export function checkPrefix(prefix: string | undefined, what: string): string {
-  const p = prefix ?? 'anywire:';
-  if (typeof p !== 'string' || /[{}]/.test(p))
-    throw new TypeError(`anywire: ${what} keyPrefix must be a string without { or }`);
-  return p;
-}
-
-/** An integer option >= min, or its default. @throws RangeError naming the option */
-export function intOption(what: string, name: string, value: number | undefined, min: number, def: number) {
-  if (value === undefined) return def;
-  if (!Number.isSafeInteger(value) || value < min)
-    throw new RangeError(`anywire: ${what} ${name} must be an integer >= ${min}, got ${value}`);
-  return value;
-}
 
 /** A reply as an array (a nil or other reply as an empty one). */
 export function asArray(reply: unknown): unknown[] {

@@ -5,13 +5,14 @@
  * It keeps the whole TaskStore contract (`test/contracts/task-store.contract.ts`).
  *
  * Key layout (prefix `anywire:` by default):
- * - `anywire:task:{<taskId>}`: a hash (`v` the version, `s` the status, `r` the record as JSON),
+ * - `anywire:task:{<taskId, escaped>}`: a hash (`v` the version, `s` the status, `r` the record as JSON),
  *   expiring at `createdAt + ttl` (`PEXPIREAT`; a `ttl: null` task does not expire). The braces are a
  *   Redis Cluster hash tag: the task's other keys (`…:request`, kept by `RedisTaskLeases`) share
  *   its slot, so each per-task script touches one slot.
- * - `anywire:{tasks}:seq` (a counter), `anywire:{tasks}:all` and `anywire:{tasks}:owner:<sha256 of
- *   the owner>` (sorted sets of task ids by creation number, for `list` and its cursors),
- *   `anywire:{tasks}:expiry` (task ids by expiry time, for `sweep`): one slot, each kept at least as
+ * - `anywire:tasks:{index}:seq` (a counter), `anywire:tasks:{index}:all` and
+ *   `anywire:tasks:{index}:owner:<sha256 of the owner>` (sorted sets of task ids by creation number,
+ *   for `list` and its cursors), `anywire:tasks:{index}:expiry` (task ids by expiry time, for
+ *   `sweep`): one slot, each kept at least as
  *   long as the longest-lived task they list.
  *
  * `update` is a compare-and-set on the version, done by a Lua script: the terminal-state guard holds
@@ -30,16 +31,12 @@ import type {
   TaskUpdateResult,
 } from '../protocol/task-store.js';
 import { TERMINAL_TASK_STATUSES } from '../protocol/task-store.js';
-import type { RedisCommandClient } from './task-lua.js';
-import {
-  asArray,
-  asString,
-  checkPrefix,
-  CommandLink,
-  intOption,
-  LUA_HELPERS,
-  LuaScript,
-} from './task-lua.js';
+import { checkIntegerOption } from '../protocol/option-checks.js';
+import type { RedisClient } from './connection.js';
+import { isWrongType } from './connection.js';
+import { RedisKeys } from './keys.js';
+import type { RedisTarget } from './task-lua.js';
+import { asArray, asString, CommandLink, LUA_HELPERS, LuaScript } from './task-lua.js';
 
 /** Longest task id the store accepts, by default (characters). */
 export const DEFAULT_MAX_TASK_ID_CHARS = 256;
@@ -61,16 +58,14 @@ export interface RedisTaskStoreOptions {
    * {@link DEFAULT_MAX_TASK_RECORD_BYTES}.
    */
   maxRecordBytes?: number;
-  /**
-   * When given a URL: how long the first use waits for the connection, in ms (>= 1), before it
-   * rejects. Default 5 000. (Once connected, commands fail at once while Redis is unreachable.)
-   */
-  connectTimeoutMs?: number;
 }
 
-/** The key of a task's record; the task's other keys append a suffix to it (same hash slot). */
-export function taskKey(prefix: string, taskId: string): string {
-  return `${prefix}task:{${taskId}}`;
+/**
+ * The key of a task's record, `<prefix>task:{<escaped taskId>}`; the task's other keys append a
+ * suffix to it (same hash slot).
+ */
+export function taskKey(keys: RedisKeys, taskId: string): string {
+  return keys.key(RedisKeys.tag(taskId));
 }
 
 const STATUSES: ReadonlySet<string> = new Set([
@@ -158,10 +153,6 @@ function expired(t: TaskRecord, now: number): boolean {
   return at !== undefined && at <= now;
 }
 
-function isWrongType(error: unknown): boolean {
-  return String((error as Error)?.message ?? error).startsWith('WRONGTYPE');
-}
-
 /** A stored record, or `undefined` when what is stored is not one (garbage reads as absent). */
 function decode(taskId: string, version: unknown, json: unknown): TaskRecord | undefined {
   const v = Number(asString(version));
@@ -191,55 +182,44 @@ function decode(taskId: string, version: unknown, json: unknown): TaskRecord | u
 /**
  * A {@link TaskStore} on Redis (7 or later; Cluster-ready key design, see the module docs).
  *
- * `new RedisTaskStore(client, options)` takes a connected node-redis client (shared with other
- * stores; this store never closes it) or a `redis://` URL (it then connects on first use and
- * {@link close} disconnects). Every method rejects when Redis fails (the Tasks extensions answer the
- * request -32603 and report background failures to the server's `onerror`).
+ * `new RedisTaskStore(target, options)`: `target` is a `redis://` URL or connection options (the
+ * store makes, owns and {@link close}s its client; the first command waits up to `connectTimeoutMs`
+ * for the connection) or a node-redis client you own (shared with other stores; never closed here).
+ * Every method rejects when Redis fails (the Tasks extensions answer the request -32603 and report
+ * background failures to the server's `onerror`).
  */
 export class RedisTaskStore implements TaskStore {
   readonly #link: CommandLink;
-  readonly #prefix: string;
+  readonly #keys: RedisKeys;
+  readonly #index: RedisKeys;
   readonly #maxIdChars: number;
   readonly #maxRecordBytes: number;
 
   /**
-   * @throws TypeError without a client or URL, or for a keyPrefix with `{` or `}`
+   * @throws TypeError without a client or URL, or for a bad keyPrefix (with `{` or `}`, or too long)
    * @throws RangeError for an out-of-range numeric option (the message names it)
    */
-  constructor(client: RedisCommandClient | string, options: RedisTaskStoreOptions = {}) {
-    this.#link = new CommandLink(
-      client,
-      'RedisTaskStore',
-      intOption('RedisTaskStore', 'connectTimeoutMs', options.connectTimeoutMs, 1, 5000),
-    );
-    this.#prefix = checkPrefix(options.keyPrefix, 'RedisTaskStore');
-    this.#maxIdChars = intOption(
-      'RedisTaskStore',
-      'maxTaskIdChars',
-      options.maxTaskIdChars,
-      1,
-      DEFAULT_MAX_TASK_ID_CHARS,
-    );
-    this.#maxRecordBytes = intOption(
-      'RedisTaskStore',
-      'maxRecordBytes',
-      options.maxRecordBytes,
-      1024,
-      DEFAULT_MAX_TASK_RECORD_BYTES,
-    );
+  constructor(target: RedisTarget, options: RedisTaskStoreOptions = {}) {
+    checkIntegerOption('RedisTaskStore', 'maxTaskIdChars', options.maxTaskIdChars, 1);
+    checkIntegerOption('RedisTaskStore', 'maxRecordBytes', options.maxRecordBytes, 1024);
+    this.#keys = new RedisKeys('task', options.keyPrefix);
+    this.#index = new RedisKeys('tasks', options.keyPrefix);
+    this.#maxIdChars = options.maxTaskIdChars ?? DEFAULT_MAX_TASK_ID_CHARS;
+    this.#maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_TASK_RECORD_BYTES;
+    this.#link = new CommandLink(target, 'RedisTaskStore');
   }
 
   #key(taskId: string): string {
-    return taskKey(this.#prefix, taskId);
+    return taskKey(this.#keys, taskId);
   }
-  #index(name: 'seq' | 'all' | 'expiry'): string {
-    return `${this.#prefix}{tasks}:${name}`;
+  #indexKey(name: 'seq' | 'all' | 'expiry'): string {
+    return this.#index.key('{index}', name);
   }
   #ownerIndex(owner: string): string {
-    return `${this.#prefix}{tasks}:owner:${createHash('sha256').update(owner).digest('hex')}`;
+    return this.#index.key('{index}', 'owner', createHash('sha256').update(owner).digest('hex'));
   }
   #indexKeys(owner: string | undefined): string[] {
-    const keys = [this.#index('seq'), this.#index('all'), this.#index('expiry')];
+    const keys = [this.#indexKey('seq'), this.#indexKey('all'), this.#indexKey('expiry')];
     if (owner !== undefined) keys.push(this.#ownerIndex(owner));
     return keys;
   }
@@ -368,12 +348,12 @@ export class RedisTaskStore implements TaskStore {
       after = /^\d{1,15}$/.test(options.cursor) ? Number(options.cursor) : Number.NaN;
       if (
         !Number.isSafeInteger(after) ||
-        after > Number(await READ_SEQ.run(client, [this.#index('seq')], []))
+        after > Number(await READ_SEQ.run(client, [this.#indexKey('seq')], []))
       )
         throw new RangeError('anywire: invalid task cursor');
     }
     const limit = Math.max(1, Math.floor(options.limit));
-    const index = options.owner === undefined ? this.#index('all') : this.#ownerIndex(options.owner);
+    const index = options.owner === undefined ? this.#indexKey('all') : this.#ownerIndex(options.owner);
     const now = Date.now();
     const tasks: TaskRecord[] = [];
     let last = after;
@@ -404,8 +384,8 @@ export class RedisTaskStore implements TaskStore {
     }
   }
 
-  #unindex(client: RedisCommandClient, taskId: string, owner: string | undefined): Promise<unknown> {
-    const keys = [this.#index('all'), this.#index('expiry')];
+  #unindex(client: RedisClient, taskId: string, owner: string | undefined): Promise<unknown> {
+    const keys = [this.#indexKey('all'), this.#indexKey('expiry')];
     if (owner !== undefined) keys.push(this.#ownerIndex(owner));
     return UNINDEX.run(client, keys, [taskId]);
   }
@@ -430,7 +410,7 @@ export class RedisTaskStore implements TaskStore {
     let from = '-inf';
     for (;;) {
       const flat = asArray(
-        await RANGE.run(client, [this.#index('expiry')], [from, String(now), String(SWEEP_BATCH)]),
+        await RANGE.run(client, [this.#indexKey('expiry')], [from, String(now), String(SWEEP_BATCH)]),
       );
       const ids: string[] = [];
       for (let i = 0; i + 1 < flat.length; i += 2) ids.push(asString(flat[i]) ?? '');
