@@ -5,6 +5,7 @@
  * refuses the surplus with a clear error while the server keeps serving, and held HTTP streams get
  * SSE keep-alive comments well within proxy idle timeouts. In memory and over real HTTP.
  */
+import { Client as V2Client, StreamableHTTPClientTransport as V2Http } from '@modelcontextprotocol/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { JsonRpcNotification } from '../src/jsonrpc/types.js';
@@ -386,5 +387,51 @@ describe('over real HTTP', () => {
     await until('two keep-alive comments', () => (r.text.match(/^: keep-alive$/gm) ?? []).length >= 2);
     expect(r.contentType).toMatch(/^text\/event-stream/);
     expect(r.done).toBe(false);
+  });
+
+  it('the official SDK v2 client opens a listen only where listChanged is declared, and a refused one does not break it', async () => {
+    const onChanged = () => {};
+    const connect = async () => {
+      const errors: Error[] = [];
+      const client = new V2Client(
+        { name: 'sdk-v2', version: '1.0.0' },
+        {
+          versionNegotiation: { mode: 'auto' },
+          listChanged: { tools: { onChanged }, prompts: { onChanged } },
+        },
+      );
+      client.onerror = (e) => errors.push(e);
+      await client.connect(new V2Http(new URL(handle!.url)));
+      expect(client.getNegotiatedProtocolVersion?.()).toBe('2026-07-28');
+      return { client, errors };
+    };
+
+    // A fixed catalog declares no listChanged: the client opens nothing.
+    const fixed = makeServer({ listChanged: false });
+    await serve(fixed);
+    const a = await connect();
+    expect(fixed.listenStreams).toBe(0);
+    expect(a.client.autoOpenedSubscription).toBeUndefined();
+    await a.client.close();
+    await handle!.close();
+
+    // The default declares tools.listChanged: one held listen, released when the client closes.
+    const live = makeServer();
+    await serve(live);
+    const b = await connect();
+    await until('the auto-opened listen', () => live.listenStreams === 1);
+    await b.client.close();
+    await until('the listen to be released', () => live.listenStreams === 0);
+    await handle!.close();
+
+    // Past maxListenStreams the auto-open is refused; the client stays usable.
+    const full = makeServer({ maxListenStreams: 0 });
+    await serve(full);
+    const c = await connect();
+    expect(c.errors.map((e) => e.message).join('\n')).toMatch(/Too many listen streams/);
+    expect(await c.client.callTool({ name: 'echo', arguments: { text: 'usable' } })).toMatchObject({
+      content: [{ type: 'text', text: 'usable' }],
+    });
+    await c.client.close();
   });
 });
