@@ -52,9 +52,15 @@ export type { Progress, RequestOptions } from './protocol/peer.js';
 export type {
   EventStore,
   InMemoryEventStoreOptions,
+  InMemorySessionStoreOptions,
   KeyRing,
   NotificationBus,
   ServerEvent,
+  SessionPatch,
+  SessionRecord,
+  SessionRouter,
+  SessionSignal,
+  SessionStore,
   StateKey,
   Stores,
   TaskLeaseAcquireOptions,
@@ -70,10 +76,14 @@ export type {
   TaskUpdateResult,
 } from './protocol/stores.js';
 export {
+  DEFAULT_MAX_SESSION_RECORD_BYTES,
   InMemoryEventStore,
   InMemoryNotificationBus,
   InMemoryTaskLeases,
+  InMemorySessionRouter,
+  InMemorySessionStore,
   InMemoryTaskStore,
+  SessionRecordTooLargeError,
   StaticKeyRing,
 } from './protocol/stores.js';
 export type { MessageContext, SendOptions, TraceContext, Transport } from './protocol/transport.js';

@@ -8,6 +8,7 @@
 import type { EventStore } from './event-store.js';
 import type { NotificationBus } from './notification-bus.js';
 import type { TaskLeases } from './task-leases.js';
+import type { SessionStore } from './session-store.js';
 import type { TaskStore } from './task-store.js';
 
 export { InMemoryEventStore } from './event-store.js';
@@ -17,6 +18,20 @@ export type { NotificationBus, ServerEvent } from './notification-bus.js';
 export { InMemoryTaskStore, TERMINAL_TASK_STATUSES } from './task-store.js';
 export { InMemoryTaskLeases } from './task-leases.js';
 export type { TaskLeaseAcquireOptions, TaskLeaseClaim, TaskLeases, TaskRunRequest } from './task-leases.js';
+export {
+  DEFAULT_MAX_SESSION_RECORD_BYTES,
+  InMemorySessionRouter,
+  InMemorySessionStore,
+  SessionRecordTooLargeError,
+} from './session-store.js';
+export type {
+  InMemorySessionStoreOptions,
+  SessionPatch,
+  SessionRecord,
+  SessionRouter,
+  SessionSignal,
+  SessionStore,
+} from './session-store.js';
 export type {
   TaskListOptions,
   TaskPage,
@@ -95,6 +110,11 @@ export interface Stores {
   taskLeases?: TaskLeases;
   /** Legacy SSE resumption (2025-11-25 basic/transports); the default of serveHttp's `eventStore`. */
   eventStore?: EventStore;
+  /**
+   * Legacy (2025-era) Streamable HTTP sessions shared by every process: the default of serveHttp's
+   * `sessionStore` (any process serves any session, which outlives the process that created it).
+   */
+  sessionStore?: SessionStore;
   /** Resolves when the backend is reachable; rejects with a clear Error otherwise (readiness probes). */
   ready?(): Promise<void>;
   /** Releases the backend's connections; the stores fail after it. */

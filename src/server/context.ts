@@ -48,6 +48,8 @@ export interface LegacySession {
   ): Promise<JsonObject>;
   /** Sends a session-wide notification (list_changed, resources/updated). */
   notify(method: string, params?: JsonObject): Promise<void>;
+  /** False while another process delivers this session's broadcasts (a session shared between processes). */
+  hearsBroadcasts?: () => boolean;
 }
 
 /** What a binding provides for one inbound request. */

@@ -326,6 +326,7 @@ export class McpServer {
         dispatch: this.dispatch,
         notification: (n, session) => handleClientNotification(this.#core, n, session),
         sessionClosed: (session) => this.#hub.sessions.delete(session),
+        sessionInitialized: (session) => this.#hub.sessions.add(session),
         requestTimeoutMs: this.options.requestTimeoutMs,
       },
       transport,

@@ -9,6 +9,7 @@ import type { Stores } from '../protocol/stores.js';
 import type { Transport } from '../protocol/transport.js';
 import type { Implementation, JsonObject, Tool } from '../protocol/types.js';
 import type { RequestScope } from './context.js';
+import type { ServerConnectionOptions } from './server-connection.js';
 
 /** A served connection: when it closes, and the legacy version its session negotiated. */
 export interface ServedConnection {
@@ -26,8 +27,11 @@ export interface Servable {
   readonly tools: ReadonlyMap<string, { listing: Tool }>;
   /** Shared stores (an `McpServer`'s `stores`): bindings take their defaults from it (serveHttp's `eventStore`). */
   readonly stores?: Stores;
-  /** Serves one connection. */
-  connect(transport: Transport): Promise<ServedConnection>;
+  /**
+   * Serves one connection. `options.initialized` starts it as a legacy session already initialized
+   * (a session rebuilt from a session store); a `Servable` that cannot (a proxy) ignores it.
+   */
+  connect(transport: Transport, options?: ServerConnectionOptions): Promise<ServedConnection>;
   /** Answers one self-contained request. @throws JsonRpcError */
   dispatch(request: JsonRpcRequest, scope: RequestScope): Promise<JsonObject>;
   /** Stops serving. */

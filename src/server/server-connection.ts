@@ -7,7 +7,7 @@
 import type { JsonRpcNotification, JsonRpcRequest } from '../jsonrpc/types.js';
 import { Peer } from '../protocol/peer.js';
 import type { Transport } from '../protocol/transport.js';
-import type { JsonObject } from '../protocol/types.js';
+import type { ClientCapabilities, Implementation, JsonObject } from '../protocol/types.js';
 import type { LegacySession, RequestScope } from './context.js';
 
 /** What a connection needs of the server it serves (`McpServer.connect` provides it). */
@@ -18,14 +18,38 @@ export interface ConnectionHost {
   notification(notification: JsonRpcNotification, session: LegacySession): void;
   /** The connection closed: forget its session. */
   sessionClosed(session: LegacySession): void;
+  /** A connection was created already initialized (a restored session): count it as initialized. */
+  sessionInitialized?(session: LegacySession): void;
   /** Default timeout in ms of server-to-client requests. */
   readonly requestTimeoutMs?: number;
+}
+
+/**
+ * What `initialize` negotiated for a session served before (by this process or another): a
+ * connection created with it starts initialized, and the application sees no `initialize`.
+ */
+export interface InitializedSession {
+  /** The negotiated legacy revision. */
+  protocolVersion: string;
+  clientCapabilities: ClientCapabilities;
+  clientInfo?: Implementation;
+  /** The level set by `logging/setLevel`, if any. */
+  logLevel?: string;
+  /** Resource URIs subscribed with `resources/subscribe`. */
+  subscriptions?: readonly string[];
 }
 
 /** Options of one connection. */
 export interface ServerConnectionOptions {
   /** Timeout in ms of server-to-client requests. Default: the server's `requestTimeoutMs` or 60 000. */
   requestTimeoutMs?: number;
+  /** Start already initialized with this state (a legacy session rebuilt from a session store). */
+  initialized?: InitializedSession;
+  /**
+   * Whether the session receives the server's broadcasts now (list_changed, resources/updated).
+   * Default: always. A session served by several processes hears them only where its GET stream is.
+   */
+  hearsBroadcasts?: () => boolean;
 }
 
 /** A server's connection over one transport. */
@@ -78,6 +102,16 @@ export class ServerConnection {
       request: (method, params, opts) => peer.request(method, params, opts),
       notify: (method, params) => peer.notify(method, params),
     };
+    if (options.hearsBroadcasts) this.session.hearsBroadcasts = options.hearsBroadcasts;
+    const init = options.initialized;
+    if (init) {
+      this.session.protocolVersion = init.protocolVersion;
+      this.session.clientCapabilities = init.clientCapabilities;
+      if (init.clientInfo !== undefined) this.session.clientInfo = init.clientInfo;
+      if (init.logLevel !== undefined) this.session.logLevel = init.logLevel;
+      for (const uri of init.subscriptions ?? []) this.session.subscriptions.add(uri);
+      server.sessionInitialized?.(this.session);
+    }
   }
 
   /** Starts the transport. */

@@ -66,10 +66,11 @@ export class SessionHub {
   #deliver(event: ServerEvent): void {
     if (event.type === 'list_changed' && this.announces(event.list)) {
       const method = `notifications/${event.list}/list_changed`;
-      for (const s of this.sessions) if (s.protocolVersion) s.notify(method).catch(() => {});
+      for (const s of this.sessions)
+        if (s.protocolVersion && s.hearsBroadcasts?.() !== false) s.notify(method).catch(() => {});
     } else if (event.type === 'resource_updated') {
       for (const s of this.sessions) {
-        if (s.protocolVersion && s.subscriptions.has(event.uri)) {
+        if (s.protocolVersion && s.subscriptions.has(event.uri) && s.hearsBroadcasts?.() !== false) {
           s.notify('notifications/resources/updated', { uri: event.uri }).catch(() => {});
         }
       }

@@ -9,6 +9,7 @@ import { LEGACY_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS } from '../../protoc
 import type { AuthError, Authenticator } from '../../protocol/auth.js';
 import { authErrorResponse } from '../shared/ingress.js';
 import type { EventStore } from '../../protocol/event-store.js';
+import type { SessionStore } from '../../protocol/session-store.js';
 import type { AuthInfo } from '../../protocol/types.js';
 import type { HttpSecurityOptions } from '../shared/http-security.js';
 import type { Servable } from '../../server/servable.js';
@@ -54,6 +55,14 @@ export interface StreamableHttpOptions extends HttpSecurityOptions, HealthOption
    * built), else an `InMemoryEventStore` bounded by `maxEventStoreBytes`.
    */
   eventStore?: EventStore | false;
+  /**
+   * Shares legacy sessions with other processes (see {@link SessionStore}): any process serves any
+   * request of a session, rebuilding it from the record `initialize` wrote, and a session outlives
+   * the process that created it. Give every process the same shared `eventStore` too (GET stream
+   * resumption anywhere). Default: the served server's `stores.sessionStore`, else sessions live in
+   * this process only.
+   */
+  sessionStore?: SessionStore;
   /**
    * Resumption grace in ms: a legacy SSE stream's stored events are dropped this long after its
    * response was delivered (a session's events go when it ends). 0 drops them at once. Default 5 000.

@@ -44,6 +44,11 @@ export class HttpSession implements Transport {
 
   /** The principal the session is bound to (`principalOf` its opener's `AuthInfo`; `''` anonymous). */
   readonly principal: string;
+  /**
+   * Keep the session's stored events when it closes (a replica of a session other processes
+   * still serve); false (default): they go with it.
+   */
+  keepEventsOnClose = false;
 
   constructor(sessionId: string | undefined, store: EventStore | undefined, retentionMs = 0, principal = '') {
     this.sessionId = sessionId;
@@ -131,6 +136,11 @@ export class HttpSession implements Transport {
       return;
     }
     // Not tied to an open request: the GET stream, if the client opened one.
+    this.toStandalone(message);
+  }
+
+  /** Sends a message that belongs to no open request: on the GET stream, if the client opened one. */
+  protected toStandalone(message: JsonRpcMessage): void {
     this.standalone?.push(message);
   }
 
@@ -152,7 +162,7 @@ export class HttpSession implements Transport {
     for (const t of this.#retention) clearTimeout(t);
     this.#retention.clear();
     // The session's events go with it, once its streams wrote what they had queued.
-    const scope = this.scope;
+    const scope = this.keepEventsOnClose ? undefined : this.scope;
     if (scope)
       void Promise.all(open.map((s) => s.flushed()))
         .then(() => scope.store.deleteSession(scope.sessionId))

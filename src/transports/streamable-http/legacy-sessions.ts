@@ -9,6 +9,7 @@ import { ErrorCode, errorResponse } from '../../jsonrpc/errors.js';
 import type { JsonRpcMessage } from '../../jsonrpc/types.js';
 import { principalOf } from '../../protocol/auth.js';
 import type { EventStore } from '../../protocol/event-store.js';
+import type { SessionStore } from '../../protocol/session-store.js';
 import type { AuthInfo } from '../../protocol/types.js';
 import type { HttpExchange } from './exchange.js';
 import { isKnownVersion, JSON_HEADERS, sendError } from './handler-options.js';
@@ -16,6 +17,9 @@ import type { HandlerContext } from './handler-options.js';
 import { HttpSession } from './legacy-session.js';
 import { encodeSseEvent } from '../shared/sse.js';
 import { SSE_HEADERS, SseStream } from './sse-stream.js';
+import { SharedHttpSession } from './shared-session.js';
+import { SharedSessions } from './shared-sessions.js';
+import { standaloneStreamId } from './shared-stream.js';
 
 /** The live legacy sessions of one server, by id. */
 export class LegacySessions {
@@ -23,17 +27,36 @@ export class LegacySessions {
   readonly map = new Map<string, HttpSession>();
   readonly store: EventStore | undefined;
   #hc: HandlerContext;
+  #sessionStore: () => SessionStore | undefined;
+  #shared: SharedSessions | null | undefined;
   #sweeper: ReturnType<typeof setInterval> | undefined;
   #closed = false;
 
-  constructor(hc: HandlerContext, store: EventStore | undefined) {
+  /**
+   * @param sessionStore where sessions are shared with other processes; read at the first legacy
+   *   request (the server's stores may be set until it serves)
+   */
+  constructor(hc: HandlerContext, store: EventStore | undefined, sessionStore: () => SessionStore | undefined) {
     this.#hc = hc;
     this.store = store;
+    this.#sessionStore = sessionStore;
+  }
+
+  /** Sessions shared with other processes through a session store, when one is configured. */
+  get shared(): SharedSessions | undefined {
+    if (this.#shared === undefined) {
+      const sessionStore = this.#sessionStore();
+      this.#shared = sessionStore
+        ? new SharedSessions(this.#hc, sessionStore, this.store, this.map, () => this.#startSweeper())
+        : null;
+    }
+    return this.#shared ?? undefined;
   }
 
   /** Starts a session bound to the principal of `authInfo`, and connects the server to it. */
   async create(authInfo: AuthInfo | undefined): Promise<HttpSession> {
     const id = globalThis.crypto.randomUUID();
+    if (this.shared) return this.shared.create(id, principalOf(authInfo));
     const session = new HttpSession(id, this.store, this.#hc.limits.eventRetentionMs, principalOf(authInfo));
     this.map.set(id, session);
     session.connection = await this.#hc.server.connect(session);
@@ -59,6 +82,8 @@ export class LegacySessions {
         for (const s of this.map.values()) {
           // A GET stream that was opened and closed again no longer keeps the session alive.
           const listening = s.standalone !== undefined && s.standalone.connected && !s.standalone.ended;
+          // A shared session's record lives while a process holds its GET stream.
+          if (listening) this.shared?.keepAlive(s);
           if (now - s.lastSeen > idle && s.streams.size === 0 && !listening) void s.connection?.close();
         }
       },
@@ -77,11 +102,11 @@ export class LegacySessions {
   }
 
   /** The session an exchange names, or undefined after answering 405 (no id), 400 or 404 (unknown or foreign id). */
-  lookup(
+  async lookup(
     ex: HttpExchange,
     cors: Record<string, string>,
     authInfo: AuthInfo | undefined,
-  ): HttpSession | undefined {
+  ): Promise<HttpSession | undefined> {
     const id = ex.header('mcp-session-id');
     if (id === undefined) {
       // No session: a modern-only client or a stateless server has no GET stream (2026-07-28: 405).
@@ -104,7 +129,7 @@ export class LegacySessions {
       );
       return undefined;
     }
-    const session = this.find(id, authInfo);
+    const session = this.shared ? await this.shared.resolve(id, authInfo) : this.find(id, authInfo);
     if (!session) {
       sendError(ex, 404, null, -32001, 'Session not found', cors);
       return undefined;
@@ -126,7 +151,7 @@ export class LegacySessions {
       );
       return;
     }
-    const session = this.lookup(ex, cors, authInfo);
+    const session = await this.lookup(ex, cors, authInfo);
     if (!session) return;
     const headers = { ...SSE_HEADERS, ...cors, 'mcp-session-id': session.sessionId! };
     const lastEventId = ex.header('last-event-id');
@@ -153,6 +178,18 @@ export class LegacySessions {
       if (streamId !== undefined) {
         const writer = ex.stream(200, headers);
         for (const e of replay) writer.write(encodeSseEvent(JSON.stringify(e.m), e.id));
+        if (this.shared && session instanceof SharedHttpSession) {
+          if (streamId === standaloneStreamId(session.sessionId!)) {
+            // The session's GET stream continues here, wherever it was held before.
+            await this.shared.openStandalone(session, writer, replay.at(-1)?.id ?? lastEventId);
+            return;
+          }
+          // A POST stream: its process writes (and retires) it; what it stored so far was sent.
+          const live = session.streams.get(streamId);
+          if (live && !live.ended) live.attach(writer);
+          else writer.end();
+          return;
+        }
         const live =
           session.streams.get(streamId) ??
           (session.standalone?.id === streamId ? session.standalone : undefined);
@@ -181,6 +218,10 @@ export class LegacySessions {
       sendError(ex, 503, null, ErrorCode.InternalError, 'Service Unavailable: too many open streams', cors);
       return;
     }
+    if (this.shared && session instanceof SharedHttpSession && this.store) {
+      await this.shared.openStandalone(session, ex.stream(200, headers));
+      return;
+    }
     const stream = new SseStream(
       `${session.sessionId!.replaceAll('-', '')}g`,
       ex.stream(200, headers),
@@ -198,10 +239,11 @@ export class LegacySessions {
     cors: Record<string, string>,
     authInfo: AuthInfo | undefined,
   ): Promise<void> {
-    const session = this.lookup(ex, cors, authInfo);
+    const session = await this.lookup(ex, cors, authInfo);
     if (!session) return;
     this.map.delete(session.sessionId!);
-    await session.connection?.close();
+    if (this.shared) await this.shared.end(session);
+    else await session.connection?.close();
     ex.send(200, cors);
   }
 }

@@ -118,6 +118,16 @@ export class SseStream {
     return this.#chain;
   }
 
+  /** Writes raw SSE text to the attached connection, if any (for subclasses, inside {@link enqueue}). */
+  protected write(text: string): void {
+    this.#writer?.write(text);
+  }
+
+  /** Runs `step` after everything queued so far (subclasses keep the stream's order with it). */
+  protected enqueue(step: () => void | Promise<void>): void {
+    this.#enqueue(step);
+  }
+
   #detach(): void {
     this.#writer = undefined;
     if (this.#keepAlive) clearInterval(this.#keepAlive);
