@@ -95,7 +95,8 @@ describe.skipIf(missing !== undefined)('RedisSessionStore', () => {
     const stopA = await store.router.subscribe('s', () => {});
     const stopB = await store.router.subscribe('s', () => {});
     expect(store.router.channels).toBe(1);
-    const count = async () => Number((await raw.sendCommand(['PUBSUB', 'NUMSUB', 'ch:session:{s}:signal']))?.[1 as never]);
+    const count = async () =>
+      Number((await raw.sendCommand(['PUBSUB', 'NUMSUB', 'ch:session:{s}:signal']))?.[1 as never]);
     expect(await count()).toBe(1);
     await stopA();
     expect(await count()).toBe(1);

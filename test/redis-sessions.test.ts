@@ -163,9 +163,9 @@ describe.skipIf(missing !== undefined)('legacy sessions shared by several nodes'
     a.server.registerTool('late', {}, () => 'late');
     await until('list_changed', () => seen.some((e) => e.data.includes('tools/list_changed')));
     // A request produced on A, which does not hold the stream, reaches it through the event store.
-    expect(text((await alice.call(a, 2, 'tools/call', { name: 'ask-later', arguments: { n: 1 } })).body)).toBe(
-      'asked',
-    );
+    expect(
+      text((await alice.call(a, 2, 'tools/call', { name: 'ask-later', arguments: { n: 1 } })).body),
+    ).toBe('asked');
     await until('the elicitation from A', () => seen.some((e) => e.data.includes('q1@A')));
     await new Promise((r) => setTimeout(r, 200));
     const messages = seen.filter((e) => e.data).map((e) => JSON.parse(e.data));

@@ -154,7 +154,8 @@ export function toSessionRecord(value: unknown): SessionRecord | undefined {
   if (!isObject(value)) return undefined;
   const { sessionId, protocolVersion, clientCapabilities, clientInfo, logLevel, subscriptions } = value;
   const { principal, createdAt } = value;
-  if (typeof sessionId !== 'string' || sessionId === '' || typeof protocolVersion !== 'string') return undefined;
+  if (typeof sessionId !== 'string' || sessionId === '' || typeof protocolVersion !== 'string')
+    return undefined;
   if (!isObject(clientCapabilities) || typeof principal !== 'string') return undefined;
   if (typeof createdAt !== 'number' || !Number.isFinite(createdAt)) return undefined;
   if (clientInfo !== undefined && !isObject(clientInfo)) return undefined;
@@ -221,7 +222,10 @@ export class InMemorySessionRouter implements SessionRouter {
     return set.size;
   }
 
-  async subscribe(sessionId: string, listener: (signal: SessionSignal) => void): Promise<() => Promise<void>> {
+  async subscribe(
+    sessionId: string,
+    listener: (signal: SessionSignal) => void,
+  ): Promise<() => Promise<void>> {
     let set = this.#listeners.get(sessionId);
     if (!set) this.#listeners.set(sessionId, (set = new Set()));
     const own = (s: SessionSignal) => {

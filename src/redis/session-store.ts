@@ -106,7 +106,10 @@ export class RedisSessionRouter implements SessionRouter {
     return this.#subscriber;
   }
 
-  async subscribe(sessionId: string, listener: (signal: SessionSignal) => void): Promise<() => Promise<void>> {
+  async subscribe(
+    sessionId: string,
+    listener: (signal: SessionSignal) => void,
+  ): Promise<() => Promise<void>> {
     if (this.#closed) throw new Error('RedisSessionRouter is closed');
     const ch = this.#channel(sessionId);
     let entry = this.#channels.get(ch);

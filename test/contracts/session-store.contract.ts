@@ -16,7 +16,9 @@ export interface SessionStoreUnderTest {
   garbage: ((sessionId: string) => Promise<void>)[];
 }
 
-export type SessionStoreFactory = (options: { maxSessionRecordBytes?: number }) => Promise<SessionStoreUnderTest>;
+export type SessionStoreFactory = (options: {
+  maxSessionRecordBytes?: number;
+}) => Promise<SessionStoreUnderTest>;
 
 const record = (sessionId: string, extra: Partial<SessionRecord> = {}): SessionRecord => ({
   sessionId,
@@ -70,7 +72,9 @@ export function sessionStoreContract(name: string, factory: SessionStoreFactory)
       const after = await store.update('s-up', { logLevel: 'error' }, 60_000);
       expect(after).toEqual(record('s-up', { subscriptions: ['file:///a'], logLevel: 'error' }));
       await store.update('s-up', { subscriptions: [] }, 60_000);
-      expect(await store.touch('s-up', 60_000)).toEqual(record('s-up', { subscriptions: [], logLevel: 'error' }));
+      expect(await store.touch('s-up', 60_000)).toEqual(
+        record('s-up', { subscriptions: [], logLevel: 'error' }),
+      );
       expect(await store.update('s-none', { logLevel: 'debug' }, 60_000)).toBeUndefined();
       expect(await store.touch('s-none', 60_000)).toBeUndefined();
     });

@@ -12,7 +12,6 @@ import { parseMessage } from '../../jsonrpc/parse.js';
 import type { JsonRpcMessage } from '../../jsonrpc/types.js';
 import { isModernVersion, LEGACY_PROTOCOL_VERSIONS, META } from '../../protocol/constants.js';
 import { supportedVersions } from '../../protocol/eras.js';
-import type { SessionStore } from '../../protocol/session-store.js';
 import type { MessageContext } from '../../protocol/transport.js';
 import type { AuthInfo, JsonObject } from '../../protocol/types.js';
 import type { Servable } from '../../server/servable.js';
@@ -75,7 +74,11 @@ export class StreamableHttpServer {
       options.eventStore === false
         ? undefined
         : (options.eventStore ?? new DefaultEventStore(server, this.#limits.maxEventStoreBytes));
-    this.#legacy = new LegacySessions(this.#hc, store, () => options.sessionStore ?? server.stores?.sessionStore);
+    this.#legacy = new LegacySessions(
+      this.#hc,
+      store,
+      () => options.sessionStore ?? server.stores?.sessionStore,
+    );
     this.#health = new HealthProbes(server, options, () => this.#closing !== undefined);
     if (options.httpSse !== false) {
       this.#httpSse = new HttpSseSessions(
@@ -349,7 +352,9 @@ export class StreamableHttpServer {
       return this.#legacyPost(ex, cors, message, session, authInfo);
     }
     // Another principal presenting this session id is answered like an unknown id.
-    const session = shared ? await shared.resolve(sessionId, authInfo) : this.#legacy.find(sessionId, authInfo);
+    const session = shared
+      ? await shared.resolve(sessionId, authInfo)
+      : this.#legacy.find(sessionId, authInfo);
     if (!session) {
       sendError(ex, 404, null, -32001, 'Session not found', cors);
       return;

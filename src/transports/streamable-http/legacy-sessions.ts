@@ -36,7 +36,11 @@ export class LegacySessions {
    * @param sessionStore where sessions are shared with other processes; read at the first legacy
    *   request (the server's stores may be set until it serves)
    */
-  constructor(hc: HandlerContext, store: EventStore | undefined, sessionStore: () => SessionStore | undefined) {
+  constructor(
+    hc: HandlerContext,
+    store: EventStore | undefined,
+    sessionStore: () => SessionStore | undefined,
+  ) {
     this.#hc = hc;
     this.store = store;
     this.#sessionStore = sessionStore;

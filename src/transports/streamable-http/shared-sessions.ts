@@ -78,7 +78,13 @@ export class SharedSessions {
   }
 
   #replica(id: string, principal: string): SharedHttpSession {
-    const session = new SharedHttpSession(id, this.#events, this.#hc.limits.eventRetentionMs, principal, this);
+    const session = new SharedHttpSession(
+      id,
+      this.#events,
+      this.#hc.limits.eventRetentionMs,
+      principal,
+      this,
+    );
     this.#map.set(id, session);
     return session;
   }
@@ -293,7 +299,11 @@ export class SharedSessions {
    * GET stream after `lastEventId` (the client has everything up to it). The process that held it
    * before stops delivering broadcasts.
    */
-  async openStandalone(session: SharedHttpSession, writer: StreamWriter, lastEventId?: string): Promise<void> {
+  async openStandalone(
+    session: SharedHttpSession,
+    writer: StreamWriter,
+    lastEventId?: string,
+  ): Promise<void> {
     const id = session.sessionId!;
     const events = this.#events!;
     const old = session.standalone;
