@@ -142,7 +142,7 @@ describe.skipIf(missing !== undefined)('legacy sessions shared by several nodes'
       });
       expect(logs).toEqual([`error from ${node.name}`]);
     }
-    const record = await raw.hGetAll(a.store.key(alice.sessionId));
+    const record = (await raw.hGetAll(a.store.key(alice.sessionId))) as Record<string, string>;
     expect(record.level).toBe('error');
   });
 
