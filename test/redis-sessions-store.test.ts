@@ -6,7 +6,8 @@
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisSessionStore } from '../src/redis/session-store.js';
-import type { AnyRedisClient } from '../src/redis/session-store.js';
+import { redisStores } from '../src/redis/stores.js';
+import type { RedisClient as AnyRedisClient } from '../src/redis/connection.js';
 import { redisMissing, startRedis } from './fixtures/redis-server.js';
 import type { RedisInstance } from './fixtures/redis-server.js';
 import { sessionStoreContract } from './contracts/session-store.contract.js';
@@ -103,5 +104,16 @@ describe.skipIf(missing !== undefined)('RedisSessionStore', () => {
     await stopB();
     expect(store.router.channels).toBe(0);
     expect(await count()).toBe(0);
+  });
+
+  it('is part of redisStores(url), sharing its client, unless left out', async () => {
+    const stores = await redisStores({ url: redis.url, keyPrefix: 'rs:' });
+    expect(stores.sessionStore).toBeInstanceOf(RedisSessionStore);
+    expect(stores.sessionStore!.client).toBe(stores.client);
+    expect(stores.sessionStore!.key('x')).toBe('rs:session:{x}');
+    await stores.close();
+    const without = await redisStores({ url: redis.url, sessionStore: false });
+    expect(without.sessionStore).toBeUndefined();
+    await without.close();
   });
 });

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { InMemoryEventStore } from '../src/protocol/event-store.js';
 import { InMemoryNotificationBus } from '../src/protocol/notification-bus.js';
 import type { McpServer } from '../src/server/mcp-server.js';
-import type { AnyRedisClient } from '../src/redis/session-store.js';
+import type { RedisClient as AnyRedisClient } from '../src/redis/connection.js';
 import { redisMissing, startRedis } from './fixtures/redis-server.js';
 import type { RedisInstance } from './fixtures/redis-server.js';
 import { RawClient, readSse, startNode, until } from './fixtures/session-nodes.js';

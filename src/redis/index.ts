@@ -17,6 +17,8 @@ export {
 export { DEFAULT_KEY_PREFIX, escapeKeyPart, RedisKeys } from './keys.js';
 export type { RedisNotificationBusOptions } from './notification-bus.js';
 export { DEFAULT_MAX_BUS_EVENT_BYTES, parseBusMessage, RedisNotificationBus } from './notification-bus.js';
+export type { RedisSessionStoreOptions } from './session-store.js';
+export { RedisSessionRouter, RedisSessionStore } from './session-store.js';
 export type { RedisStores, RedisStoresOptions } from './stores.js';
 export { DEFAULT_REDIS_READY_TIMEOUT_MS, redisStores } from './stores.js';
 export type { RedisTarget } from './task-lua.js';

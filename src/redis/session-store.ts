@@ -10,8 +10,6 @@
  * a process only while it holds the session's GET stream or awaits a client's answer.
  * @module
  */
-import { createClient } from 'redis';
-import type { RedisClientType } from 'redis';
 import {
   checkMaxRecordBytes,
   checkTtlMs,
@@ -26,9 +24,16 @@ import type {
   SessionSignal,
   SessionStore,
 } from '../protocol/session-store.js';
-
-/** A node-redis client (v5+), connected or not: any modules, functions, scripts or RESP version. */
-export type AnyRedisClient = RedisClientType<any, any, any, any, any>;
+import type { RedisClient, RedisConnectionOptions } from './connection.js';
+import {
+  closeClient,
+  connectionReporter,
+  DEFAULT_REDIS_CONNECT_TIMEOUT_MS,
+  storeConnection,
+  watchConnection,
+  whenReady,
+} from './connection.js';
+import { RedisKeys } from './keys.js';
 
 /** Options of {@link RedisSessionStore}. */
 export interface RedisSessionStoreOptions {
@@ -36,7 +41,7 @@ export interface RedisSessionStoreOptions {
   keyPrefix?: string;
   /** Largest record, in bytes of its stored fields (UTF-8); larger ones are refused. Default 64 KiB. */
   maxSessionRecordBytes?: number;
-  /** Where errors of connections this store opened are reported (they reconnect by themselves). */
+  /** Where connection errors are reported (first of each outage; they reconnect by themselves). */
   onerror?: (error: Error) => void;
 }
 
@@ -65,10 +70,10 @@ return {f[1], level, subs}`;
  * store's client, opened at the first subscription), one channel per session listened on.
  */
 export class RedisSessionRouter implements SessionRouter {
-  #client: () => Promise<AnyRedisClient>;
-  #prefix: string;
+  #client: RedisClient;
+  #keys: RedisKeys;
   #onerror: ((error: Error) => void) | undefined;
-  #subscriber: Promise<AnyRedisClient> | undefined;
+  #subscriber: Promise<RedisClient> | undefined;
   #channels = new Map<
     string,
     { listeners: Set<(s: SessionSignal) => void>; ready: Promise<void>; fn: (text: string) => void }
@@ -76,14 +81,15 @@ export class RedisSessionRouter implements SessionRouter {
   #closed = false;
 
   /** @param client the store's client (publishes; its duplicate subscribes) */
-  constructor(client: () => Promise<AnyRedisClient>, prefix: string, onerror?: (error: Error) => void) {
+  constructor(client: RedisClient, keys: RedisKeys, onerror?: (error: Error) => void) {
     this.#client = client;
-    this.#prefix = prefix;
+    this.#keys = keys;
     this.#onerror = onerror;
   }
 
-  #channel(sessionId: string): string {
-    return `${this.#prefix}session:{${sessionId}}:signal`;
+  /** The channel of a session: `<prefix>session:{<escaped id>}:signal`. */
+  channel(sessionId: string): string {
+    return this.#keys.channel(`${RedisKeys.tag(sessionId)}:signal`);
   }
 
   /** Sessions listened on right now. */
@@ -92,17 +98,25 @@ export class RedisSessionRouter implements SessionRouter {
   }
 
   async publish(sessionId: string, signal: SessionSignal): Promise<number> {
-    const client = await this.#client();
-    return Number(await client.publish(this.#channel(sessionId), JSON.stringify(signal)));
+    // A client not connected yet is waited for; one reconnecting fails at once (no offline queue).
+    if (!this.#client.isOpen) await whenReady(this.#client, DEFAULT_REDIS_CONNECT_TIMEOUT_MS);
+    return Number(await this.#client.publish(this.channel(sessionId), JSON.stringify(signal)));
   }
 
-  #connectSubscriber(): Promise<AnyRedisClient> {
-    this.#subscriber ??= this.#client().then(async (client) => {
-      const sub = client.duplicate() as AnyRedisClient;
-      sub.on('error', (e: Error) => this.#onerror?.(e));
-      await sub.connect();
-      return sub;
-    });
+  #connectSubscriber(): Promise<RedisClient> {
+    if (!this.#subscriber) {
+      const connecting = (async () => {
+        const sub = this.#client.duplicate();
+        watchConnection(sub, 'RedisSessionRouter (subscriber)', this.#onerror);
+        await sub.connect();
+        return sub;
+      })();
+      this.#subscriber = connecting;
+      // A failed first connection is retried by the next subscription.
+      connecting.catch(() => {
+        if (this.#subscriber === connecting) this.#subscriber = undefined;
+      });
+    }
     return this.#subscriber;
   }
 
@@ -111,7 +125,7 @@ export class RedisSessionRouter implements SessionRouter {
     listener: (signal: SessionSignal) => void,
   ): Promise<() => Promise<void>> {
     if (this.#closed) throw new Error('RedisSessionRouter is closed');
-    const ch = this.#channel(sessionId);
+    const ch = this.channel(sessionId);
     let entry = this.#channels.get(ch);
     if (!entry) {
       const listeners = new Set<(s: SessionSignal) => void>();
@@ -153,7 +167,7 @@ export class RedisSessionRouter implements SessionRouter {
     this.#channels.clear();
     const sub = await this.#subscriber?.catch(() => undefined);
     this.#subscriber = undefined;
-    if (sub?.isOpen) await sub.close().catch(() => sub.destroy());
+    if (sub) await closeClient(sub);
   }
 }
 
@@ -194,49 +208,40 @@ function parseSignal(text: string): SessionSignal | undefined {
  */
 export class RedisSessionStore implements SessionStore {
   readonly router: RedisSessionRouter;
-  #client: Promise<AnyRedisClient> | undefined;
-  #given: AnyRedisClient | undefined;
-  #url: string | undefined;
-  #prefix: string;
+  /** The client in use (yours, or one this store made from a URL). */
+  readonly client: RedisClient;
+  #owned: boolean;
+  #connectedOnce = false;
+  #keys: RedisKeys;
   #maxBytes: number;
-  #onerror: ((error: Error) => void) | undefined;
 
   /**
-   * @param client a node-redis client (connected here if it is not yet; closing it stays the
-   *   caller's), or a `redis://` URL (the store opens and closes its own client)
+   * @param target a `redis://` URL or connection options (the store makes, connects and closes its
+   *   own client), or a node-redis client of yours (you connect and close it)
+   * @throws TypeError for a bad target or key prefix; RangeError for an out-of-range option
    */
-  constructor(client: AnyRedisClient | string, options: RedisSessionStoreOptions = {}) {
-    if (typeof client === 'string') this.#url = client;
-    else this.#given = client;
-    this.#prefix = options.keyPrefix ?? 'anywire:';
+  constructor(target: string | RedisClient | RedisConnectionOptions, options: RedisSessionStoreOptions = {}) {
     this.#maxBytes = checkMaxRecordBytes('RedisSessionStore', options.maxSessionRecordBytes);
-    this.#onerror = options.onerror;
-    this.router = new RedisSessionRouter(() => this.#connected(), this.#prefix, options.onerror);
+    this.#keys = new RedisKeys('session', options.keyPrefix);
+    const onerror = options.onerror ?? connectionReporter(target);
+    const { client, owned } = storeConnection('RedisSessionStore', target, onerror);
+    this.client = client;
+    this.#owned = owned;
+    this.router = new RedisSessionRouter(client, this.#keys, onerror);
   }
 
-  /** The key of a session's record. */
+  /** The key of a session's record: `<prefix>session:{<escaped id>}`. */
   key(sessionId: string): string {
-    return `${this.#prefix}session:{${sessionId}}`;
+    return this.#keys.key(RedisKeys.tag(sessionId));
   }
 
-  #connected(): Promise<AnyRedisClient> {
-    if (!this.#client) {
-      const connecting = (async () => {
-        let client = this.#given;
-        if (!client) {
-          client = createClient({ url: this.#url, disableOfflineQueue: true }) as unknown as AnyRedisClient;
-          client.on('error', (e: Error) => this.#onerror?.(e));
-        }
-        if (!client.isOpen) await client.connect();
-        return client;
-      })();
-      this.#client = connecting;
-      // A failed first connection is retried by the next call.
-      connecting.catch(() => {
-        if (this.#client === connecting) this.#client = undefined;
-      });
+  /** The client; a client this store made is waited for (at most 5 s) before its first command. */
+  async #ready(): Promise<RedisClient> {
+    if (this.#owned && !this.#connectedOnce) {
+      await whenReady(this.client, DEFAULT_REDIS_CONNECT_TIMEOUT_MS);
+      this.#connectedOnce = true;
     }
-    return this.#client;
+    return this.client;
   }
 
   async create(record: SessionRecord, ttlMs: number): Promise<void> {
@@ -247,24 +252,25 @@ export class RedisSessionStore implements SessionStore {
     const subs = subscriptions ? JSON.stringify(subscriptions) : '';
     const bytes = utf8Bytes(rec) + utf8Bytes(level) + utf8Bytes(subs);
     if (bytes > this.#maxBytes) throw new SessionRecordTooLargeError(bytes, this.#maxBytes);
-    const client = await this.#connected();
     const key = this.key(record.sessionId);
-    await client.multi().del(key).hSet(key, { rec, level, subs }).pExpire(key, ttlMs).exec();
+    await (await this.#ready()).multi().del(key).hSet(key, { rec, level, subs }).pExpire(key, ttlMs).exec();
   }
 
   async touch(sessionId: string, ttlMs: number): Promise<SessionRecord | undefined> {
     checkTtlMs(ttlMs);
-    const client = await this.#connected();
-    const reply = await client.eval(TOUCH, { keys: [this.key(sessionId)], arguments: [String(ttlMs)] });
+    const reply = await (
+      await this.#ready()
+    ).eval(TOUCH, { keys: [this.key(sessionId)], arguments: [String(ttlMs)] });
     return this.#decode(sessionId, reply);
   }
 
   async update(sessionId: string, patch: SessionPatch, ttlMs: number): Promise<SessionRecord | undefined> {
     checkTtlMs(ttlMs);
-    const client = await this.#connected();
     const level = patch.logLevel === undefined ? '' : `=${patch.logLevel}`;
     const subs = patch.subscriptions === undefined ? '' : `=${JSON.stringify(patch.subscriptions)}`;
-    const reply = await client.eval(UPDATE, {
+    const reply = await (
+      await this.#ready()
+    ).eval(UPDATE, {
       keys: [this.key(sessionId)],
       arguments: [String(ttlMs), String(this.#maxBytes), level, subs],
     });
@@ -274,16 +280,13 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async delete(sessionId: string): Promise<void> {
-    const client = await this.#connected();
-    await client.del(this.key(sessionId));
+    await (await this.#ready()).del(this.key(sessionId));
   }
 
   /** Closes the router's connection, and the client when this store opened it. */
   async close(): Promise<void> {
     await this.router.close();
-    const client = this.#url !== undefined ? await this.#client?.catch(() => undefined) : undefined;
-    this.#client = undefined;
-    if (client?.isOpen) await client.close().catch(() => client.destroy());
+    if (this.#owned) await closeClient(this.client);
   }
 
   #decode(sessionId: string, reply: unknown): SessionRecord | undefined {

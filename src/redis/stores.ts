@@ -21,6 +21,8 @@ import type { RedisTaskLeasesOptions } from './task-leases.js';
 import { RedisTaskLeases } from './task-leases.js';
 import type { RedisTaskStoreOptions } from './task-store.js';
 import { RedisTaskStore } from './task-store.js';
+import type { RedisSessionStoreOptions } from './session-store.js';
+import { RedisSessionStore } from './session-store.js';
 import { checkIntegerOption } from '../protocol/option-checks.js';
 
 /** Default of {@link RedisStoresOptions.readyTimeoutMs}: 1 s. */
@@ -51,6 +53,8 @@ export interface RedisStoresOptions extends RedisConnectionOptions {
    * failed, or re-run when its tool is idempotent), or `false` to leave them out.
    */
   taskLeases?: Omit<RedisTaskLeasesOptions, 'keyPrefix'> | false;
+  /** Legacy Streamable HTTP sessions shared by every process, or `false` to leave them out. */
+  sessionStore?: Pick<RedisSessionStoreOptions, 'maxSessionRecordBytes'> | false;
 }
 
 /** The Redis-backed {@link Stores}: what {@link redisStores} resolves to. */
@@ -60,6 +64,7 @@ export interface RedisStores extends Stores {
   notificationBus?: RedisNotificationBus;
   taskStore?: RedisTaskStore;
   taskLeases?: RedisTaskLeases;
+  sessionStore?: RedisSessionStore;
   /**
    * Resolves when Redis answers PING within `readyTimeoutMs` and the bus listens on its channel.
    * @throws Error `anywire/redis: Redis did not answer PING within <n> ms (<why>)`
@@ -108,6 +113,15 @@ export async function redisStores(target: string | RedisStoresOptions): Promise<
       stores.taskStore = new RedisTaskStore(client, { ...options.taskStore, keyPrefix });
     if (options.taskLeases !== false)
       stores.taskLeases = new RedisTaskLeases(client, { ...options.taskLeases, keyPrefix });
+    if (options.sessionStore !== false) {
+      const sessionStore = new RedisSessionStore(client, {
+        keyPrefix,
+        onerror: options.onerror,
+        ...options.sessionStore,
+      });
+      stores.sessionStore = sessionStore;
+      closers.push(() => sessionStore.close());
+    }
   } catch (error) {
     if (owned) await closeClient(client);
     throw error;

@@ -21,6 +21,8 @@ import type { HttpSession } from './legacy-session.js';
 import { SharedHttpSession } from './shared-session.js';
 import { SharedStandaloneStream, standaloneStreamId } from './shared-stream.js';
 
+const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 /** What a connection's legacy session holds that the record keeps. */
 interface SessionState {
   protocolVersion?: string;
@@ -117,6 +119,8 @@ export class SharedSessions {
   async resolve(id: string, authInfo: AuthInfo | undefined): Promise<SharedHttpSession | undefined> {
     const principal = principalOf(authInfo);
     const local = this.#map.get(id) as SharedHttpSession | undefined;
+    // Ids are UUIDs this binding issued: anything else is unknown without asking the store.
+    if (!local && !SESSION_ID.test(id)) return undefined;
     // A session whose initialize is still running here has no record yet: it is served here.
     if (local && !local.stored) return local.principal === principal ? local : undefined;
     const record = await this.store.touch(id, this.#ttlMs);
