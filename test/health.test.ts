@@ -19,9 +19,7 @@ afterEach(async () => {
 
 /** A server whose shared stores answer `ready()` as told. */
 function serverWithStores(ready: () => Promise<void>): McpServer {
-  const server = new McpServer({ name: 'health', version: '1.0.0' });
-  Object.defineProperty(server, 'stores', { value: { ready } });
-  return server;
+  return new McpServer({ name: 'health', version: '1.0.0' }, { stores: { ready } });
 }
 
 /** A raw request (any Host header), for what a load balancer's probe sends. */

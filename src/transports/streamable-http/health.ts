@@ -37,11 +37,6 @@ export interface HealthOptions {
 /** Default {@link HealthOptions.readyTimeoutMs}. */
 export const DEFAULT_READY_TIMEOUT_MS = 2000;
 
-/** What readiness reads of the served server: its stores, when it has shared ones. */
-interface WithStores {
-  readonly stores?: { ready?(): Promise<void> };
-}
-
 const NO_STORE = { 'content-type': 'application/json', 'cache-control': 'no-store' };
 
 /** The health endpoints of one Streamable HTTP server. */
@@ -103,7 +98,7 @@ export class HealthProbes {
 
   /** Why the node is not ready, or `undefined`; one store probe at a time. */
   #check(): Promise<string | undefined> {
-    const stores = (this.#server as WithStores).stores;
+    const stores = this.#server.stores;
     if (typeof stores?.ready !== 'function') return Promise.resolve(undefined);
     this.#probe ??= (async () => {
       let timer: ReturnType<typeof setTimeout> | undefined;
