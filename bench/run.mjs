@@ -4,7 +4,7 @@
 // raw MQTT responder in bench/stream.mjs, grpc.mjs and mqtt.mjs) and the load generator is
 // bench/load.mjs. The cold-start section times spawn to the initialize response against the
 // official SDK v1 stdio server.
-// Usage: npm run bench [-- --seconds S --rounds N --only cold-start|stdio|http|ws|stream|grpc|mqtt|h2c|memory] [--peers]
+// Usage: npm run bench [-- --seconds S --rounds N --only cold-start|stdio|http|ws|stream|grpc|mqtt|h2c|redis|memory] [--peers]
 import { execFileSync, spawn } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -204,6 +204,25 @@ if (!only || only === 'mqtt') {
   for (const r of bench('mqtt')) if (r.binding === 'mqtt') rows.push(r);
 }
 if (!only || only === 'h2c') bench('h2c');
+// Redis-backed nodes against in-memory ones (same run), one and three nodes behind HAProxy, memory
+// per idle legacy session in Redis and in the node (bench/redis.mjs prints its own lines too).
+if (!only || only === 'redis') {
+  const last = bench('redis').pop();
+  for (const r of last?.rows ?? []) {
+    if (r.redis_rps === undefined) continue;
+    rows.push({
+      binding: 'http + redis',
+      era: r.measure.includes('modern') ? 'modern' : 'legacy',
+      candidate: 'anywire --redis vs in-memory',
+      cand_rps: r.redis_rps,
+      ref_rps: r.memory_rps,
+      ratio: r.ratio,
+      cand_p50_ms: '',
+      cand_p99_ms: r.redis_p99_ms,
+      cand_bad: r.bad,
+    });
+  }
+}
 
 if (!only || only === 'memory') {
   const out = execFileSync(node, [`${root}bench/memory.mjs`], {
