@@ -44,7 +44,7 @@ export async function startBinding(
 }
 
 /** Prints the endpoint table to stderr. */
-export function printEndpoints(name: string, started: StartedBinding[]): void {
+export function printEndpoints(name: string, started: Pick<StartedBinding, 'label' | 'endpoint'>[]): void {
   const width = Math.max(...started.map((b) => b.label.length));
   process.stderr.write(
     `anywire: ${name}\n${started.map((b) => `  ${b.label.padEnd(width)}  ${b.endpoint}`).join('\n')}\n`,

@@ -117,6 +117,10 @@ export async function main(argv: string[]): Promise<number> {
         '--allow-insecure-webhooks',
         "tell the module's factory to allow webhook deliveries over http and to loopback/private addresses (development)",
       )
+      .option(
+        '--redis <url>',
+        'keep every shared store in Redis (redis://host:port/db): sessions, events, tasks, notifications; exit status 69 when unreachable',
+      )
       .option('--auth-issuer <url>', 'require OAuth access tokens from this authorization server')
       .option('--auth-resource <url>', "this server's resource URL (RFC 8707); default: the --http endpoint")
       .option('--auth-scope <scope>', 'a scope every request needs (repeatable)', collect, [])
@@ -199,7 +203,8 @@ export async function main(argv: string[]): Promise<number> {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
     if (err.code?.startsWith('commander.')) return err.exitCode ?? 1;
     reportFailure(e, { json: own.includes('--json'), verbose: own.includes('--verbose') });
-    return 1;
+    // A failure may carry its own status (serve --redis: 69 when Redis is unreachable).
+    return typeof err.exitCode === 'number' && err.exitCode > 0 ? err.exitCode : 1;
   }
   return status;
 }

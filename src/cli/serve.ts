@@ -45,6 +45,11 @@ export interface ServeOptions extends BindingFlags, Omit<ServerLogOptions, 'stde
    * (webhook deliveries to http and loopback/private targets; development and tests only).
    */
   allowInsecureWebhooks?: boolean;
+  /**
+   * `redis://host:port/db`: every shared store on Redis (`redisStores` from `anywire/redis`, loaded
+   * only then). Unreachable at start: exit status 69.
+   */
+  redis?: string;
   /** Grace period for in-flight requests on SIGINT/SIGTERM, in ms. Default 5000. */
   shutdownGraceMs?: number;
 }
@@ -89,14 +94,28 @@ export async function serve(modulePath: string, options: ServeOptions): Promise<
     );
   const server = await loadServerModule(modulePath, { allowInsecureWebhookTargets });
   logServerActivity(server, options);
+  // Redis first: a node that cannot reach its stores never listens.
+  const redis = options.redis ? await import('./serve-redis.js') : undefined;
+  const stores = redis ? await redis.useRedisStores(server, options.redis!, nodeId) : undefined;
   const started: StartedBinding[] = [];
   try {
     for (const url of urls) started.push(await startBinding(server, url, { ...options, nodeId }));
   } catch (e) {
     await Promise.all(started.map((b) => b.close()));
+    await stores?.close?.();
     throw e;
   }
   const signal = nextSignal();
-  printEndpoints(`serving ${server.info.name} ${server.info.version}`, started);
-  await runUntilStopped(server, started, { ...options, signal });
+  const shown = redis
+    ? [
+        ...started,
+        { label: 'stores', endpoint: `redis ${redis.redactRedisUrl(options.redis!)} (node ${nodeId})` },
+      ]
+    : started;
+  printEndpoints(`serving ${server.info.name} ${server.info.version}`, shown);
+  try {
+    await runUntilStopped(server, started, { ...options, signal });
+  } finally {
+    await stores?.close?.();
+  }
 }
