@@ -120,10 +120,16 @@ try {
     ['3 redis nodes behind HAProxy', tp.three],
   ]) {
     const rps = median(xs);
-    out.rows.push({ measure: `throughput modern: ${label}`, rps, ratio_to_direct: Number((rps / direct).toFixed(2)) });
+    out.rows.push({
+      measure: `throughput modern: ${label}`,
+      rps,
+      ratio_to_direct: Number((rps / direct).toFixed(2)),
+    });
     console.error(`throughput modern, ${label}: ${rps} req/s (${(rps / direct).toFixed(2)}x direct)`);
   }
-  console.error('(two cores shared by the load generator, HAProxy, Redis and the nodes: overhead, not scaling)');
+  console.error(
+    '(two cores shared by the load generator, HAProxy, Redis and the nodes: overhead, not scaling)',
+  );
 
   // Memory per idle legacy session: in Redis (MEMORY USAGE of the keys that appeared) and in the node.
   const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
@@ -134,7 +140,11 @@ try {
         {
           method: 'POST',
           agent,
-          headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+          headers: {
+            'content-type': 'application/json',
+            accept: 'application/json, text/event-stream',
+            ...headers,
+          },
         },
         (res) => {
           res.resume();
@@ -167,7 +177,11 @@ try {
           jsonrpc: '2.0',
           id: 1,
           method: 'initialize',
-          params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: `mem-${i}`, version: '1' } },
+          params: {
+            protocolVersion: '2025-11-25',
+            capabilities: {},
+            clientInfo: { name: `mem-${i}`, version: '1' },
+          },
         });
         await post(
           `${sessionNode.base}/mcp`,
