@@ -4,7 +4,7 @@
  * (`redisStores`: RedisTaskStore, RedisTaskLeases and the RedisNotificationBus). What a user would
  * check:
  * - a task created through node A is read and cancelled through node B, and the cancel reaches A's
- *   handler (its signal aborts);
+ *   handler (its signal aborts); input it asks for is answered through B;
  * - node A dies mid-task (its Redis connection is destroyed: no renewal, no sweep, no outcome):
  *   once the lease runs out node B marks the task failed with a clear error;
  * - an idempotent tool's task is run again by B with the stored arguments and principal, and
@@ -32,7 +32,7 @@ import { redisMissing, startRedis } from './fixtures/redis-server.js';
 const missing = redisMissing();
 if (missing) console.warn(`skipping the Redis cluster tasks tests: ${missing}`);
 
-const WITH_TASKS = { extensions: { [TASKS_EXTENSION_ID]: {} } };
+const WITH_TASKS = { extensions: { [TASKS_EXTENSION_ID]: {} }, elicitation: {} };
 const LEASE_MS = 1000;
 
 async function waitFor<T>(what: string, probe: () => Promise<T>, done: (v: T) => boolean, ms = 20_000) {
@@ -91,6 +91,15 @@ function makeServer(name: string, stores: Stores, options: Parameters<typeof cre
         resolve('stopped');
       }),
     );
+  });
+  // Asks its caller, then answers with what it heard.
+  server.registerTool('ask', { taskSupport: 'optional' }, async (args, ctx) => {
+    note('ask', args, ctx);
+    const r = await ctx.elicit(
+      { message: 'go?', requestedSchema: { type: 'object', properties: { word: { type: 'string' } } } },
+      { key: 'go' },
+    );
+    return `${r.action} ${String((r.content as { word?: string } | undefined)?.word)} on ${name}`;
   });
   // Not idempotent: never finishes on node A (which dies), finishes elsewhere.
   server.registerTool('charge', { taskSupport: 'optional' }, async (args, ctx) => {
@@ -216,6 +225,31 @@ describe.skipIf(!!missing)('durable tasks on Redis, several nodes', () => {
     expect(await b.ext.runner.leases!.sweep()).toBe(0);
     expect(a.errors).toEqual([]);
     expect(b.errors).toEqual([]);
+  });
+
+  it('input asked by a task on A is answered through B (tasks/update crosses on the bus)', async () => {
+    fresh();
+    const [a, b] = [await node('A'), await node('B')];
+    const onA = await a.as('alice');
+    const onB = await b.as('alice');
+    const taskId = await call(onA, 'ask');
+    const parked = await waitFor(
+      'the task to ask for input',
+      () => status(onB, taskId),
+      (t) => t.status === 'input_required',
+    );
+    expect(Object.keys(parked.inputRequests as JsonObject)).toEqual(['go']);
+    await onB.request('tasks/update', {
+      taskId,
+      inputResponses: { go: { action: 'accept', content: { word: 'yes' } } },
+    });
+    const done = await waitFor(
+      'the task to complete on A',
+      () => status(onB, taskId),
+      (t) => t.status === 'completed',
+    );
+    expect(done.result).toMatchObject({ content: [{ type: 'text', text: 'accept yes on A' }] });
+    expect([...a.errors, ...b.errors]).toEqual([]);
   });
 
   it('A dies mid-task: once its lease runs out, B marks the task failed with a clear error', async () => {

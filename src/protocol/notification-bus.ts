@@ -13,7 +13,12 @@ export type ServerEvent =
   /** A task changed (`task` is its `DetailedTask`); `owner` is the principal it belongs to. */
   | { type: 'task_status'; taskId: string; task: JsonObject; owner?: string }
   /** A task was cancelled (by `tasks/cancel` on any process): the process running it aborts it. */
-  | { type: 'task_cancelled'; taskId: string };
+  | { type: 'task_cancelled'; taskId: string }
+  /**
+   * Answers to a task's input requests (`tasks/update` served by another process than the one
+   * running the task, 2026-07-28 Tasks extension): the process running it hands them over.
+   */
+  | { type: 'task_input'; taskId: string; inputResponses: JsonObject };
 
 /**
  * Fans server events out to every instance (and, in each, to every listen stream, legacy session

@@ -61,7 +61,8 @@ export function parseBusMessage(text: string): { from: string; event: ServerEven
       typeof e.taskId === 'string' &&
       isObject(e.task) &&
       (e.owner === undefined || typeof e.owner === 'string')) ||
-    (e.type === 'task_cancelled' && typeof e.taskId === 'string');
+    (e.type === 'task_cancelled' && typeof e.taskId === 'string') ||
+    (e.type === 'task_input' && typeof e.taskId === 'string' && isObject(e.inputResponses));
   return ok ? { from: v.from, event: e as ServerEvent } : undefined;
 }
 

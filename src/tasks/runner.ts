@@ -6,8 +6,9 @@
  * late completion never overwrites a terminal status). Every task is bound to the principal that
  * created it: another principal's `taskId` is answered like an unknown one. Status changes are
  * published on the server's notification bus as `task_status` events (`notifications/tasks` on
- * `subscriptions/listen` streams that named the task); a `tasks/cancel` served by another server
- * reaches the one running the task as a `task_cancelled` event on the bus.
+ * `subscriptions/listen` streams that named the task); a `tasks/cancel` or `tasks/update` served by
+ * another server reaches the one running the task as a `task_cancelled` or `task_input` event on
+ * the bus.
  *
  * With task leases (`leases` option or `stores.taskLeases`), the server running a task holds its
  * lease and renews it every third of `leaseMs`; every server sweeps for leases that ran out and the
@@ -179,8 +180,9 @@ export class TaskExtensionRunner {
   }
 
   /**
-   * Connects the runner to the server's bus (`notifications/tasks` out; `task_cancelled` in, which
-   * aborts a task running here that was cancelled through another server) and error reporting, and
+   * Connects the runner to the server's bus (`notifications/tasks` out; `task_cancelled` and
+   * `task_input` in: a task running here that was cancelled or answered through another server) and
+   * error reporting, and
    * starts the lease sweep when there are leases.
    * @param defaultStore the store to use when the `store` option was unset (the server's
    *   `stores.taskStore`); ignored once a store is in use
@@ -200,6 +202,7 @@ export class TaskExtensionRunner {
     this.#unsubscribe?.();
     this.#unsubscribe = bus.subscribe((event) => {
       if (event.type === 'task_cancelled') this.#abortHere(event.taskId, 'task cancelled', true);
+      else if (event.type === 'task_input') void this.#applyInputs(event.taskId, event.inputResponses);
     });
     const leases = this.#options.leases ?? durable.leases;
     if (leases && !this.#keeper) {
@@ -401,18 +404,34 @@ export class TaskExtensionRunner {
       throw invalid('Invalid params: inputResponses must be an object');
     if (TERMINAL_STATUSES.has(record.status))
       throw invalid(`Invalid params: task ${record.taskId} is ${record.status} and takes no input`);
-    const running = this.#running.get(record.taskId);
-    if (running) {
-      for (const [key, answer] of Object.entries(responses)) {
-        const pending = running.pending.get(key);
-        if (!pending || !answerFits(pending.request.method, answer)) continue;
-        running.pending.delete(key);
-        running.answered.add(key);
-        pending.resolve(answer);
+    const answers = responses as JsonObject;
+    if (this.#running.has(record.taskId)) await this.#applyInputs(record.taskId, answers);
+    else if (record.status === 'input_required' && this.#bus) {
+      // Running on another server: the answers reach it on the bus.
+      try {
+        await this.#bus.publish({ type: 'task_input', taskId: record.taskId, inputResponses: answers });
+      } catch (e) {
+        throw new JsonRpcError(
+          ErrorCode.InternalError,
+          `Internal error: the answers could not be passed to the server running task ${record.taskId}: ${(e as Error)?.message ?? e}`,
+        );
       }
-      await this.#publishInputs(record.taskId, running);
     }
     return { resultType: 'complete' };
+  }
+
+  /** Hands answers to the task's parked input requests (a task running here; else nothing). */
+  async #applyInputs(taskId: string, responses: JsonObject): Promise<void> {
+    const running = this.#running.get(taskId);
+    if (!running) return;
+    for (const [key, answer] of Object.entries(responses)) {
+      const pending = running.pending.get(key);
+      if (!pending || !answerFits(pending.request.method, answer)) continue;
+      running.pending.delete(key);
+      running.answered.add(key);
+      pending.resolve(answer);
+    }
+    await this.#publishInputs(taskId, running);
   }
 
   /**
