@@ -21,7 +21,10 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { bindingFor } from '../src/bindings/registry.js';
 import { McpProxy } from '../src/bridge/proxy.js';
+import { transportForUrl } from '../src/connect.js';
+import { InMemoryTransport } from '../src/transports/in-memory/index.js';
 import { Client } from '../src/client/client.js';
 import { JsonRpcError } from '../src/jsonrpc/errors.js';
 import type { JsonObject } from '../src/protocol/types.js';
@@ -57,6 +60,9 @@ function upstreamServer(): McpServer {
 let upstream: HttpServerHandle;
 let bridge: HttpServerHandle;
 let proxy: McpProxy;
+/** The bridge with one upstream connection shared by every downstream one (`anywire bridge --shared`). */
+let sharedBridge: HttpServerHandle;
+let sharedProxy: McpProxy;
 
 async function connect(url: string, era: 'modern' | 'legacy'): Promise<Client> {
   const client = new Client({ name: 'otel-client', version: '1.0.0' }, { era });
@@ -68,11 +74,17 @@ beforeAll(async () => {
   upstream = await serveHttp(upstreamServer(), { port: 0 });
   proxy = new McpProxy(() => new StreamableHttpClientTransport({ url: upstream.url }));
   bridge = await serveHttp(proxy, { port: 0 });
+  sharedProxy = new McpProxy(() => new StreamableHttpClientTransport({ url: upstream.url }), {
+    shared: true,
+  });
+  sharedBridge = await serveHttp(sharedProxy, { port: 0 });
 });
 
 afterAll(async () => {
   await bridge?.close();
   await proxy?.close();
+  await sharedBridge?.close();
+  await sharedProxy?.close();
   await upstream?.close();
 });
 
@@ -178,8 +190,11 @@ describe('with an SDK installed', () => {
     }
   });
 
-  it('legacy: the same chain through a spliced session, with the session ids', async () => {
-    const client = await connect(bridge.url, 'legacy');
+  it.each([
+    { how: 'a spliced session (one upstream connection each)', url: () => bridge.url },
+    { how: 'the shared upstream connection', url: () => sharedBridge.url },
+  ])('legacy: the same chain through $how, with the session ids', async ({ url }) => {
+    const client = await connect(url(), 'legacy');
     try {
       exporter.reset();
       await client.callTool('echo', { text: 'traced (legacy)' });
@@ -200,6 +215,47 @@ describe('with an SDK installed', () => {
       expect(spans.server.attributes['mcp.session.id']).not.toBe(spans.client.attributes['mcp.session.id']);
     } finally {
       await client.close();
+    }
+  });
+
+  it.each([
+    { url: 'ws://127.0.0.1:0/mcp', binding: 'websocket', protocol: 'websocket' },
+    { url: 'tcp://127.0.0.1:0', binding: 'tcp', protocol: undefined },
+    { url: 'grpc://127.0.0.1:0', binding: 'grpc', protocol: 'http' },
+    { url: 'http://127.0.0.1:0/mcp', binding: 'http', protocol: 'http' },
+    { url: 'in-memory', binding: 'in-memory', protocol: undefined },
+  ])('every binding: the server span of $binding is the child of the client span', async (b) => {
+    const server = upstreamServer();
+    let transport;
+    let close: () => Promise<void>;
+    if (b.url === 'in-memory') {
+      const [a, c] = InMemoryTransport.createLinkedPair();
+      await server.connect(a);
+      transport = c;
+      close = () => a.close();
+    } else {
+      const url = new URL(b.url);
+      const started = await bindingFor(url).serve(server, url, {});
+      transport = transportForUrl(started.endpoint);
+      close = () => started.close();
+    }
+    const client = new Client({ name: 'otel-client', version: '1.0.0' }, { era: 'modern' });
+    try {
+      await client.connect(transport);
+      exporter.reset();
+      await client.callTool('echo', { text: b.binding });
+      const spans = byName('tools/call echo');
+      const clientSpan = spans.find((s) => s.kind === SpanKind.CLIENT);
+      const serverSpan = spans.find((s) => s.kind === SpanKind.SERVER);
+      expect(parentOf(serverSpan!)).toBe(id(clientSpan!));
+      expect(serverSpan!.spanContext().traceId).toBe(clientSpan!.spanContext().traceId);
+      for (const s of [clientSpan!, serverSpan!]) {
+        expect(s.attributes['anywire.binding']).toBe(b.binding);
+        expect(s.attributes['network.protocol.name']).toBe(b.protocol);
+      }
+    } finally {
+      await client.close();
+      await close();
     }
   });
 

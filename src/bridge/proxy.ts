@@ -151,6 +151,8 @@ class SharedUpstream {
   #listens = new Map<JsonRpcId, { scope: RequestScope; downstreamId: JsonRpcId }>();
   #attached = new Set<{ downstream: Transport; inflight: Set<JsonRpcId> }>();
   #initialize: Promise<JsonObject> | undefined;
+  /** The version the upstream session negotiated (legacy), for telemetry. */
+  #legacyVersion: string | undefined;
 
   constructor(transport: Transport, requestTimeoutMs: number) {
     this.peer = new Peer(
@@ -186,7 +188,8 @@ class SharedUpstream {
         method,
         params,
         binding: this.peer.transport.binding,
-        protocolVersion: typeof claimed === 'string' ? claimed : undefined,
+        protocolVersion: typeof claimed === 'string' ? claimed : this.#legacyVersion,
+        sessionId: this.peer.transport.sessionId,
         parent,
       },
       (sent) => this.peer.request(method, sent, options),
@@ -274,17 +277,32 @@ class SharedUpstream {
               .request('initialize', request.params as JsonObject)
               .then(async (r) => {
                 await this.peer.notify('notifications/initialized');
+                if (typeof r.protocolVersion === 'string') this.#legacyVersion = r.protocolVersion;
                 return r;
               });
             const r = await this.#initialize;
             protocolVersion = r.protocolVersion as string | undefined;
             return r;
           }
-          return await this.forward(request, {
+          const scope: RequestScope = {
             call,
             context,
             notify: (m, p): Promise<void> => peer.notify(m, p, { relatedRequestId: request.id }),
-          });
+          };
+          if (!telemetryActive()) return await this.forward(request, scope);
+          return await observeServerRequest(
+            {
+              era: 'legacy',
+              method: request.method,
+              params: request.params as JsonObject | undefined,
+              id: request.id,
+              binding: context.binding,
+              protocolVersion,
+              sessionId: context.sessionId ?? downstream.sessionId,
+              trace: context.trace,
+            },
+            (ctx) => this.forward(request, scope, ctx),
+          );
         } finally {
           entry.inflight.delete(request.id);
         }
