@@ -136,6 +136,38 @@ describe.skipIf(missing)('three nodes behind HAProxy, one SIGKILLed and restarte
     }
   });
 
+  it('a task created through one node completes, and is read and followed through the others', async () => {
+    const connect = async (url: string, name: string) => {
+      const c = new Client({ name, version: '1.0.0' }, { era: 'modern' });
+      await c.connect(new StreamableHttpClientTransport({ url }));
+      return c;
+    };
+    const creator = await connect(`${cluster.node('n1').base}/mcp`, 'task-creator');
+    const reader = await connect(`${cluster.node('n3').base}/mcp`, 'task-reader');
+    const balanced = await connect(cluster.url, 'task-balanced');
+    try {
+      const handle = await creator.startTask('slow_compute', { seconds: 1, label: 'cross-node' });
+      expect(handle.taskId, 'slow_compute answered without a task').toBeDefined();
+      const seen = (await reader.request('tasks/get', { taskId: handle.taskId! })) as {
+        taskId: string;
+        status: string;
+      };
+      expect(seen.taskId).toBe(handle.taskId);
+      expect(['working', 'completed']).toContain(seen.status);
+      const result = await reader.followTask(handle.taskId!);
+      expect(textOf(result)).toBe('Computed cross-node after 1 s');
+      // Through HAProxy: each task is created on one node and polled on whichever node comes next.
+      const results = await Promise.all(
+        [1, 2, 3, 4, 5, 6].map((i) => balanced.callTool('slow_compute', { seconds: 1, label: `lb${i}` })),
+      );
+      expect(results.map(textOf)).toEqual([1, 2, 3, 4, 5, 6].map((i) => `Computed lb${i} after 1 s`));
+      numbers['tasks created on n1, read and followed on n3'] = 1;
+      numbers['tasks through HAProxy (created on one node, polled on others), completed'] = results.length;
+    } finally {
+      await Promise.all([creator.close(), reader.close(), balanced.close()]);
+    }
+  });
+
   it('through a SIGKILL and restart of n2, every request succeeds or fails clearly and succeeds when retried; none hangs', async () => {
     const modern = tally();
     const sdk2 = tally();
@@ -194,9 +226,15 @@ describe.skipIf(missing)('three nodes behind HAProxy, one SIGKILLed and restarte
         (r) => expect(textOf(r)).toBe(`Computed s${i} after 2 s`),
       ),
     );
+    // A task running on n2 when it dies: not lost, failed with a clear error once its lease runs out.
+    const orphanClient = new Client({ name: 'orphan', version: '1.0.0' }, { era: 'modern' });
+    await orphanClient.connect(new StreamableHttpClientTransport({ url: `${cluster.node('n2').base}/mcp` }));
+    const orphan = await orphanClient.startTask('slow_compute', { seconds: 120, label: 'orphan' });
+    expect(orphan.taskId, 'slow_compute answered without a task').toBeDefined();
     await new Promise((r) => setTimeout(r, 700));
     const victim = cluster.node('n2');
     await victim.kill();
+    const orphanKilledAt = Date.now();
     await cluster.lb.waitState('n2', 'DOWN');
     await new Promise((r) => setTimeout(r, 500));
     await victim.restart();
@@ -205,6 +243,22 @@ describe.skipIf(missing)('three nodes behind HAProxy, one SIGKILLed and restarte
     running = false;
     await Promise.all([...loops, ...slow]);
     await Promise.all([...anywireClients.map((c) => c.close()), v2.close()]);
+
+    // The orphaned task, read through another node: failed (lease 15 s, sweep 5 s), never stuck.
+    const watcher = new Client({ name: 'watcher', version: '1.0.0' }, { era: 'modern' });
+    await watcher.connect(new StreamableHttpClientTransport({ url: `${cluster.node('n1').base}/mcp` }));
+    let orphanState: { status: string; statusMessage?: string } = { status: 'unknown' };
+    const orphanDeadline = Date.now() + 60_000;
+    while (Date.now() < orphanDeadline) {
+      orphanState = (await watcher.request('tasks/get', { taskId: orphan.taskId! })) as typeof orphanState;
+      if (orphanState.status !== 'working') break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await Promise.all([watcher.close(), orphanClient.close().catch(() => {})]);
+    expect(orphanState.status).toBe('failed');
+    expect(orphanState.statusMessage).toMatch(/\S/);
+    numbers['task running on the killed node: status after its lease'] =
+      `${orphanState.status} after ${Math.round((Date.now() - orphanKilledAt) / 1000)} s ("${orphanState.statusMessage}")`;
 
     report('modern tools/call (anywire client)', modern);
     report('modern tools/call (SDK v2 client)', sdk2);
