@@ -9,6 +9,7 @@
  *   once the lease runs out node B marks the task failed with a clear error;
  * - an idempotent tool's task is run again by B with the stored arguments and principal, and
  *   completes;
+ * - a node shutting down gracefully hands an idempotent task over at once;
  * - two sweepers racing over the leases of a dead node: each task is claimed and run exactly once.
  * The attempts limit is shown without Redis, on the in-memory leases.
  */
@@ -311,6 +312,33 @@ describe.skipIf(!!missing)('durable tasks on Redis, several nodes', () => {
       { node: 'A', tool: 'sum', binding: 'http', subject: 'alice', args: { a: 2, b: 3 } },
       { node: 'B', tool: 'sum', binding: 'task-rerun', subject: 'alice', args: { a: 2, b: 3 } },
     ]);
+    expect(b.errors).toEqual([]);
+  });
+
+  it('a node shutting down hands an idempotent task over at once (no wait for its lease)', async () => {
+    fresh();
+    // A's lease would last 20 s: a takeover well before that is the hand-over, not an expiry
+    const [a, b] = [await node('A', { leaseMs: 20_000 }), await node('B')];
+    const onA = await a.as('alice');
+    const onB = await b.as('alice');
+    const taskId = await call(onA, 'sum', { a: 40, b: 2 });
+    await waitFor(
+      'the handler to start on A',
+      async () => seen.started.length,
+      (n) => n === 1,
+    );
+    const closing = Date.now();
+    await a.close();
+    const done = await waitFor(
+      'B to take the task over and complete it',
+      () => status(onB, taskId),
+      (t) => t.status === 'completed',
+      15_000,
+    );
+    const tookMs = Date.now() - closing;
+    console.log(`a graceful shutdown handed an idempotent task over in ${tookMs} ms (lease 20 000 ms)`);
+    expect(tookMs).toBeLessThan(15_000);
+    expect(done.result).toMatchObject({ content: [{ type: 'text', text: 'alice: 42 on B' }] });
     expect(b.errors).toEqual([]);
   });
 

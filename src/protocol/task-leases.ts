@@ -67,7 +67,10 @@ export interface TaskLeaseAcquireOptions {
 export interface TaskLeases {
   /** Takes the lease of a task that starts running on `holder`. */
   acquire(taskId: string, holder: string, options: TaskLeaseAcquireOptions): Promise<void>;
-  /** Extends the lease by `leaseMs` from now; `false` when `holder` no longer holds it. */
+  /**
+   * Extends the lease by `leaseMs` from now (0: it runs out now, for a hand-over); `false` when
+   * `holder` no longer holds it.
+   */
   renew(taskId: string, holder: string, leaseMs: number): Promise<boolean>;
   /** Ends the lease (the task reached a terminal state); a no-op unless `holder` holds it. */
   release(taskId: string, holder: string): Promise<void>;

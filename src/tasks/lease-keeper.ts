@@ -37,6 +37,7 @@ export class LeaseKeeper {
   readonly settings: LeaseSettings;
   readonly #events: LeaseEvents;
   readonly #held = new Set<string>();
+  readonly #rerunnable = new Set<string>();
   #renewer: Timer | undefined;
   #sweeper: Timer | undefined;
   #sweeping = false;
@@ -62,6 +63,7 @@ export class LeaseKeeper {
     if (this.#renewer) clearInterval(this.#renewer);
     this.#sweeper = this.#renewer = undefined;
     this.#held.clear();
+    this.#rerunnable.clear();
   }
 
   /** Takes the lease of a task starting here (with the request to re-run it, when it may be). */
@@ -74,13 +76,17 @@ export class LeaseKeeper {
     if (request) options.request = request;
     if (retainMs !== undefined) options.retainMs = retainMs;
     await this.leases.acquire(taskId, this.settings.nodeId, options);
-    this.track(taskId);
+    this.track(taskId, request !== undefined);
   }
 
-  /** Renews a lease this server holds already (after a claim). */
-  track(taskId: string): void {
+  /**
+   * Renews a lease this server holds already (after a claim).
+   * @param rerunnable the lease holds a stored request (another server may run the task again)
+   */
+  track(taskId: string, rerunnable = false): void {
     if (this.#stopped) return;
     this.#held.add(taskId);
+    if (rerunnable) this.#rerunnable.add(taskId);
     if (!this.#renewer) {
       this.#renewer = setInterval(
         () => void this.#renew(),
@@ -93,9 +99,28 @@ export class LeaseKeeper {
   /** Stops renewing without releasing (the lease went to another server). */
   forget(taskId: string): void {
     this.#held.delete(taskId);
+    this.#rerunnable.delete(taskId);
     if (this.#held.size === 0 && this.#renewer) {
       clearInterval(this.#renewer);
       this.#renewer = undefined;
+    }
+  }
+
+  /** True when the lease of a task held here stores its request (it may run again elsewhere). */
+  rerunnable(taskId: string): boolean {
+    return this.#rerunnable.has(taskId);
+  }
+
+  /**
+   * Lets the lease run out now (graceful shutdown: the next sweep of another server claims the task
+   * and runs it again, without waiting for `leaseMs`); failures are reported.
+   */
+  async expireNow(taskId: string): Promise<void> {
+    this.forget(taskId);
+    try {
+      await this.leases.renew(taskId, this.settings.nodeId, 0);
+    } catch (error) {
+      this.#events.report(error);
     }
   }
 

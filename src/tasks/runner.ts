@@ -358,7 +358,7 @@ export class TaskExtensionRunner {
       answered: new Set(),
     };
     this.#running.set(taskId, running);
-    keeper.track(taskId);
+    keeper.track(taskId, true);
     await this.#patch(taskId, {
       status: 'working',
       inputRequests: undefined,
@@ -458,15 +458,27 @@ export class TaskExtensionRunner {
     return t !== undefined && (t.owner ?? '') === owner;
   }
 
-  /** Aborts every running task (server shutdown); they end `cancelled`. Stops the lease sweep. */
+  /**
+   * Server shutdown: aborts every running task. A task another server may run again (leases, and
+   * its tool is idempotent) is handed over: its lease runs out at once and the next sweep elsewhere
+   * claims it. The others end `cancelled` ("The server shut down"). Stops the lease sweep.
+   */
   async stop(): Promise<void> {
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
     const ids = [...this.#running.keys()];
+    const keeper = this.#keeper;
     await Promise.all(
-      ids.map((id) =>
-        this.#finish(id, { status: 'cancelled', statusMessage: 'The server shut down' }).catch(() => {}),
-      ),
+      ids.map(async (id) => {
+        if (keeper?.rerunnable(id)) {
+          this.#abortHere(id, 'server shutting down; another server runs this task again', false);
+          await keeper.expireNow(id);
+          return;
+        }
+        await this.#finish(id, { status: 'cancelled', statusMessage: 'The server shut down' }).catch(
+          () => {},
+        );
+      }),
     );
     for (const r of this.#running.values()) r.controller.abort(new Error('server shutting down'));
     this.#running.clear();

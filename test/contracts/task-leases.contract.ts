@@ -95,6 +95,16 @@ export function taskLeasesContract(
       for (const [id, winners] of won) expect(winners, id).toHaveLength(1);
     });
 
+    it('a renewal for 0 ms hands the lease over at once (graceful shutdown)', async () => {
+      const [a, b] = await factory(2);
+      await a!.acquire('handover', 'node-a', { leaseMs: 60_000, request: { tool: 't', arguments: {} } });
+      expect(await b!.claimExpired('node-b', 60_000, 10)).toEqual([]);
+      expect(await a!.renew('handover', 'node-a', 0)).toBe(true);
+      expect(await b!.claimExpired('node-b', 60_000, 10)).toMatchObject([
+        { taskId: 'handover', previousHolder: 'node-a', attempt: 2, request: { tool: 't' } },
+      ]);
+    });
+
     it('claims at most `limit` at a time', async () => {
       const [a] = await factory(1);
       for (let i = 0; i < 5; i++) await a!.acquire(`lim-${i}`, 'dead', { leaseMs: 1 });
