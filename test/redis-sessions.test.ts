@@ -50,6 +50,7 @@ describe.skipIf(missing !== undefined)('legacy sessions shared by several nodes'
   beforeAll(async () => {
     redis = await startRedis();
     raw = createClient({ url: redis.url }) as unknown as AnyRedisClient;
+    raw.on('error', () => {});
     await raw.connect();
   }, 30_000);
 
@@ -202,5 +203,28 @@ describe.skipIf(missing !== undefined)('legacy sessions shared by several nodes'
     const ok = new RawClient('alice');
     await ok.initialize(a);
     expect((await ok.call(b, 1, 'ping')).body.result).toEqual({});
+  });
+
+  it('fails fast with a clear error while Redis is away, and serves new sessions once it is back', async () => {
+    await cluster(2);
+    const [a, b] = nodes as [Node, Node];
+    const alice = new RawClient('alice');
+    await alice.initialize(a);
+    expect((await alice.call(b, 1, 'ping')).body.result).toEqual({});
+    await redis.kill();
+    const started = Date.now();
+    const failed = await alice.post(b, { jsonrpc: '2.0', id: 2, method: 'ping' });
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(failed.status).toBe(500);
+    expect((await failed.json()).error.message).toMatch(/anywire\/redis: session touch failed/);
+    await redis.restart();
+    // Nothing is persisted by the test's Redis: the old session is gone (404), a new one works.
+    await until('a new session on the restarted Redis', async () => {
+      const fresh = new RawClient('alice');
+      const res = await fresh.initialize(a).catch(() => undefined);
+      if (res?.status !== 200 || !fresh.sessionId) return false;
+      return (await fresh.call(b, 1, 'ping')).body?.result !== undefined;
+    });
+    expect((await alice.post(b, { jsonrpc: '2.0', id: 3, method: 'ping' })).status).toBe(404);
   });
 });

@@ -29,6 +29,7 @@ import {
   closeClient,
   connectionReporter,
   DEFAULT_REDIS_CONNECT_TIMEOUT_MS,
+  redisFailure,
   storeConnection,
   watchConnection,
   whenReady,
@@ -235,13 +236,20 @@ export class RedisSessionStore implements SessionStore {
     return this.#keys.key(RedisKeys.tag(sessionId));
   }
 
-  /** The client; a client this store made is waited for (at most 5 s) before its first command. */
-  async #ready(): Promise<RedisClient> {
-    if (this.#owned && !this.#connectedOnce) {
-      await whenReady(this.client, DEFAULT_REDIS_CONNECT_TIMEOUT_MS);
-      this.#connectedOnce = true;
+  /**
+   * Runs one operation on the client (a client this store made is waited for, at most 5 s, before
+   * its first command). @throws Error `anywire/redis: session <op> failed: <reason>`
+   */
+  async #run<T>(op: string, fn: (client: RedisClient) => Promise<T>): Promise<T> {
+    try {
+      if (this.#owned && !this.#connectedOnce) {
+        await whenReady(this.client, DEFAULT_REDIS_CONNECT_TIMEOUT_MS);
+        this.#connectedOnce = true;
+      }
+      return await fn(this.client);
+    } catch (error) {
+      throw redisFailure(`session ${op}`, error);
     }
-    return this.client;
   }
 
   async create(record: SessionRecord, ttlMs: number): Promise<void> {
@@ -253,14 +261,16 @@ export class RedisSessionStore implements SessionStore {
     const bytes = utf8Bytes(rec) + utf8Bytes(level) + utf8Bytes(subs);
     if (bytes > this.#maxBytes) throw new SessionRecordTooLargeError(bytes, this.#maxBytes);
     const key = this.key(record.sessionId);
-    await (await this.#ready()).multi().del(key).hSet(key, { rec, level, subs }).pExpire(key, ttlMs).exec();
+    await this.#run('create', (c) =>
+      c.multi().del(key).hSet(key, { rec, level, subs }).pExpire(key, ttlMs).exec(),
+    );
   }
 
   async touch(sessionId: string, ttlMs: number): Promise<SessionRecord | undefined> {
     checkTtlMs(ttlMs);
-    const reply = await (
-      await this.#ready()
-    ).eval(TOUCH, { keys: [this.key(sessionId)], arguments: [String(ttlMs)] });
+    const reply = await this.#run('touch', (c) =>
+      c.eval(TOUCH, { keys: [this.key(sessionId)], arguments: [String(ttlMs)] }),
+    );
     return this.#decode(sessionId, reply);
   }
 
@@ -268,19 +278,19 @@ export class RedisSessionStore implements SessionStore {
     checkTtlMs(ttlMs);
     const level = patch.logLevel === undefined ? '' : `=${patch.logLevel}`;
     const subs = patch.subscriptions === undefined ? '' : `=${JSON.stringify(patch.subscriptions)}`;
-    const reply = await (
-      await this.#ready()
-    ).eval(UPDATE, {
-      keys: [this.key(sessionId)],
-      arguments: [String(ttlMs), String(this.#maxBytes), level, subs],
-    });
+    const reply = await this.#run('update', (c) =>
+      c.eval(UPDATE, {
+        keys: [this.key(sessionId)],
+        arguments: [String(ttlMs), String(this.#maxBytes), level, subs],
+      }),
+    );
     if (Array.isArray(reply) && reply[0] === -1)
       throw new SessionRecordTooLargeError(Number(reply[1]), this.#maxBytes);
     return this.#decode(sessionId, reply);
   }
 
   async delete(sessionId: string): Promise<void> {
-    await (await this.#ready()).del(this.key(sessionId));
+    await this.#run('delete', (c) => c.del(this.key(sessionId)));
   }
 
   /** Closes the router's connection, and the client when this store opened it. */
