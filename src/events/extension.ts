@@ -28,7 +28,12 @@ import { compileSchema } from '../server/schema.js';
 import { WebhookSender } from '../webhooks/sender.js';
 import type { WebhookSenderOptions } from '../webhooks/sender.js';
 import { isWebhookSecret } from '../webhooks/secret.js';
-import { EmitBuffer } from './buffer.js';
+import { canonicalJson } from '../protocol/canonical-json.js';
+import type { ExtensionHost } from '../server/extension.js';
+import { InMemoryWebhookDeliveryQueue } from './memory-deliveries.js';
+import { InMemoryEventLog } from './memory-log.js';
+import { InMemoryWebhookSubscriptionStore } from './memory-subscriptions.js';
+import type { EventLog, EventLogEntry, EventsStores } from './stores.js';
 import type { DeliveryMode, EmittedEvent, EventConfig } from './types.js';
 import { EVENTS_EXTENSION_ID, EventsErrorCode } from './types.js';
 import type { EventWebhookSender } from './webhook-subscriptions.js';
@@ -36,7 +41,12 @@ import { WebhookSubscriptions } from './webhook-subscriptions.js';
 
 /** Options of {@link createEventsExtension}. Limits have units in their names. */
 export interface EventsOptions {
-  /** Events kept per event type for `events/poll` and replay. Default 1 000. */
+  /**
+   * The occurrence log, webhook subscriptions and delivery queue (each optional). Unset ones come
+   * from the server's shared stores (`host.stores.events`, e.g. `redisStores(url)`), else in memory.
+   */
+  stores?: EventsStores;
+  /** Events kept per event type for `events/poll` and replay by the in-memory log. Default 1 000. */
   maxBufferedEventsPerType?: number;
   /** `nextPollMs` suggested to pollers. Default 5 000. */
   pollIntervalMs?: number;
@@ -103,7 +113,10 @@ export interface EventsExtension extends Extension {
       principal?: string;
     },
   ): EmittedEvent;
-  /** Resolves when every webhook delivery started so far has finished. */
+  /**
+   * Resolves when every emit so far is logged and fanned out, and every webhook delivery this
+   * process queued or took so far has finished (with a shared queue, other processes may deliver).
+   */
   settled(): Promise<void>;
 }
 
@@ -121,8 +134,21 @@ interface PushStream {
   id: string | number;
   send(method: string, params: JsonObject): void;
   cursor: string;
+  /** Live occurrences held back while the stream replays from the log. */
+  held?: EventLogEntry[];
   end(): void;
 }
+
+/** A 52-bit FNV-1a hash in hex: a deterministic id for identical content (not a security boundary). */
+function contentHash(text: string): string {
+  let h = 0xcbf29ce484222325n;
+  for (let i = 0; i < text.length; i++)
+    h = ((h ^ BigInt(text.charCodeAt(i))) * 0x100000001b3n) & 0xffffffffffffffffn;
+  return (h & 0xfffffffffffffn).toString(16);
+}
+
+/** Occurrences read per round trip to the log. */
+const LOG_BATCH = 200;
 
 /** The reserved event type of task status changes (`taskEvents`). */
 export const TASK_UPDATED_EVENT = 'mcp.task.updated';
@@ -160,31 +186,66 @@ export function createEventsExtension(options: EventsOptions = {}): EventsExtens
       'suspendAfterFailures',
     ] as const)
       positive(`webhooks.${k}`, w[k]);
-  const buffer = new EmitBuffer(options.maxBufferedEventsPerType ?? 1000);
   const types = new Map<string, EventType>();
   const streams = new Set<PushStream>();
-  const webhooks = w
-    ? new WebhookSubscriptions(w.sender ?? new WebhookSender(w.senderOptions), {
-        defaultTtlMs: w.defaultTtlMs ?? 3_600_000,
-        maxTtlMs: w.maxTtlMs ?? 86_400_000,
-        minTtlMs: w.minTtlMs ?? 60_000,
-        secretGraceMs: w.secretGraceMs ?? 300_000,
-        maxSubscriptions: w.maxSubscriptions ?? 10_000,
-        verificationTtlMs: w.verificationTtlMs ?? 86_400_000,
-        suspendAfterFailures: w.suspendAfterFailures ?? 20,
-      })
-    : undefined;
+  const limits = w && {
+    defaultTtlMs: w.defaultTtlMs ?? 3_600_000,
+    maxTtlMs: w.maxTtlMs ?? 86_400_000,
+    minTtlMs: w.minTtlMs ?? 60_000,
+    secretGraceMs: w.secretGraceMs ?? 300_000,
+    maxSubscriptions: w.maxSubscriptions ?? 10_000,
+    verificationTtlMs: w.verificationTtlMs ?? 86_400_000,
+    suspendAfterFailures: w.suspendAfterFailures ?? 20,
+  };
   const callbackErrorCode = options.callbackErrorCode ?? EventsErrorCode.CallbackEndpointError;
   const heartbeatMs = options.heartbeatIntervalMs ?? 15_000;
 
-  const targets = new WeakMap<EmittedEvent, string>(); // targeted emits: event -> principal
-  const shape = (t: EventType, e: EmittedEvent, args: JsonObject, principal: string) =>
-    (targets.has(e) && targets.get(e) !== principal) ||
-    (t.config.match && !t.config.match(e, args, principal))
+  // Stores: the options', else the server's shared ones (known at start), else in memory. Used
+  // before start (an emit at startup), the in-memory defaults are fixed then.
+  let host: ExtensionHost | undefined;
+  let log: EventLog | undefined = options.stores?.log;
+  let memoryLog: InMemoryEventLog | undefined;
+  let hooks: WebhookSubscriptions | undefined;
+  const shared = (): EventsStores =>
+    (host as { stores?: { events?: EventsStores } } | undefined)?.stores?.events ?? {};
+  const getLog = (): EventLog => {
+    if (!log) {
+      log =
+        shared().log ?? new InMemoryEventLog({ maxEventsPerName: options.maxBufferedEventsPerType ?? 1000 });
+      if (log instanceof InMemoryEventLog) memoryLog = log;
+    }
+    return log;
+  };
+  const getHooks = (): WebhookSubscriptions | undefined => {
+    if (!w || !limits) return undefined;
+    hooks ??= new WebhookSubscriptions(
+      w.sender ?? new WebhookSender(w.senderOptions),
+      limits,
+      options.stores?.subscriptions ?? shared().subscriptions ?? new InMemoryWebhookSubscriptionStore(),
+      options.stores?.deliveries ?? shared().deliveries ?? new InMemoryWebhookDeliveryQueue(),
+    );
+    return hooks;
+  };
+  const report = (error: unknown) => host?.reportError(error);
+
+  /** Emits in flight: appended to a shared log (`appending`), fanned out to webhooks (`fanning`). */
+  const appending = new Set<Promise<unknown>>();
+  const fanning = new Set<Promise<unknown>>();
+  const track = (set: Set<Promise<unknown>>, p: Promise<unknown>) => {
+    const q: Promise<unknown> = p.catch(report).finally(() => set.delete(q));
+    set.add(q);
+  };
+  const drain = async (set: Set<Promise<unknown>>) => {
+    while (set.size) await Promise.all([...set]);
+  };
+
+  const shape = (t: EventType, entry: EventLogEntry, args: JsonObject, principal: string) =>
+    (entry.principal !== undefined && entry.principal !== principal) ||
+    (t.config.match && !t.config.match(entry.event, args, principal))
       ? undefined
       : t.config.transform
-        ? t.config.transform(e, args, principal)
-        : e;
+        ? t.config.transform(entry.event, args, principal)
+        : entry.event;
 
   /** Resolves and checks name, arguments and mode of an events/* request. */
   async function resolve(
@@ -209,6 +270,8 @@ export function createEventsExtension(options: EventsOptions = {}): EventsExtens
     const checked = await type.input.validate(args);
     if (!checked.ok)
       throw invalid(`Invalid params: arguments do not match the event's inputSchema: ${checked.message}`);
+    // What this process emitted so far is readable by what follows.
+    await drain(appending);
     return { type, args };
   }
 
@@ -221,6 +284,43 @@ export function createEventsExtension(options: EventsOptions = {}): EventsExtens
   };
 
   const occurrence = (e: EmittedEvent, cursor: string): JsonObject => ({ ...e, cursor });
+
+  /** Every occurrence of `name` after `after`, in batches, oldest first. */
+  async function* replay(name: string, after: string): AsyncGenerator<EventLogEntry> {
+    for (;;) {
+      const batch = await getLog().read(name, after, LOG_BATCH);
+      for (const entry of batch) yield entry;
+      if (batch.length < LOG_BATCH) return;
+      after = batch[batch.length - 1]!.cursor;
+    }
+  }
+
+  /** Pushes one logged occurrence to a live stream (held while it replays). */
+  const pushTo = (s: PushStream, type: EventType, entry: EventLogEntry) => {
+    if (s.held) {
+      s.held.push(entry);
+      return;
+    }
+    s.cursor = entry.cursor;
+    const shaped = shape(type, entry, s.args, s.principal);
+    if (shaped) s.send('notifications/events/event', occurrence(shaped, entry.cursor));
+  };
+
+  /** After an occurrence is logged: push streams here, queue the matching webhook deliveries. */
+  function fanOut(type: EventType, entry: EventLogEntry): void {
+    for (const s of streams) if (s.name === type.name) pushTo(s, type, entry);
+    const webhooks = getHooks();
+    if (webhooks && type.delivery.includes('webhook'))
+      track(
+        fanning,
+        webhooks.matching(type.name).then((subs) => {
+          for (const sub of subs) {
+            const shaped = shape(type, entry, sub.args, sub.principal);
+            if (shaped) webhooks.deliver(sub, shaped.eventId, occurrence(shaped, entry.cursor));
+          }
+        }),
+      );
+  }
 
   const methods: Extension['methods'] = {
     'events/list': async () => ({
@@ -235,7 +335,7 @@ export function createEventsExtension(options: EventsOptions = {}): EventsExtens
     }),
     'events/poll': async (params, ctx) => {
       const { type, args } = await resolve(params, 'poll');
-      const start = buffer.start(type.name, params.cursor ?? null, maxAge(params));
+      const start = await getLog().start(type.name, params.cursor ?? null, maxAge(params));
       const limit = Math.min(
         options.maxEventsPerPoll ?? 100,
         typeof params.maxEvents === 'number' && params.maxEvents > 0
@@ -244,22 +344,22 @@ export function createEventsExtension(options: EventsOptions = {}): EventsExtens
       );
       const principal = principalOf(ctx.authInfo);
       const out: JsonObject[] = [];
-      let last = start.after;
+      let last = start.cursor;
       let hasMore = false;
-      for (const b of buffer.after(type.name, start.after)) {
+      for await (const entry of replay(type.name, start.cursor)) {
         if (out.length >= limit) {
           hasMore = true;
           break;
         }
-        last = b.seq;
-        const shaped = shape(type, b.event, args, principal);
+        last = entry.cursor;
+        const shaped = shape(type, entry, args, principal);
         if (shaped) out.push({ ...shaped });
       }
       return {
         resultType: 'complete',
         events: out,
-        // Everything of this type up to the head was examined unless the batch was cut short.
-        cursor: hasMore ? buffer.cursorOf(last) : buffer.head(),
+        // Everything of this type up to `last` was examined.
+        cursor: last,
         truncated: start.truncated,
         hasMore,
         nextPollMs: options.pollIntervalMs ?? 5000,
@@ -270,7 +370,7 @@ export function createEventsExtension(options: EventsOptions = {}): EventsExtens
       const { scope } = contextInternals(ctx);
       const id = scope.call.id;
       const principal = principalOf(ctx.authInfo);
-      const start = buffer.start(type.name, params.cursor ?? null, maxAge(params));
+      const start = await getLog().start(type.name, params.cursor ?? null, maxAge(params));
       const stamp = (p: JsonObject): JsonObject => ({ ...p, _meta: { [META.subscriptionId]: id } });
       let ended!: () => void;
       const done = new Promise<void>((r) => (ended = r));
@@ -279,29 +379,37 @@ export function createEventsExtension(options: EventsOptions = {}): EventsExtens
         args,
         principal,
         id,
-        cursor: buffer.cursorOf(start.after),
+        cursor: start.cursor,
+        held: [],
         send: (method, p) => void scope.notify(method, stamp(p)).catch(() => stream.end()),
         end: () => ended(),
       };
-      await scope.notify(
-        'notifications/events/active',
-        stamp({ cursor: stream.cursor, truncated: start.truncated }),
-      );
-      for (const b of buffer.after(type.name, start.after)) {
-        stream.cursor = buffer.cursorOf(b.seq);
-        const shaped = shape(type, b.event, args, principal);
-        if (shaped) stream.send('notifications/events/event', occurrence(shaped, stream.cursor));
-      }
+      // Live occurrences are held from here while the log replays, then those not replayed follow.
       streams.add(stream);
-      const beat = setInterval(
-        () => stream.send('notifications/events/heartbeat', { cursor: stream.cursor }),
-        heartbeatMs,
-      );
-      beat.unref?.();
-      const signal = ctx.signal;
-      if (signal.aborted) ended();
-      else signal.addEventListener('abort', () => ended(), { once: true });
+      let beat: ReturnType<typeof setInterval> | undefined;
       try {
+        await scope.notify(
+          'notifications/events/active',
+          stamp({ cursor: stream.cursor, truncated: start.truncated }),
+        );
+        const replayed = new Set<string>();
+        for await (const entry of replay(type.name, start.cursor)) {
+          replayed.add(entry.event.eventId);
+          stream.cursor = entry.cursor;
+          const shaped = shape(type, entry, args, principal);
+          if (shaped) stream.send('notifications/events/event', occurrence(shaped, stream.cursor));
+        }
+        const held = stream.held!;
+        delete stream.held;
+        for (const entry of held) if (!replayed.has(entry.event.eventId)) pushTo(stream, type, entry);
+        beat = setInterval(
+          () => stream.send('notifications/events/heartbeat', { cursor: stream.cursor }),
+          heartbeatMs,
+        );
+        beat.unref?.();
+        const signal = ctx.signal;
+        if (signal.aborted) ended();
+        else signal.addEventListener('abort', () => ended(), { once: true });
         await done;
       } finally {
         clearInterval(beat);
@@ -320,6 +428,7 @@ export function createEventsExtension(options: EventsOptions = {}): EventsExtens
 
   /** The checked common part of events/subscribe and events/unsubscribe. */
   async function webhookTarget(params: JsonObject, ctx: HandlerContext) {
+    const webhooks = getHooks();
     if (!webhooks)
       throw eventsError(EventsErrorCode.Unsupported, 'Webhook delivery is not offered', {
         feature: 'deliveryMode',
@@ -354,7 +463,7 @@ export function createEventsExtension(options: EventsOptions = {}): EventsExtens
     const ttl = params.ttlMs;
     if (ttl !== undefined && ttl !== null && (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl < 0))
       throw invalid('Invalid params: ttlMs must be a number >= 0 or null');
-    const start = buffer.start(type.name, params.cursor ?? null, maxAge(params));
+    const start = await getLog().start(type.name, params.cursor ?? null, maxAge(params));
     const r = await webhooks.upsert(
       principal,
       delivery.url,
@@ -371,17 +480,20 @@ export function createEventsExtension(options: EventsOptions = {}): EventsExtens
       throw eventsError(callbackErrorCode, 'Callback endpoint error', { reason: r.reason });
     }
     const sub = r.subscription;
-    // Replay what the cursor asked for (durable within this process's buffer).
+    // Replay what the cursor asked for (as far as the log retains it).
+    let head = start.cursor;
     if (r.created && params.cursor !== null && params.cursor !== undefined)
-      for (const b of buffer.after(type.name, start.after)) {
-        const shaped = shape(type, b.event, args, principal);
-        if (shaped) webhooks.deliver(sub, shaped.eventId, occurrence(shaped, buffer.cursorOf(b.seq)));
+      for await (const entry of replay(type.name, start.cursor)) {
+        head = entry.cursor;
+        const shaped = shape(type, entry, args, principal);
+        if (shaped) webhooks.deliver(sub, shaped.eventId, occurrence(shaped, entry.cursor));
       }
+    else head = await getLog().head(type.name);
     const result: JsonObject = {
       resultType: 'complete',
       id: sub.id,
-      refreshBefore: sub.expiresAt === null ? null : new Date(sub.expiresAt).toISOString(),
-      cursor: buffer.head(),
+      refreshBefore: new Date(sub.expiresAt).toISOString(),
+      cursor: head,
       truncated: start.truncated,
     };
     if (!r.created) result.deliveryStatus = webhooks.status(sub, r.wasActive);
@@ -389,7 +501,6 @@ export function createEventsExtension(options: EventsOptions = {}): EventsExtens
   }
 
   let unsubscribeBus: (() => void) | undefined;
-  let taskEventCount = 0;
   const extension: EventsExtension = {
     name: EVENTS_EXTENSION_ID,
     eras: ['modern'],
@@ -398,7 +509,7 @@ export function createEventsExtension(options: EventsOptions = {}): EventsExtens
     methods,
     registerEvent(name, config = {}) {
       if (types.has(name)) throw new Error(`anywire: event type "${name}" is already registered`);
-      const offered: DeliveryMode[] = webhooks ? ['poll', 'push', 'webhook'] : ['poll', 'push'];
+      const offered: DeliveryMode[] = w ? ['poll', 'push', 'webhook'] : ['poll', 'push'];
       const delivery = (config.delivery ?? offered).filter((m) => offered.includes(m));
       if (delivery.length === 0)
         throw new Error(`anywire: event type "${name}" has no delivery mode this server offers`);
@@ -413,24 +524,25 @@ export function createEventsExtension(options: EventsOptions = {}): EventsExtens
         timestamp: emitOptions.timestamp ?? new Date().toISOString(),
         data,
       };
-      if (emitOptions.principal !== undefined) targets.set(event, emitOptions.principal);
-      const seq = buffer.push(event);
-      const cursor = buffer.cursorOf(seq);
-      for (const s of streams) {
-        if (s.name !== name) continue;
-        s.cursor = cursor;
-        const shaped = shape(type, event, s.args, s.principal);
-        if (shaped) s.send('notifications/events/event', occurrence(shaped, cursor));
-      }
-      if (webhooks && type.delivery.includes('webhook'))
-        for (const sub of webhooks.matching(name)) {
-          const shaped = shape(type, event, sub.args, sub.principal);
-          if (shaped) webhooks.deliver(sub, shaped.eventId, occurrence(shaped, cursor));
-        }
+      const target = emitOptions.principal !== undefined ? { principal: emitOptions.principal } : {};
+      const logged = (cursor: string | undefined) => {
+        // undefined: this eventId is already logged (emitted here or by another process): once only.
+        if (cursor !== undefined) fanOut(type, { cursor, event, ...target });
+      };
+      getLog();
+      if (memoryLog) logged(memoryLog.appendNow(event, target));
+      else track(appending, getLog().append(event, target).then(logged));
       return event;
     },
-    settled: () => webhooks?.settled() ?? Promise.resolve(),
-    start(host) {
+    settled: async () => {
+      await drain(appending);
+      await drain(fanning);
+      await hooks?.settled();
+    },
+    start(h) {
+      host = h;
+      getLog();
+      getHooks()?.start();
       if (!options.taskEvents) return;
       if (!types.has(TASK_UPDATED_EVENT))
         extension.registerEvent(TASK_UPDATED_EVENT, {
@@ -438,11 +550,12 @@ export function createEventsExtension(options: EventsOptions = {}): EventsExtens
           inputSchema: { type: 'object', properties: { taskId: { type: 'string' } } },
           match: (e, args) => args.taskId === undefined || e.data.taskId === args.taskId,
         });
-      unsubscribeBus = host.bus.subscribe((event) => {
+      unsubscribeBus = h.bus.subscribe((event) => {
         if (event.type !== 'task_status') return;
         const task = event.task;
+        // The same status change heard on several processes (a shared bus) is one occurrence.
         extension.emitEvent(TASK_UPDATED_EVENT, task, {
-          eventId: `task_${event.taskId}_${++taskEventCount}`,
+          eventId: `task_${event.taskId}_${contentHash(canonicalJson(task))}`,
           principal: event.owner ?? '',
         });
       });
@@ -450,7 +563,9 @@ export function createEventsExtension(options: EventsOptions = {}): EventsExtens
     async stop() {
       unsubscribeBus?.();
       for (const s of streams) s.end();
-      await webhooks?.stop();
+      await drain(appending);
+      await drain(fanning);
+      await hooks?.stop();
     },
   };
   return extension;

@@ -4,14 +4,20 @@
  * refreshes the TTL, replaces the secret (dual-signing with the previous one for a grace window)
  * and reactivates delivery; endpoint verification once per `(principal, url)`; signed deliveries
  * through a `WebhookSender` with per-subscription status (`deliveryStatus`), suspension after
- * sustained failure, and expiry. In memory: a server that restarts loses them and clients
- * resubscribe on their next refresh, as the SEP allows for short TTLs.
+ * sustained failure, and expiry. The records live in a {@link WebhookSubscriptionStore} and the
+ * deliveries go through a {@link WebhookDeliveryQueue}, both shared when several processes serve.
  * @module
  */
 import { canonicalJson } from '../protocol/canonical-json.js';
 import type { JsonObject } from '../protocol/types.js';
 import type { DeliveryResult, WebhookMessage } from '../webhooks/sender.js';
 import type { DeliveryErrorCategory } from '../webhooks/types.js';
+import type {
+  StoredWebhookSubscription,
+  WebhookDeliveryJob,
+  WebhookDeliveryQueue,
+  WebhookSubscriptionStore,
+} from './stores.js';
 
 /** What the subscriptions need from a sender (a `WebhookSender` fits). */
 export interface EventWebhookSender {
@@ -24,25 +30,8 @@ export interface EventWebhookSender {
   deliver(message: WebhookMessage, options?: { signal?: AbortSignal }): Promise<DeliveryResult>;
 }
 
-/** One webhook subscription. */
-export interface WebhookSubscription {
-  readonly id: string;
-  readonly principal: string;
-  readonly url: string;
-  readonly name: string;
-  readonly args: JsonObject;
-  secret: string;
-  previousSecret?: string;
-  previousSecretUntil?: number;
-  /** ms since the epoch, or null for no expiry. */
-  expiresAt: number | null;
-  active: boolean;
-  lastDeliveryAt?: string;
-  lastError: DeliveryErrorCategory | null;
-  failedSince?: string;
-  /** Consecutive failed deliveries (suspension after `suspendAfterFailures`). */
-  failures: number;
-}
+/** One webhook subscription (as stored: see {@link StoredWebhookSubscription}). */
+export type WebhookSubscription = StoredWebhookSubscription;
 
 /** Limits of {@link WebhookSubscriptions}; units in the names. */
 export interface WebhookSubscriptionLimits {
@@ -66,29 +55,30 @@ export type UpsertOutcome =
   | { ok: true; subscription: WebhookSubscription; created: boolean; wasActive: boolean }
   | { ok: false; reason: DeliveryErrorCategory | 'limit' };
 
-/** The webhook subscriptions of one server. */
+/** The webhook subscriptions of one server (over its stores). */
 export class WebhookSubscriptions {
   readonly #sender: EventWebhookSender;
   readonly #limits: WebhookSubscriptionLimits;
-  readonly #byId = new Map<string, WebhookSubscription>();
-  readonly #verified = new Map<string, number>(); // principal \n url -> expiry ms
-  readonly #inFlight = new Set<Promise<unknown>>();
-  readonly #stopping = new AbortController();
+  readonly #store: WebhookSubscriptionStore;
+  readonly #queue: WebhookDeliveryQueue;
+  readonly #enqueuing = new Set<Promise<unknown>>();
+  #started = false;
 
-  constructor(sender: EventWebhookSender, limits: WebhookSubscriptionLimits) {
+  constructor(
+    sender: EventWebhookSender,
+    limits: WebhookSubscriptionLimits,
+    store: WebhookSubscriptionStore,
+    queue: WebhookDeliveryQueue,
+  ) {
     this.#sender = sender;
     this.#limits = limits;
+    this.#store = store;
+    this.#queue = queue;
   }
 
   /** Checks a callback URL's form; the reason when refused. */
   checkUrl(url: string): string | undefined {
     return this.#sender.checkUrl(url);
-  }
-
-  /** Subscriptions held now (expired ones dropped). */
-  get size(): number {
-    this.#sweep();
-    return this.#byId.size;
   }
 
   /** Subscribe or refresh (idempotent on the key). Verifies the endpoint first when needed. */
@@ -100,15 +90,14 @@ export class WebhookSubscriptions {
     secret: string,
     ttlMs: number | null | undefined,
   ): Promise<UpsertOutcome> {
-    this.#sweep();
     const id = await derivedId(principal, url, name, args);
-    const existing = this.#byId.get(id);
-    if (!existing && this.#byId.size >= this.#limits.maxSubscriptions) return { ok: false, reason: 'limit' };
-    const vkey = `${principal}\n${url}`;
-    if ((this.#verified.get(vkey) ?? 0) <= Date.now()) {
+    const existing = await this.#store.get(name, id, principal);
+    if (!existing && (await this.#store.count()) >= this.#limits.maxSubscriptions)
+      return { ok: false, reason: 'limit' };
+    if (!(await this.#store.isVerified(principal, url))) {
       const v = await this.#sender.verifyEndpoint({ url, subscriptionId: id, secrets: [secret] });
       if (!v.ok) return { ok: false, reason: v.reason };
-      this.#verified.set(vkey, Date.now() + this.#limits.verificationTtlMs);
+      await this.#store.markVerified(principal, url, this.#limits.verificationTtlMs);
     }
     const { minTtlMs, maxTtlMs, defaultTtlMs } = this.#limits;
     // The grant: the suggestion clamped to [minTtlMs, maxTtlMs]; no expiry is never granted.
@@ -124,6 +113,7 @@ export class WebhookSubscriptions {
       existing.expiresAt = expiresAt;
       existing.active = true;
       existing.failures = 0;
+      await this.#store.put(existing);
       return { ok: true, subscription: existing, created: false, wasActive };
     }
     const sub: WebhookSubscription = {
@@ -138,50 +128,71 @@ export class WebhookSubscriptions {
       lastError: null,
       failures: 0,
     };
-    this.#byId.set(id, sub);
+    await this.#store.put(sub);
     return { ok: true, subscription: sub, created: true, wasActive: true };
   }
 
   /** Removes the subscription with this key; false when there was none. */
   async remove(principal: string, url: string, name: string, args: JsonObject): Promise<boolean> {
-    return this.#byId.delete(await derivedId(principal, url, name, args));
+    return this.#store.delete(name, await derivedId(principal, url, name, args), principal);
   }
 
-  /** Live subscriptions to `name`. */
-  matching(name: string): WebhookSubscription[] {
-    this.#sweep();
-    return [...this.#byId.values()].filter((s) => s.name === name && s.active);
+  /** Live, active subscriptions to `name`. */
+  async matching(name: string): Promise<WebhookSubscription[]> {
+    return (await this.#store.list(name)).filter((s) => s.active);
   }
 
-  /** Delivers one body (event or control envelope) to a subscription, in the background. */
+  /** Queues one body (event or control envelope) for a subscription. Never rejects. */
   deliver(sub: WebhookSubscription, webhookId: string, body: JsonObject): void {
+    const job: WebhookDeliveryJob = {
+      name: sub.name,
+      subscriptionId: sub.id,
+      webhookId,
+      body: JSON.stringify(body),
+    };
+    const p: Promise<unknown> = this.#queue
+      .enqueue(job)
+      .catch(() => {})
+      .finally(() => this.#enqueuing.delete(p));
+    this.#enqueuing.add(p);
+  }
+
+  /** Starts this process's delivery worker on the queue (once). */
+  start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    this.#queue.start((job, signal) => this.#work(job, signal));
+  }
+
+  /** One job: the subscription as stored now (gone or suspended: dropped), signed and sent. */
+  async #work(job: WebhookDeliveryJob, signal: AbortSignal): Promise<void> {
+    const sub = await this.#store.get(job.name, job.subscriptionId);
+    if (!sub || !sub.active) return;
     const secrets = [sub.secret];
     if (sub.previousSecret && (sub.previousSecretUntil ?? 0) > Date.now()) secrets.push(sub.previousSecret);
-    const work = this.#sender
-      .deliver(
-        { url: sub.url, webhookId, subscriptionId: sub.id, body: JSON.stringify(body), secrets },
-        { signal: this.#stopping.signal },
-      )
-      .then((r) => {
-        if (r.ok) {
-          sub.lastDeliveryAt = new Date().toISOString();
-          sub.lastError = null;
-          sub.failures = 0;
-          delete sub.failedSince;
-        } else {
-          sub.lastError = r.reason;
-          sub.failedSince ??= new Date().toISOString();
-          if (++sub.failures >= this.#limits.suspendAfterFailures) sub.active = false;
-        }
-      })
-      .catch(() => {})
-      .finally(() => this.#inFlight.delete(work));
-    this.#inFlight.add(work);
+    const r = await this.#sender.deliver(
+      { url: sub.url, webhookId: job.webhookId, subscriptionId: sub.id, body: job.body, secrets },
+      { signal },
+    );
+    if (signal.aborted) return; // unfinished: a shared queue hands it to another process
+    await this.#store.recordDelivery(
+      sub.name,
+      sub.id,
+      r.ok
+        ? { ok: true, at: new Date().toISOString() }
+        : {
+            ok: false,
+            reason: r.reason,
+            at: new Date().toISOString(),
+            suspendAfterFailures: this.#limits.suspendAfterFailures,
+          },
+    );
   }
 
-  /** Resolves when every delivery started so far has finished (tests, shutdown). */
+  /** Resolves when every delivery queued or taken by this process so far has finished (tests, shutdown). */
   async settled(): Promise<void> {
-    while (this.#inFlight.size) await Promise.all([...this.#inFlight]);
+    while (this.#enqueuing.size) await Promise.all([...this.#enqueuing]);
+    await this.#queue.settled();
   }
 
   /** `deliveryStatus` of a subscription (SEP-3415): categories only. */
@@ -192,15 +203,9 @@ export class WebhookSubscriptions {
     return s;
   }
 
-  /** Stops retrying and forgets everything. */
+  /** Stops this process's worker (aborting its retries) once what was queued here is handed over. */
   async stop(): Promise<void> {
-    this.#stopping.abort();
-    await this.settled();
-    this.#byId.clear();
-  }
-
-  #sweep(): void {
-    const now = Date.now();
-    for (const [id, s] of this.#byId) if (s.expiresAt !== null && s.expiresAt <= now) this.#byId.delete(id);
+    while (this.#enqueuing.size) await Promise.all([...this.#enqueuing]);
+    await this.#queue.stop();
   }
 }
