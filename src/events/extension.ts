@@ -206,8 +206,7 @@ export function createEventsExtension(options: EventsOptions = {}): EventsExtens
   let log: EventLog | undefined = options.stores?.log;
   let memoryLog: InMemoryEventLog | undefined;
   let hooks: WebhookSubscriptions | undefined;
-  const shared = (): EventsStores =>
-    (host as { stores?: { events?: EventsStores } } | undefined)?.stores?.events ?? {};
+  const shared = (): EventsStores => host?.stores?.events ?? {};
   const getLog = (): EventLog => {
     if (!log) {
       log =
@@ -500,6 +499,18 @@ export function createEventsExtension(options: EventsOptions = {}): EventsExtens
     return result;
   }
 
+  /** Logs an occurrence, then fans it out (at once on the in-memory log). */
+  function emitNow(type: EventType, event: EmittedEvent, target: { principal?: string }): void {
+    const logged = (cursor: string | undefined) => {
+      // undefined: this eventId is already logged (emitted here or by another process): once only.
+      if (cursor !== undefined) fanOut(type, { cursor, event, ...target });
+    };
+    getLog();
+    if (memoryLog) logged(memoryLog.appendNow(event, target));
+    else track(appending, getLog().append(event, target).then(logged));
+  }
+  const early: { event: EmittedEvent; target: { principal?: string } }[] = [];
+
   let unsubscribeBus: (() => void) | undefined;
   const extension: EventsExtension = {
     name: EVENTS_EXTENSION_ID,
@@ -525,13 +536,13 @@ export function createEventsExtension(options: EventsOptions = {}): EventsExtens
         data,
       };
       const target = emitOptions.principal !== undefined ? { principal: emitOptions.principal } : {};
-      const logged = (cursor: string | undefined) => {
-        // undefined: this eventId is already logged (emitted here or by another process): once only.
-        if (cursor !== undefined) fanOut(type, { cursor, event, ...target });
-      };
-      getLog();
-      if (memoryLog) logged(memoryLog.appendNow(event, target));
-      else track(appending, getLog().append(event, target).then(logged));
+      if (!host && !log) {
+        // Before start the server's stores are unknown: held (the newest maxBufferedEventsPerType), logged at start.
+        early.push({ event, target });
+        if (early.length > (options.maxBufferedEventsPerType ?? 1000)) early.shift();
+        return event;
+      }
+      emitNow(type, event, target);
       return event;
     },
     settled: async () => {
@@ -543,6 +554,7 @@ export function createEventsExtension(options: EventsOptions = {}): EventsExtens
       host = h;
       getLog();
       getHooks()?.start();
+      for (const { event, target } of early.splice(0)) emitNow(types.get(event.name)!, event, target);
       if (!options.taskEvents) return;
       if (!types.has(TASK_UPDATED_EVENT))
         extension.registerEvent(TASK_UPDATED_EVENT, {

@@ -5,10 +5,11 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import type { createClient } from 'redis';
+import type { RedisClient } from './connection.js';
+import { escapeKeyPart } from './keys.js';
 
-/** A node-redis client as `createClient()` makes it (connected by its owner). */
-export type EventsRedisClient = ReturnType<typeof createClient>;
+/** A node-redis client (connected by its owner): {@link RedisClient}. */
+export type EventsRedisClient = RedisClient;
 
 /** Options every Events Redis store takes. */
 export interface EventsRedisOptions {
@@ -27,8 +28,8 @@ export function keyPrefixOf(options: EventsRedisOptions): string {
   return prefix;
 }
 
-/** Escapes a key part from the wire: `{`, `}`, `:` and `%` never appear raw. */
-export const esc = (part: string): string => encodeURIComponent(part.replace(/[\uD800-\uDFFF]/g, '\uFFFD'));
+/** Escapes a key part from the wire (`escapeKeyPart`): `{`, `}`, `:` and `%` never appear raw. */
+export const esc = escapeKeyPart;
 
 /** A hash tag of an escaped part: keys with the same tag share a Redis Cluster slot. */
 export const tag = (part: string): string => `{${esc(part)}}`;

@@ -11,6 +11,7 @@
  * Standard Webhooks receivers deduplicate on it. Node-only.
  * @module
  */
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import type { WebhookDeliveryJob, WebhookDeliveryQueue, WebhookDeliveryWorker } from '../events/stores.js';
 import type { EventsRedisClient, EventsRedisOptions } from './events-common.js';
@@ -126,6 +127,7 @@ export class RedisWebhookDeliveryQueue implements WebhookDeliveryQueue {
     this.#maxQueued = positiveInteger(owner, 'maxQueuedDeliveries', options.maxQueuedDeliveries, 100_000);
     this.#ttlMs = positiveInteger(owner, 'queueTtlMs', options.queueTtlMs, 604_800_000);
     this.#onerror = options.onerror ?? (() => {});
+    setMaxListeners(0, this.#stopping.signal); // one listener per delivery in flight
   }
 
   /** This process's consumer name. */

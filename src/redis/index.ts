@@ -14,6 +14,20 @@ export {
   isWrongType,
   redisFailure,
 } from './connection.js';
+export type {
+  EventsRedisClient,
+  EventsRedisOptions,
+  RedisEventLogOptions,
+  RedisEventsStoresOptions,
+  RedisWebhookDeliveryQueueOptions,
+  RedisWebhookSubscriptionStoreOptions,
+} from './events.js';
+export {
+  RedisEventLog,
+  redisEventsStores,
+  RedisWebhookDeliveryQueue,
+  RedisWebhookSubscriptionStore,
+} from './events.js';
 export { DEFAULT_KEY_PREFIX, escapeKeyPart, RedisKeys } from './keys.js';
 export type { RedisNotificationBusOptions } from './notification-bus.js';
 export { DEFAULT_MAX_BUS_EVENT_BYTES, parseBusMessage, RedisNotificationBus } from './notification-bus.js';

@@ -15,6 +15,8 @@ import {
   ping,
   whenReady,
 } from './connection.js';
+import type { RedisEventsStoresOptions } from './events.js';
+import { redisEventsStores } from './events.js';
 import type { RedisNotificationBusOptions } from './notification-bus.js';
 import { RedisNotificationBus } from './notification-bus.js';
 import type { RedisTaskLeasesOptions } from './task-leases.js';
@@ -55,6 +57,11 @@ export interface RedisStoresOptions extends RedisConnectionOptions {
   taskLeases?: Omit<RedisTaskLeasesOptions, 'keyPrefix'> | false;
   /** Legacy Streamable HTTP sessions shared by every process, or `false` to leave them out. */
   sessionStore?: Pick<RedisSessionStoreOptions, 'maxSessionRecordBytes'> | false;
+  /**
+   * The Events extension's stores (occurrence log, webhook subscriptions, delivery queue; see
+   * `redisEventsStores`), or `false` to leave them out. Set `consumer` to the node id.
+   */
+  events?: Omit<RedisEventsStoresOptions, 'keyPrefix'> | false;
 }
 
 /** The Redis-backed {@link Stores}: what {@link redisStores} resolves to. */
@@ -121,6 +128,11 @@ export async function redisStores(target: string | RedisStoresOptions): Promise<
       });
       stores.sessionStore = sessionStore;
       closers.push(() => sessionStore.close());
+    }
+    if (options.events !== false) {
+      const events = redisEventsStores(client, { ...options.events, keyPrefix });
+      stores.events = events;
+      closers.push(() => events.deliveries.stop());
     }
   } catch (error) {
     if (owned) await closeClient(client);

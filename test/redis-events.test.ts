@@ -1,0 +1,256 @@
+/**
+ * Events across two in-process servers sharing a private Redis (`redisStores`): an occurrence
+ * emitted on node A is polled through node B with a cursor; a webhook subscription made through
+ * node A receives occurrences emitted on both nodes exactly once, both nodes running delivery
+ * workers (an independent receiver on the standardwebhooks library counts by webhook-id); a node
+ * stopped in the middle of a delivery loses nothing: the other node delivers it after the lease.
+ * Webhook targets are loopback, allowed by `allowInsecureWebhookTargets`.
+ */
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Client } from '../src/client/client.js';
+import { createEventsExtension } from '../src/events/index.js';
+import type { EventsExtension } from '../src/events/index.js';
+import type { JsonObject } from '../src/protocol/types.js';
+import { redisStores } from '../src/redis/index.js';
+import { McpServer } from '../src/server/mcp-server.js';
+import { StreamableHttpClientTransport } from '../src/transports/streamable-http/client.js';
+import { serveHttp } from '../src/transports/streamable-http/index.js';
+import { generateWebhookSecret } from '../src/webhooks/index.js';
+import type { RedisInstance } from './fixtures/redis-server.js';
+import { redisMissing, startRedis } from './fixtures/redis-server.js';
+
+const missing = redisMissing();
+if (missing) console.warn(`skipping the two-node Redis Events tests: ${missing}`);
+
+let redis: RedisInstance;
+beforeAll(async () => {
+  if (!missing) redis = await startRedis();
+}, 30_000);
+afterAll(async () => {
+  if (!missing) await redis.close();
+});
+
+const closers: (() => Promise<unknown> | void)[] = [];
+afterEach(async () => {
+  for (const c of closers.splice(0).reverse()) await c();
+});
+
+async function waitFor(what: string, probe: () => boolean, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!probe()) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+let testNo = 0;
+
+/** One node: a server with the Events extension on redisStores, served over HTTP. */
+async function node(keyPrefix: string, consumer: string, deliveryLeaseMs = 1000) {
+  const stores = await redisStores({
+    url: redis.url,
+    keyPrefix,
+    events: { consumer, deliveryLeaseMs, pollBlockMs: 200 },
+  });
+  const server = new McpServer({ name: `node-${consumer}`, version: '1.0.0' }, { stores });
+  const events = createEventsExtension({
+    pollIntervalMs: 1000,
+    webhooks: { senderOptions: { allowInsecureWebhookTargets: true, retry: { initialDelayMs: 5 } } },
+  });
+  server.extend(events);
+  events.registerEvent('alert.raised', {
+    inputSchema: { type: 'object', properties: { level: { type: 'string' } } },
+    match: (e, args) => args.level === undefined || e.data.level === args.level,
+  });
+  await server.start(); // this node's delivery worker runs before its first request
+  const http = await serveHttp(server, {
+    port: 0,
+    authenticate: (h) => (h['x-user'] ? { subject: String(h['x-user']) } : undefined),
+  });
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await http.close();
+    await server.close();
+    await stores.close();
+  };
+  closers.push(close);
+  const client = async (user: string) => {
+    const c = new Client({ name: user, version: '1' });
+    await c.connect(new StreamableHttpClientTransport({ url: http.url, headers: { 'x-user': user } }));
+    closers.push(() => c.close());
+    return c;
+  };
+  return { events, client, close };
+}
+
+/** A webhook endpoint verifying with standardwebhooks only; counts verified deliveries by webhook-id. */
+async function receiver(secret: string, hold?: (id: string) => boolean) {
+  const answered = new Map<string, number>();
+  const arrived: string[] = [];
+  const held: ServerResponse[] = [];
+  const server = createServer((req: IncomingMessage, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString();
+      try {
+        new Webhook(secret).verify(body, req.headers as Record<string, string>);
+      } catch {
+        res.writeHead(401).end();
+        return;
+      }
+      const parsed = JSON.parse(body) as JsonObject;
+      if (parsed.type === 'verification') {
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ challenge: parsed.challenge }));
+        return;
+      }
+      const id = String(req.headers['webhook-id']);
+      arrived.push(id);
+      if (hold?.(id)) {
+        held.push(res); // never answered: the sender's process is stopped meanwhile
+        return;
+      }
+      res.writeHead(204).end(() => answered.set(id, (answered.get(id) ?? 0) + 1));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  closers.push(
+    () =>
+      new Promise((r) => {
+        for (const res of held) res.destroy();
+        server.closeAllConnections();
+        server.close(r);
+      }),
+  );
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`, answered, arrived };
+}
+
+const emitAndLog = async (events: EventsExtension, data: JsonObject, eventId?: string) => {
+  const e = events.emitEvent('alert.raised', data, eventId ? { eventId } : {});
+  await events.settled();
+  return e;
+};
+
+describe.skipIf(missing)('Events on two nodes sharing Redis', () => {
+  it('polls through node B what node A emitted, with cursors valid on both nodes', async () => {
+    const prefix = `n${++testNo}:`;
+    const a = await node(prefix, 'node-a');
+    const b = await node(prefix, 'node-b');
+    const onB = await b.client('alice');
+    const onA = await a.client('alice');
+    const first = await onB.request('events/poll', { name: 'alert.raised', arguments: {}, cursor: null });
+    expect(first).toMatchObject({ events: [], truncated: false });
+    await emitAndLog(a.events, { level: 'high', text: 'from A' });
+    await emitAndLog(b.events, { level: 'low', text: 'from B' });
+    const polled = await onB.request('events/poll', {
+      name: 'alert.raised',
+      arguments: {},
+      cursor: first.cursor,
+    });
+    expect((polled.events as JsonObject[]).map((e) => (e.data as JsonObject).text)).toEqual([
+      'from A',
+      'from B',
+    ]);
+    expect(polled.truncated).toBe(false);
+    // The cursor node B handed out is valid on node A.
+    await emitAndLog(b.events, { level: 'high', text: 'later' });
+    const onward = await onA.request('events/poll', {
+      name: 'alert.raised',
+      arguments: { level: 'high' },
+      cursor: polled.cursor,
+    });
+    expect(onward).toMatchObject({ truncated: false, events: [{ data: { text: 'later' } }] });
+    // The same eventId emitted on both nodes is one occurrence.
+    await emitAndLog(a.events, { level: 'x' }, 'evt_both');
+    await emitAndLog(b.events, { level: 'x' }, 'evt_both');
+    const both = await onA.request('events/poll', {
+      name: 'alert.raised',
+      arguments: { level: 'x' },
+      cursor: onward.cursor,
+    });
+    expect((both.events as JsonObject[]).map((e) => e.eventId)).toEqual(['evt_both']);
+  });
+
+  it('delivers every occurrence emitted on either node exactly once to a subscription made through node A', async () => {
+    const prefix = `n${++testNo}:`;
+    const a = await node(prefix, 'node-a');
+    const b = await node(prefix, 'node-b');
+    const secret = generateWebhookSecret();
+    const hook = await receiver(secret);
+    const alice = await a.client('alice');
+    const sub = await alice.request('events/subscribe', {
+      name: 'alert.raised',
+      arguments: { level: 'high' },
+      delivery: { mode: 'webhook', url: hook.url, secret },
+      ttlMs: 120_000,
+    });
+    expect(sub.id).toMatch(/^sub_/);
+    const total = 40;
+    const t0 = Date.now();
+    for (let i = 0; i < total; i++) {
+      const on = i % 2 ? a.events : b.events;
+      on.emitEvent('alert.raised', { level: 'high', i });
+      on.emitEvent('alert.raised', { level: 'low', i }); // not matched: never delivered
+    }
+    await Promise.all([a.events.settled(), b.events.settled()]);
+    await waitFor(`${total} deliveries`, () => hook.answered.size === total);
+    const ms = Date.now() - t0;
+    // Give a duplicate time to show up, were there one.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(hook.answered.size).toBe(total);
+    expect([...hook.answered.values()].every((n) => n === 1)).toBe(true);
+    expect(hook.arrived).toHaveLength(total);
+    console.log(`two nodes: ${total} webhook deliveries, each exactly once, in ${ms} ms`);
+    // Delivery state is shared: a refresh through node B reports it.
+    const bob = await b.client('alice');
+    const refreshed = await bob.request('events/subscribe', {
+      name: 'alert.raised',
+      arguments: { level: 'high' },
+      delivery: { mode: 'webhook', url: hook.url, secret },
+    });
+    expect(refreshed.id).toBe(sub.id);
+    expect(refreshed.deliveryStatus).toMatchObject({ active: true, lastError: null });
+    expect(typeof (refreshed.deliveryStatus as JsonObject).lastDeliveryAt).toBe('string');
+  });
+
+  it('loses nothing when a node stops mid-delivery: the other node delivers it after the lease', async () => {
+    const prefix = `n${++testNo}:`;
+    const leaseMs = 1000;
+    const a = await node(prefix, 'node-a', leaseMs);
+    const secret = generateWebhookSecret();
+    let holdFirst = true;
+    const hook = await receiver(secret, () => {
+      const hold = holdFirst;
+      holdFirst = false;
+      return hold;
+    });
+    const alice = await a.client('alice');
+    await alice.request('events/subscribe', {
+      name: 'alert.raised',
+      arguments: {},
+      delivery: { mode: 'webhook', url: hook.url, secret },
+    });
+    a.events.emitEvent('alert.raised', { level: 'high', text: 'in flight' }, { eventId: 'evt_inflight' });
+    await waitFor('node A to start the delivery', () => hook.arrived.length === 1);
+    await a.close(); // aborts node A's attempt; the job stays pending under consumer node-a
+    const stoppedAt = Date.now();
+    await node(prefix, 'node-b', leaseMs);
+    await waitFor('node B to take over the delivery', () => hook.answered.get('evt_inflight') === 1);
+    const after = Date.now() - stoppedAt;
+    expect(after).toBeGreaterThanOrEqual(leaseMs - 100);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(hook.answered.get('evt_inflight')).toBe(1);
+    expect(hook.arrived).toEqual(['evt_inflight', 'evt_inflight']);
+    console.log(
+      `node stopped mid-delivery: delivered by the other node ${after} ms later (lease ${leaseMs} ms)`,
+    );
+  });
+});
