@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '../src/client/client.js';
+import { streamEvents } from '../src/client/events.js';
 import { createEventsExtension } from '../src/events/index.js';
 import type { EventsExtension } from '../src/events/index.js';
 import type { JsonObject } from '../src/protocol/types.js';
@@ -177,6 +178,22 @@ describe.skipIf(missing)('Events on two nodes sharing Redis', () => {
       cursor: onward.cursor,
     });
     expect((both.events as JsonObject[]).map((e) => e.eventId)).toEqual(['evt_both']);
+  });
+
+  it('pushes to an events/stream on node B what node A emitted (over the shared bus)', async () => {
+    const prefix = `n${++testNo}:`;
+    const a = await node(prefix, 'node-a');
+    const b = await node(prefix, 'node-b');
+    const got: JsonObject[] = [];
+    const stream = await streamEvents(await b.client('alice'), 'alert.raised', { level: 'high' }, (e) =>
+      got.push(e as unknown as JsonObject),
+    );
+    await emitAndLog(a.events, { level: 'low', text: 'filtered' });
+    await emitAndLog(a.events, { level: 'high', text: 'from A' });
+    await emitAndLog(b.events, { level: 'high', text: 'from B' });
+    await waitFor('two pushed events', () => got.length === 2);
+    expect(got.map((e) => (e.data as JsonObject).text).sort()).toEqual(['from A', 'from B']);
+    await stream.close();
   });
 
   it('delivers every occurrence emitted on either node exactly once to a subscription made through node A', async () => {

@@ -29,6 +29,8 @@ import { WebhookSender } from '../webhooks/sender.js';
 import type { WebhookSenderOptions } from '../webhooks/sender.js';
 import { isWebhookSecret } from '../webhooks/secret.js';
 import { canonicalJson } from '../protocol/canonical-json.js';
+import { publishSafely } from '../protocol/notification-bus.js';
+import type { ServerEvent } from '../protocol/notification-bus.js';
 import type { ExtensionHost } from '../server/extension.js';
 import { InMemoryWebhookDeliveryQueue } from './memory-deliveries.js';
 import { InMemoryEventLog } from './memory-log.js';
@@ -204,7 +206,7 @@ export function createEventsExtension(options: EventsOptions = {}): EventsExtens
   // before start (an emit at startup), the in-memory defaults are fixed then.
   let host: ExtensionHost | undefined;
   let log: EventLog | undefined = options.stores?.log;
-  let memoryLog: InMemoryEventLog | undefined;
+  let memoryLog = log instanceof InMemoryEventLog ? log : undefined;
   let hooks: WebhookSubscriptions | undefined;
   const shared = (): EventsStores => host?.stores?.events ?? {};
   const getLog = (): EventLog => {
@@ -503,13 +505,38 @@ export function createEventsExtension(options: EventsOptions = {}): EventsExtens
   function emitNow(type: EventType, event: EmittedEvent, target: { principal?: string }): void {
     const logged = (cursor: string | undefined) => {
       // undefined: this eventId is already logged (emitted here or by another process): once only.
-      if (cursor !== undefined) fanOut(type, { cursor, event, ...target });
+      if (cursor === undefined) return;
+      fanOut(type, { cursor, event, ...target });
+      // A shared log: the push streams of the other processes hear of it over the bus.
+      if (!memoryLog && host)
+        publishSafely(
+          host.bus,
+          {
+            type: 'event_occurred',
+            origin: instanceId,
+            cursor,
+            event: event as unknown as JsonObject,
+            ...target,
+          },
+          report,
+        );
     };
     getLog();
     if (memoryLog) logged(memoryLog.appendNow(event, target));
     else track(appending, getLog().append(event, target).then(logged));
   }
   const early: { event: EmittedEvent; target: { principal?: string } }[] = [];
+  const instanceId = globalThis.crypto.randomUUID();
+
+  /** An occurrence another process logged in the shared log: pushed to this process's streams. */
+  function pushRemote(o: Extract<ServerEvent, { type: 'event_occurred' }>): void {
+    if (o.origin === instanceId || memoryLog) return;
+    const type = types.get(o.event.name as string);
+    if (!type) return;
+    const entry: EventLogEntry = { cursor: o.cursor, event: o.event as unknown as EmittedEvent };
+    if (o.principal !== undefined) entry.principal = o.principal;
+    for (const s of streams) if (s.name === type.name) pushTo(s, type, entry);
+  }
 
   let unsubscribeBus: (() => void) | undefined;
   const extension: EventsExtension = {
@@ -555,15 +582,16 @@ export function createEventsExtension(options: EventsOptions = {}): EventsExtens
       getLog();
       getHooks()?.start();
       for (const { event, target } of early.splice(0)) emitNow(types.get(event.name)!, event, target);
-      if (!options.taskEvents) return;
-      if (!types.has(TASK_UPDATED_EVENT))
+      if (options.taskEvents && !types.has(TASK_UPDATED_EVENT))
         extension.registerEvent(TASK_UPDATED_EVENT, {
           description: 'A task of the Tasks extension changed status (its DetailedTask); only your own tasks',
           inputSchema: { type: 'object', properties: { taskId: { type: 'string' } } },
           match: (e, args) => args.taskId === undefined || e.data.taskId === args.taskId,
         });
+      if (memoryLog && !options.taskEvents) return; // nothing to hear from the bus
       unsubscribeBus = h.bus.subscribe((event) => {
-        if (event.type !== 'task_status') return;
+        if (event.type === 'event_occurred') return pushRemote(event);
+        if (event.type !== 'task_status' || !options.taskEvents) return;
         const task = event.task;
         // The same status change heard on several processes (a shared bus) is one occurrence.
         extension.emitEvent(TASK_UPDATED_EVENT, task, {

@@ -18,7 +18,14 @@ export type ServerEvent =
    * Answers to a task's input requests (`tasks/update` served by another process than the one
    * running the task, 2026-07-28 Tasks extension): the process running it hands them over.
    */
-  | { type: 'task_input'; taskId: string; inputResponses: JsonObject };
+  | { type: 'task_input'; taskId: string; inputResponses: JsonObject }
+  /**
+
+   * An Events occurrence (SEP-3415) logged in a shared log, at `cursor`: every process pushes it to
+   * its own `events/stream` subscribers. `event` is the `EmittedEvent`; `principal` marks a targeted
+   * emit; `origin` names the Events extension instance that logged it (which pushed it already).
+   */
+  | { type: 'event_occurred'; origin: string; cursor: string; event: JsonObject; principal?: string };
 
 /**
  * Fans server events out to every instance (and, in each, to every listen stream, legacy session

@@ -62,7 +62,16 @@ export function parseBusMessage(text: string): { from: string; event: ServerEven
       isObject(e.task) &&
       (e.owner === undefined || typeof e.owner === 'string')) ||
     (e.type === 'task_cancelled' && typeof e.taskId === 'string') ||
-    (e.type === 'task_input' && typeof e.taskId === 'string' && isObject(e.inputResponses));
+    (e.type === 'task_input' && typeof e.taskId === 'string' && isObject(e.inputResponses)) ||
+    (e.type === 'event_occurred' &&
+      typeof e.origin === 'string' &&
+      typeof e.cursor === 'string' &&
+      isObject(e.event) &&
+      typeof e.event.name === 'string' &&
+      typeof e.event.eventId === 'string' &&
+      typeof e.event.timestamp === 'string' &&
+      isObject(e.event.data) &&
+      (e.principal === undefined || typeof e.principal === 'string'));
   return ok ? { from: v.from, event: e as ServerEvent } : undefined;
 }
 
