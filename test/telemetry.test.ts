@@ -287,7 +287,7 @@ describe('with an SDK installed', () => {
     }
   });
 
-  it('metrics: operation durations, requests, errors, open sessions and listen streams', async () => {
+  it('metrics: operation and session durations, requests, errors, open sessions and listen streams', async () => {
     const legacy = await connect(upstream.url, 'legacy');
     const modern = await connect(upstream.url, 'modern');
     const listen = await modern.listen({ toolsListChanged: true }, () => {});
@@ -329,6 +329,27 @@ describe('with an SDK installed', () => {
       // Gauges, read at collection time over every live server of this process.
       expect(sum('anywire.server.sessions', {})).toBeGreaterThanOrEqual(1);
       expect(sum('anywire.server.streams', {})).toBeGreaterThanOrEqual(1);
+
+      // Session durations, once the legacy session has ended on both sides.
+      await legacy.close();
+      const sessionCount = async (name: string) => {
+        const { resourceMetrics } = await reader.collect();
+        const m = resourceMetrics.scopeMetrics
+          .filter((s) => s.scope.name === 'anywire')
+          .flatMap((s) => s.metrics)
+          .find((x) => x.descriptor.name === name) as HistogramMetricData | undefined;
+        return (m?.dataPoints ?? [])
+          .filter((p) => p.attributes['anywire.era'] === 'legacy')
+          .reduce((n, p) => n + p.value.count, 0);
+      };
+      expect(await sessionCount('mcp.client.session.duration')).toBeGreaterThanOrEqual(1);
+      const deadline = Date.now() + 10_000;
+      while ((await sessionCount('mcp.server.session.duration')) < 1 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
+      expect(
+        await sessionCount('mcp.server.session.duration'),
+        'the server recorded the closed session within 10 s',
+      ).toBeGreaterThanOrEqual(1);
     } finally {
       await listen.close();
       await modern.close();

@@ -19,6 +19,7 @@ import {
 import { McpError } from '../protocol/errors.js';
 import type { Progress, RequestOptions } from '../protocol/peer.js';
 import { observeClientRequest, telemetryActive } from '../telemetry/observe.js';
+import { sessionClosed, sessionOpened } from '../telemetry/sessions.js';
 import type { TaskChannel, TaskFollowOptions, TaskHandle, TaskState } from './tasks.js';
 import { followTask, TASKS_EXTENSION, taskHandle } from './tasks.js';
 import { Peer } from '../protocol/peer.js';
@@ -192,6 +193,7 @@ export class Client {
     );
     this.#peer = peer;
     await peer.start();
+    sessionOpened(peer);
     const era = this.options.era ?? 'auto';
     if (era !== 'legacy' && (await this.#probe(peer, era === 'modern', options.signal))) return;
     await this.#initialize(peer, options.signal);
@@ -650,7 +652,15 @@ export class Client {
 
   /** Closes the connection (for stdio: ends the child process). */
   async close(): Promise<void> {
-    await this.#peer?.close();
+    const peer = this.#peer;
+    await peer?.close();
+    if (peer)
+      sessionClosed(peer, {
+        side: 'client',
+        era: this.#era,
+        protocolVersion: this.#protocolVersion,
+        binding: peer.transport.binding,
+      });
   }
 }
 

@@ -16,6 +16,7 @@ import type { RequestScope } from './context.js';
 import type { ServerCore } from './core.js';
 import { dispatchRequest, handleClientNotification } from './dispatch.js';
 import { watchHub } from '../telemetry/instruments.js';
+import { sessionClosed, sessionOpened } from '../telemetry/sessions.js';
 import type { Extension, ExtensionHost, ToolView } from './extension.js';
 import type { TasksExtension } from './extensions/tasks/extension.js';
 import { createTasksExtension } from './extensions/tasks/extension.js';
@@ -325,8 +326,19 @@ export class McpServer {
       {
         dispatch: this.dispatch,
         notification: (n, session) => handleClientNotification(this.#core, n, session),
-        sessionClosed: (session) => this.#hub.sessions.delete(session),
-        sessionInitialized: (session) => this.#hub.sessions.add(session),
+        sessionClosed: (session) => {
+          this.#hub.sessions.delete(session);
+          sessionClosed(session, {
+            side: 'server',
+            era: 'legacy',
+            protocolVersion: session.protocolVersion,
+            binding: transport.binding,
+          });
+        },
+        sessionInitialized: (session) => {
+          this.#hub.sessions.add(session);
+          sessionOpened(session);
+        },
         requestTimeoutMs: this.options.requestTimeoutMs,
       },
       transport,

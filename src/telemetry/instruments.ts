@@ -31,6 +31,8 @@ export const METRICS = {
   serverErrors: 'anywire.server.errors',
   clientRequests: 'anywire.client.requests',
   clientErrors: 'anywire.client.errors',
+  serverSessionDuration: 'mcp.server.session.duration',
+  clientSessionDuration: 'mcp.client.session.duration',
   sessions: 'anywire.server.sessions',
   streams: 'anywire.server.streams',
 } as const;
@@ -64,6 +66,8 @@ export interface Instruments {
   serverErrors: Counter;
   clientRequests: Counter;
   clientErrors: Counter;
+  serverSessionDuration: Histogram;
+  clientSessionDuration: Histogram;
 }
 
 /** What the session and stream gauges read: a server's session hub. */
@@ -133,6 +137,16 @@ function build(meter: Meter): Instruments | undefined {
     clientErrors: meter.createCounter(METRICS.clientErrors, {
       unit: '{request}',
       description: 'MCP requests that failed (error.type says how).',
+    }),
+    serverSessionDuration: meter.createHistogram(METRICS.serverSessionDuration, {
+      unit: 's',
+      description: 'The duration of a legacy MCP session as observed on the server.',
+      advice: { explicitBucketBoundaries: DURATION_BUCKETS_S },
+    }),
+    clientSessionDuration: meter.createHistogram(METRICS.clientSessionDuration, {
+      unit: 's',
+      description: 'The duration of an MCP session (connect to close) as observed on the client.',
+      advice: { explicitBucketBoundaries: DURATION_BUCKETS_S },
     }),
   };
 }

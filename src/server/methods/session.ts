@@ -15,6 +15,7 @@ import type { ServerCore } from '../core.js';
 import { grantFilter, isEmptyFilter, ListenSubscription } from '../listen.js';
 import { DEFAULT_MAX_LISTEN_STREAMS } from '../options.js';
 import { invalidParams, isObject } from './wire.js';
+import { sessionOpened } from '../../telemetry/sessions.js';
 
 const LEGACY = ['legacy'] as const;
 
@@ -55,6 +56,7 @@ export function registerSessionMethods(core: ServerCore): void {
       session.clientCapabilities = params.capabilities as ClientCapabilities;
       session.clientInfo = params.clientInfo as LegacySession['clientInfo'];
       core.hub.sessions.add(session);
+      sessionOpened(session);
       const result: JsonObject = {
         protocolVersion: version,
         capabilities: core.capabilities('legacy'),
