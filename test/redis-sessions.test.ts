@@ -22,6 +22,7 @@ if (missing) console.warn(`skipping shared legacy session tests: ${missing}`);
 
 function define(server: McpServer, name: string): void {
   server.registerTool('echo', { inputSchema: { text: z.string() } }, ({ text }) => `${name}:${text}`);
+  server.registerResource('doc', 'test://doc', {}, () => [{ uri: 'test://doc', text: 'doc' }]);
   server.registerTool('log', {}, async (_args, ctx) => {
     await ctx.log('info', `info from ${name}`);
     await ctx.log('error', `error from ${name}`);
@@ -174,6 +175,39 @@ describe.skipIf(missing !== undefined)('legacy sessions shared by several nodes'
     // Its id names A's replica: the client's answer can go to any node.
     expect(messages[1].id).toMatch(/^[0-9a-f]{12}\.[0-9]+$/);
     expect(new Set(seen.map((e) => e.id)).size).toBe(seen.length);
+    ac.abort();
+    await reading;
+  });
+
+  it('delivers resources/updated to the GET stream by a subscription made on another node', async () => {
+    await cluster(3);
+    const [a, b, c] = nodes as [Node, Node, Node];
+    const alice = new RawClient('alice');
+    await alice.initialize(a);
+    const ac = new AbortController();
+    const get = await alice.get(b, undefined, ac.signal);
+    const seen: SseEvent[] = [];
+    const reading = readSse(get, (e) => seen.push(e)).catch(() => {});
+    await until('the priming event', () => seen.length >= 1);
+    // Subscribed through C: the record changes, and B (holding the GET stream) re-reads it.
+    const subscribed = await alice.call(c, 1, 'resources/subscribe', { uri: 'test://doc' });
+    expect(subscribed.body, JSON.stringify(subscribed)).toHaveProperty('result', {});
+    expect(
+      JSON.parse(((await raw.hGetAll(a.store.key(alice.sessionId))) as Record<string, string>).subs),
+    ).toEqual(['test://doc']);
+    await until(
+      'B to hear the subscription',
+      () =>
+        (
+          b.handle.http.sessions.get(alice.sessionId)?.connection?.session as { subscriptions?: Set<string> }
+        )?.subscriptions?.has('test://doc') === true,
+    );
+    a.server.notifyResourceUpdated('test://doc');
+    a.server.notifyResourceUpdated('test://other');
+    await until('resources/updated', () => seen.some((e) => e.data.includes('resources/updated')));
+    await new Promise((r) => setTimeout(r, 200));
+    const updates = seen.filter((e) => e.data.includes('notifications/resources/updated'));
+    expect(updates.map((e) => JSON.parse(e.data).params.uri)).toEqual(['test://doc']);
     ac.abort();
     await reading;
   });

@@ -164,7 +164,14 @@ export class SharedHttpSession extends HttpSession {
 
   /** Starts listening on the session's channel (idempotent); resolves once listening. */
   async listen(): Promise<void> {
-    this.#channel ??= this.#shared.subscribe(this).catch(() => undefined);
+    if (!this.#channel) {
+      const channel = this.#shared.subscribe(this).catch(() => undefined);
+      this.#channel = channel;
+      // A failed subscription (the router is down) is tried again by the next caller.
+      void channel.then((stop) => {
+        if (!stop && this.#channel === channel) this.#channel = undefined;
+      });
+    }
     await this.#channel;
   }
 
