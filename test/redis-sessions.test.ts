@@ -193,7 +193,9 @@ describe.skipIf(missing !== undefined)('legacy sessions shared by several nodes'
     const subscribed = await alice.call(c, 1, 'resources/subscribe', { uri: 'test://doc' });
     expect(subscribed.body, JSON.stringify(subscribed)).toHaveProperty('result', {});
     expect(
-      JSON.parse(((await raw.hGetAll(a.store.key(alice.sessionId))) as Record<string, string>).subs),
+      JSON.parse(
+        ((await raw.hGetAll(a.store.key(alice.sessionId))) as Record<string, string>).subs ?? 'null',
+      ),
     ).toEqual(['test://doc']);
     await until(
       'B to hear the subscription',
