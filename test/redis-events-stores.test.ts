@@ -108,6 +108,44 @@ describe.skipIf(missing)('Redis Events stores', () => {
     expect(got).toEqual(['w1']);
   });
 
+  it('takes over a job a killed process had read and never acknowledged (its consumer abandoned)', async () => {
+    const keyPrefix = prefix();
+    const key = `${keyPrefix}events:deliveries`;
+    const live = new RedisWebhookDeliveryQueue(client, {
+      keyPrefix,
+      consumer: 'node-b',
+      deliveryLeaseMs: 500,
+      pollBlockMs: 100,
+    });
+    await live.enqueue({ name: 'x', subscriptionId: 'sub_1', webhookId: 'w-dead', body: '{}' });
+    // A process that read the job and was SIGKILLed: the read happened, nothing else ever will.
+    await client.sendCommand(['XGROUP', 'CREATE', key, 'deliveries', '0', 'MKSTREAM']);
+    const read = await client.sendCommand([
+      'XREADGROUP',
+      'GROUP',
+      'deliveries',
+      'node-a',
+      'COUNT',
+      '10',
+      'STREAMS',
+      key,
+      '>',
+    ]);
+    expect(JSON.stringify(read)).toContain('w-dead');
+    const got: string[] = [];
+    const t0 = Date.now();
+    live.start(async (j) => void got.push(j.webhookId));
+    const end = Date.now() + 10_000;
+    while (got.length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    const after = Date.now() - t0;
+    await new Promise((r) => setTimeout(r, 700));
+    await live.stop();
+    expect(got).toEqual(['w-dead']);
+    expect(after).toBeGreaterThanOrEqual(400);
+    const pending = (await client.sendCommand(['XPENDING', key, 'deliveries'])) as unknown[];
+    expect(Number(pending[0])).toBe(0);
+  });
+
   it('puts a TTL on every key it writes', async () => {
     const keyPrefix = prefix();
     const log = new RedisEventLog(client, { keyPrefix, logTtlMs: 60_000 });
