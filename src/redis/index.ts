@@ -29,6 +29,15 @@ export {
   RedisWebhookSubscriptionStore,
 } from './events.js';
 export { DEFAULT_KEY_PREFIX, escapeKeyPart, RedisKeys } from './keys.js';
+export type { RedisEventStoreOptions, StoredEventEntry } from './event-store.js';
+export {
+  DEFAULT_REDIS_EVENT_TTL_MS,
+  DEFAULT_REDIS_MAX_EVENT_BYTES,
+  DEFAULT_REDIS_MAX_EVENTS_PER_STREAM,
+  DEFAULT_REDIS_MAX_STREAM_BYTES,
+  DEFAULT_REDIS_MAX_STREAMS_PER_SESSION,
+  RedisEventStore,
+} from './event-store.js';
 export type { RedisNotificationBusOptions } from './notification-bus.js';
 export { DEFAULT_MAX_BUS_EVENT_BYTES, parseBusMessage, RedisNotificationBus } from './notification-bus.js';
 export type { RedisSessionStoreOptions } from './session-store.js';

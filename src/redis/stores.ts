@@ -17,6 +17,8 @@ import {
 } from './connection.js';
 import type { RedisEventsStoresOptions } from './events.js';
 import { redisEventsStores } from './events.js';
+import type { RedisEventStoreOptions } from './event-store.js';
+import { RedisEventStore } from './event-store.js';
 import type { RedisNotificationBusOptions } from './notification-bus.js';
 import { RedisNotificationBus } from './notification-bus.js';
 import type { RedisTaskLeasesOptions } from './task-leases.js';
@@ -62,6 +64,8 @@ export interface RedisStoresOptions extends RedisConnectionOptions {
    * `redisEventsStores`), or `false` to leave them out. Set `consumer` to the node id.
    */
   events?: Omit<RedisEventsStoresOptions, 'keyPrefix'> | false;
+  /** The legacy SSE event store (Streams), or `false` to leave it out. */
+  eventStore?: RedisEventStoreOptions | false;
 }
 
 /** The Redis-backed {@link Stores}: what {@link redisStores} resolves to. */
@@ -72,6 +76,7 @@ export interface RedisStores extends Stores {
   taskStore?: RedisTaskStore;
   taskLeases?: RedisTaskLeases;
   sessionStore?: RedisSessionStore;
+  eventStore?: RedisEventStore;
   /**
    * Resolves when Redis answers PING within `readyTimeoutMs` and the bus listens on its channel.
    * @throws Error `anywire/redis: Redis did not answer PING within <n> ms (<why>)`
@@ -133,6 +138,9 @@ export async function redisStores(target: string | RedisStoresOptions): Promise<
       const events = redisEventsStores(client, { ...options.events, keyPrefix });
       stores.events = events;
       closers.push(() => events.deliveries.stop());
+    }
+    if (options.eventStore !== false) {
+      stores.eventStore = new RedisEventStore(client, { keyPrefix, ...options.eventStore });
     }
   } catch (error) {
     if (owned) await closeClient(client);
