@@ -57,6 +57,10 @@ redis.pcall('XGROUP', 'CREATE', KEYS[1], ARGV[1], '0', 'MKSTREAM')
 redis.call('PEXPIRE', KEYS[1], ARGV[2], 'NX')
 return 1`);
 
+// KEYS: stream. ARGV: group, id. Acknowledged and removed in one round trip.
+const FINISH = script(`redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+return redis.call('XDEL', KEYS[1], ARGV[2])`);
+
 // KEYS: stream. ARGV: group, consumer, id. Resets the idle time only while the job is ours.
 const HEARTBEAT = script(`local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
 if p[1] == nil or p[1][2] ~= ARGV[2] then return 0 end
@@ -253,8 +257,7 @@ export class RedisWebhookDeliveryQueue implements WebhookDeliveryQueue {
 
   async #finish(id: string): Promise<void> {
     try {
-      await this.#client.sendCommand(['XACK', this.#key, GROUP, id]);
-      await this.#client.sendCommand(['XDEL', this.#key, id]);
+      await run(this.#client, FINISH, [this.#key], [GROUP, id]);
     } catch (error) {
       this.#onerror(error);
     }
