@@ -153,22 +153,18 @@ export class RedisTaskLeases implements TaskLeases {
   /** Takes the lease (attempt 1) and stores the re-run request, if any, before it. */
   async acquire(taskId: string, holder: string, options: TaskLeaseAcquireOptions): Promise<void> {
     const client = await this.#link.client();
+    const writes: Promise<unknown>[] = [];
+    // The request first, then the lease, back to back on one connection (Redis runs them in order):
+    // a claim always finds the request of a lease.
     if (options.request) {
       const px = Math.max(1, Math.min(options.retainMs ?? this.#queueTtlMs, this.#queueTtlMs));
-      await client.sendCommand([
-        'SET',
-        this.#requestKey(taskId),
-        JSON.stringify(options.request),
-        'PX',
-        String(px),
-      ]);
+      const json = JSON.stringify(options.request);
+      writes.push(client.sendCommand(['SET', this.#requestKey(taskId), json, 'PX', String(px)]));
     }
-    await ACQUIRE.run(client, this.#queue, [
-      taskId,
-      holder,
-      String(options.leaseMs),
-      String(this.#queueTtlMs),
-    ]);
+    writes.push(
+      ACQUIRE.run(client, this.#queue, [taskId, holder, String(options.leaseMs), String(this.#queueTtlMs)]),
+    );
+    await Promise.all(writes);
   }
 
   /** Extends the lease; `false` once another node claimed it or it was released. */
