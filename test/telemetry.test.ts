@@ -279,6 +279,16 @@ describe('with an SDK installed', () => {
         expect(s.status).toEqual({ code: SpanStatusCode.ERROR, message: 'refused on purpose' });
       }
 
+      // An unknown tool: -32602, and its caller-chosen name stays out of the span name.
+      await expect(client.callTool('no-such-tool-7f3a')).rejects.toThrow();
+      const unknown = exporter
+        .getFinishedSpans()
+        .filter((s) => s.attributes['gen_ai.tool.name'] === 'no-such-tool-7f3a');
+      expect(unknown.map((s) => [s.name, s.attributes['error.type']])).toEqual([
+        ['tools/call', '-32602'],
+        ['tools/call', '-32602'],
+      ]);
+
       const [nestedServer] = byName('tools/call nested').filter((s) => s.kind === SpanKind.SERVER);
       const [inside] = byName('inside the tool');
       expect(parentOf(inside!)).toBe(id(nestedServer!));

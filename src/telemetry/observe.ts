@@ -79,7 +79,11 @@ function finish(
     attrs[ATTR.errorType] = outcome.errorType;
     if (outcome.statusCode !== undefined) attrs[ATTR.statusCode] = outcome.statusCode;
   }
+  // A name the server does not know (-32601, -32602) came from the caller, unchecked: keep it out
+  // of span names and metric series, whose cardinality a caller must not control.
+  const unchecked = outcome?.errorType === '-32602' || outcome?.errorType === '-32601';
   if (span) {
+    if (unchecked) span.updateName(String(attrs[ATTR.method]));
     span.setAttributes(attrs);
     if (outcome?.errorType !== undefined)
       span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.message ?? outcome.errorType });
@@ -88,6 +92,10 @@ function finish(
   if (inst) {
     const m = metricAttributes(attrs);
     if (outcome?.errorType !== undefined) m[ATTR.errorType] = outcome.errorType;
+    if (unchecked) {
+      delete m[ATTR.toolName];
+      delete m[ATTR.promptName];
+    }
     const seconds = (now() - started) / 1000;
     if (side === 'server') {
       inst.serverDuration.record(seconds, m);
