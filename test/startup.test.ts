@@ -128,7 +128,7 @@ export default server;
   // The second spawn imports the compiled copy: no tsx, no esbuild (nor Ajv: the tool has no schema).
   const second = await serveOnce(server, cache);
   expect(second).toEqual({ text: first.text, heavy: ['commander'] });
-  // A change to an imported file is seen at once (mtime and size are part of the key).
+  // A change to an imported file is seen at once (its content is part of the validation).
   writeFileSync(greeting, `export const greeting: string = 'second';\n`);
   const third = await serveOnce(server, cache);
   expect(third.text).toBe(`second ${pathToFileURL(server).href}`);
