@@ -121,10 +121,30 @@ export interface CallOptions {
 
 /** An open `subscriptions/listen` stream (or its legacy emulation). */
 export interface Subscription {
-  /** What the server agreed to send. */
+  /**
+   * What the server agreed to send. Empty when it honours nothing: the server then ends the stream
+   * at once (2026-07-28 basic/patterns/subscriptions) and {@link Subscription.ended} settles.
+   */
   readonly granted: ListenFilter;
-  /** Ends the subscription. */
+  /**
+   * Settles when the stream is over, and the client then holds nothing for it: resolves when the
+   * server ends it with its result (at once when {@link Subscription.granted} is empty) or after
+   * {@link Subscription.close}; rejects with the `JsonRpcError` the server ended it with, or the
+   * local error that cut it (e.g. the connection closed). A listen the server refuses outright
+   * (-32005 `ListenStreamLimit` from `maxListenStreams`) never gets here: `listen()` rejects. Legacy
+   * emulation: settles on `close()` or when the connection closes. Never an unhandled rejection when
+   * left unobserved.
+   */
+  readonly ended: Promise<void>;
+  /** Ends the subscription (nothing is sent when the server has ended it already). */
   close(): Promise<void>;
+}
+
+/** A legacy emulation of a listen: the session's notifications it wants, and how it ends. */
+interface LegacyListen {
+  filter: ListenFilter;
+  handler: (n: JsonRpcNotification) => void;
+  end: () => void;
 }
 
 /** An MCP client. */
@@ -139,7 +159,7 @@ export class Client {
   #instructions: string | undefined;
   #modernMeta: JsonObject | undefined;
   #listeners = new Map<string | number, (n: JsonRpcNotification) => void>();
-  #legacyListens = new Set<{ filter: ListenFilter; handler: (n: JsonRpcNotification) => void }>();
+  #legacyListens = new Set<LegacyListen>();
 
   constructor(info: Implementation, options: ClientOptions = {}) {
     this.info = info;
@@ -188,6 +208,7 @@ export class Client {
         onrequest: (r, call) => this.#onrequest(r, call.signal),
         onnotification: (n) => this.#onnotification(n),
         onerror: (error) => this.options.onerror?.(error),
+        onclose: () => this.#endLegacyListens(),
       },
       { requestTimeoutMs: this.options.requestTimeoutMs },
     );
@@ -572,14 +593,20 @@ export class Client {
   ): Promise<Subscription> {
     const peer = this.#requirePeer();
     if (this.#era === 'legacy') {
-      const entry = { filter, handler };
+      const entry: LegacyListen = { filter, handler, end: () => {} };
       this.#legacyListens.add(entry);
       for (const uri of filter.resourceSubscriptions ?? [])
         await this.request('resources/subscribe', { uri });
+      let end!: () => void;
+      const ended = new Promise<void>((res) => (end = res));
+      entry.end = end;
+      if (peer.closed) this.#endLegacyListens();
       return {
         granted: filter,
+        ended,
         close: async () => {
-          this.#legacyListens.delete(entry);
+          if (!this.#legacyListens.delete(entry)) return;
+          end();
           for (const uri of filter.resourceSubscriptions ?? [])
             await this.request('resources/unsubscribe', { uri }).catch(() => {});
         },
@@ -610,19 +637,29 @@ export class Client {
     );
     const id = peer.lastRequestId;
     this.#listeners.set(id, listener);
-    pending.then(
-      () => this.#listeners.delete(id),
-      (e) => {
+    let closedHere = false;
+    // The request settles when the server ends the stream; nothing of it is held after that.
+    const ended = pending.then(
+      () => {
+        this.#listeners.delete(id);
+      },
+      (e: unknown) => {
         this.#listeners.delete(id);
         ackReject(e);
+        if (!closedHere) throw e;
       },
     );
+    ended.catch(() => {}); // observed or not, never an unhandled rejection
     const granted = await ack;
     return {
       granted,
+      ended,
       close: async () => {
+        if (!this.#listeners.has(id)) return; // the server ended it already
+        closedHere = true;
         controller.abort('listen closed by the client');
         this.#listeners.delete(id);
+        await ended;
       },
     };
   }
@@ -648,6 +685,12 @@ export class Client {
     const id = peer.lastRequestId;
     this.#listeners.set(id, onnotification);
     return pending.finally(() => this.#listeners.delete(id));
+  }
+
+  /** The connection closed: the legacy listens emulated on it are over. */
+  #endLegacyListens(): void {
+    for (const entry of this.#legacyListens) entry.end();
+    this.#legacyListens.clear();
   }
 
   /** Closes the connection (for stdio: ends the child process). */
