@@ -4,11 +4,9 @@
  * the issuer; the CLI client is refused without a token and served with one, and the RFC 9728
  * metadata is served at the path-suffixed well-known URL.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { anywire, start } from './cli-run.js';
+import { startJwtIssuer } from './fixtures/jwt-issuer.js';
 import { EVERYTHING } from './helpers.js';
 
 const RESOURCE = 'https://mcp.example.test/mcp';
@@ -21,30 +19,10 @@ describe('anywire serve --auth-issuer', () => {
   let url: string;
 
   beforeAll(async () => {
-    const { publicKey, privateKey } = await generateKeyPair('ES256');
-    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
-    const as = createServer((req, res) => {
-      const body =
-        req.url === '/.well-known/oauth-authorization-server'
-          ? { issuer, jwks_uri: `${issuer}/jwks`, token_endpoint: `${issuer}/token` }
-          : req.url === '/jwks'
-            ? { keys: [jwk] }
-            : undefined;
-      if (!body) return void res.writeHead(404).end();
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-    });
-    await new Promise<void>((r) => as.listen(0, '127.0.0.1', r));
-    issuer = `http://127.0.0.1:${(as.address() as AddressInfo).port}`;
-    closeIssuer = () => new Promise((r) => as.close(r));
-    token = (aud) =>
-      new SignJWT({ scope: 'mcp:tools', client_id: 'cli-test' })
-        .setProtectedHeader({ alg: 'ES256', kid: 'k1', typ: 'at+jwt' })
-        .setIssuer(issuer)
-        .setAudience(aud)
-        .setSubject('ada')
-        .setIssuedAt()
-        .setExpirationTime('5m')
-        .sign(privateKey);
+    const as = await startJwtIssuer();
+    issuer = as.issuer;
+    closeIssuer = as.close;
+    token = (aud) => as.token(aud, { scope: 'mcp:tools', client_id: 'cli-test' });
     served = await start(
       [
         'serve',

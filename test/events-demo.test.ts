@@ -7,13 +7,10 @@
  * a small jose-made issuer standing in for the authorization server.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { IncomingHttpHeaders, Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { anywire, start } from './cli-run.js';
+import { startJwtIssuer } from './fixtures/jwt-issuer.js';
+import { startWebhookReceiver } from './fixtures/webhook-receiver.js';
 import { EVERYTHING } from './helpers.js';
 
 const TICK_MS = 200;
@@ -120,39 +117,11 @@ describe('README Events walkthrough: poll and push', () => {
   });
 });
 
-interface Delivery {
-  headers: IncomingHttpHeaders;
-  body: { type?: string; name?: string; data?: Record<string, unknown> };
-}
-
 /** A webhook endpoint on standardwebhooks only: verifies every request, echoes verification challenges. */
 async function receiver(secret: string) {
-  const got: Delivery[] = [];
-  let refused = 0;
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks).toString();
-      let body: Delivery['body'] & { challenge?: string };
-      try {
-        body = new Webhook(secret).verify(raw, req.headers as Record<string, string>) as typeof body;
-      } catch {
-        refused++;
-        return void res.writeHead(401).end();
-      }
-      if (body.type === 'verification')
-        return void res
-          .writeHead(200, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ challenge: body.challenge }));
-      got.push({ headers: req.headers, body });
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  closers.push(() => new Promise((r) => server.close(r)));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { base, got, refused: () => refused };
+  const hook = await startWebhookReceiver([secret]);
+  closers.push(hook.close);
+  return hook;
 }
 
 describe('README Events walkthrough: webhooks', () => {
@@ -160,31 +129,10 @@ describe('README Events walkthrough: webhooks', () => {
   let auth: string;
 
   beforeAll(async () => {
-    const { publicKey, privateKey } = await generateKeyPair('ES256');
-    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
-    let issuer = '';
-    const as = createServer((req, res) => {
-      const body =
-        req.url === '/.well-known/oauth-authorization-server'
-          ? { issuer, jwks_uri: `${issuer}/jwks`, token_endpoint: `${issuer}/token` }
-          : req.url === '/jwks'
-            ? { keys: [jwk] }
-            : undefined;
-      if (!body) return void res.writeHead(404).end();
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-    });
-    await new Promise<void>((r) => as.listen(0, '127.0.0.1', r));
-    closers.push(() => new Promise((r) => as.close(r)));
-    issuer = `http://127.0.0.1:${(as.address() as AddressInfo).port}`;
-    const token = await new SignJWT({ client_id: 'events-demo' })
-      .setProtectedHeader({ alg: 'ES256', kid: 'k1', typ: 'at+jwt' })
-      .setIssuer(issuer)
-      .setAudience(RESOURCE)
-      .setSubject('ada')
-      .setIssuedAt()
-      .setExpirationTime('10m')
-      .sign(privateKey);
-    auth = `authorization: Bearer ${token}`;
+    const as = await startJwtIssuer();
+    closers.push(as.close);
+    const issuer = as.issuer;
+    auth = `authorization: Bearer ${await as.token(RESOURCE, { client_id: 'events-demo' }, '10m')}`;
     url = await serveEverything([
       '--allow-insecure-webhooks',
       '--auth-issuer',

@@ -5,18 +5,15 @@
  * newly timestamped and signed that the receiver, now answering, accepts: the event is processed
  * once per webhook-id, every request verified with the standardwebhooks library.
  */
-import { createServer } from 'node:http';
-import type { IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Webhook } from 'standardwebhooks';
 import { afterEach, expect, it } from 'vitest';
 import { Client } from '../src/client/client.js';
 import { createEventsExtension } from '../src/events/index.js';
-import type { JsonObject } from '../src/protocol/types.js';
 import { McpServer } from '../src/server/mcp-server.js';
 import { StreamableHttpClientTransport } from '../src/transports/streamable-http/client.js';
 import { serveHttp } from '../src/transports/streamable-http/index.js';
 import { generateWebhookSecret } from '../src/webhooks/index.js';
+import { startWebhookReceiver } from './fixtures/webhook-receiver.js';
+import type { WebhookDelivery } from './fixtures/webhook-receiver.js';
 
 /** The delivery timeout of one attempt, in ms. With the first retry delay (at least 80% of
  * `RETRY_DELAY_MS`) it spans more than a second, so the retry's `webhook-timestamp` (seconds) is new. */
@@ -27,62 +24,6 @@ const closers: (() => Promise<unknown> | void)[] = [];
 afterEach(async () => {
   for (const c of closers.splice(0).reverse()) await c();
 });
-
-interface Attempt {
-  headers: IncomingHttpHeaders;
-  receivedAt: number;
-  /** When the sender gave up on a held request (its socket closed unanswered). */
-  abandonedAt?: number;
-}
-
-/**
- * A webhook endpoint on standardwebhooks that answers verification challenges, holds the first
- * event delivery it gets without answering, and accepts every later one once per webhook-id.
- */
-async function hangingReceiver(secret: string) {
-  const attempts: Attempt[] = [];
-  const processed = new Map<string, number>(); // webhook-id -> times processed
-  let held = false;
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString();
-      try {
-        new Webhook(secret).verify(body, req.headers as Record<string, string>);
-      } catch {
-        res.writeHead(401).end();
-        return;
-      }
-      const parsed = JSON.parse(body) as JsonObject;
-      if (parsed.type === 'verification') {
-        res
-          .writeHead(200, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ challenge: parsed.challenge }));
-        return;
-      }
-      const attempt: Attempt = { headers: req.headers, receivedAt: Date.now() };
-      attempts.push(attempt);
-      if (!held) {
-        held = true; // hang: never answer this one
-        res.on('close', () => (attempt.abandonedAt = Date.now()));
-        return;
-      }
-      const id = String(req.headers['webhook-id']);
-      processed.set(id, (processed.get(id) ?? 0) + 1);
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  closers.push(
-    () =>
-      new Promise((r) => {
-        server.closeAllConnections();
-        server.close(r);
-      }),
-  );
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`, attempts, processed };
-}
 
 it('a hanging receiver: the delivery times out, the retry is newly signed, the event is processed once', async () => {
   const server = new McpServer({ name: 'events-faults', version: '1.0.0' });
@@ -111,7 +52,18 @@ it('a hanging receiver: the delivery times out, the retry is newly signed, the e
   closers.push(() => client.close());
 
   const secret = generateWebhookSecret();
-  const hook = await hangingReceiver(secret);
+  // Holds the first event delivery without answering, accepts every later one.
+  const hook = await startWebhookReceiver([secret], { hold: (d) => d === hook.got[0] });
+  closers.push(hook.close);
+  /** Deliveries answered (processed), by webhook-id. */
+  const processed = () => {
+    const byId = new Map<string, number>();
+    for (const d of hook.got.filter((g) => !g.held)) {
+      const id = String(d.headers['webhook-id']);
+      byId.set(id, (byId.get(id) ?? 0) + 1);
+    }
+    return [...byId];
+  };
   const sub = await client.request('events/subscribe', {
     name: 'job.done',
     arguments: {},
@@ -121,8 +73,8 @@ it('a hanging receiver: the delivery times out, the retry is newly signed, the e
   const event = events.emitEvent('job.done', { job: 'j1' }, { eventId: 'evt_hang_1' });
   await events.settled(); // the held attempt timed out, and the retry was answered
 
-  expect(hook.attempts).toHaveLength(2);
-  const [first, retry] = hook.attempts as [Attempt, Attempt];
+  expect(hook.got).toHaveLength(2);
+  const [first, retry] = hook.got as [WebhookDelivery, WebhookDelivery];
   // The sender gave up on the held request after its delivery timeout (its timer started before
   // the receiver saw the request, so the receiver sees less than the whole timeout; half is a bound
   // that holds on a busy machine and still tells a timeout from an immediate close).
@@ -139,7 +91,7 @@ it('a hanging receiver: the delivery times out, the retry is newly signed, the e
   );
   expect(retry.headers['webhook-signature']).not.toBe(first.headers['webhook-signature']);
   // Processed once, by webhook-id.
-  expect([...hook.processed]).toEqual([[event.eventId, 1]]);
+  expect(processed()).toEqual([[event.eventId, 1]]);
 
   // The subscription is healthy again: the next event goes through at the first attempt.
   const again = await client.request('events/subscribe', {
@@ -150,8 +102,8 @@ it('a hanging receiver: the delivery times out, the retry is newly signed, the e
   expect(again.deliveryStatus).toMatchObject({ active: true, lastError: null });
   const next = events.emitEvent('job.done', { job: 'j2' });
   await events.settled();
-  expect(hook.attempts).toHaveLength(3);
-  expect([...hook.processed]).toEqual([
+  expect(hook.got).toHaveLength(3);
+  expect(processed()).toEqual([
     [event.eventId, 1],
     [next.eventId, 1],
   ]);

@@ -4,10 +4,6 @@
  * webhooks over HTTP with an authenticated principal, checked by a receiver built on the
  * standardwebhooks library (verification handshake, signatures, rotation, unsubscribe).
  */
-import { createServer } from 'node:http';
-import type { IncomingHttpHeaders, Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '../src/client/client.js';
 import type { JsonRpcNotification } from '../src/jsonrpc/types.js';
@@ -18,6 +14,7 @@ import { McpServer } from '../src/server/mcp-server.js';
 import { StreamableHttpClientTransport } from '../src/transports/streamable-http/client.js';
 import { serveHttp } from '../src/transports/streamable-http/index.js';
 import { generateWebhookSecret } from '../src/webhooks/index.js';
+import { startWebhookReceiver } from './fixtures/webhook-receiver.js';
 import { connectPair, sleep } from './helpers.js';
 
 const closers: (() => Promise<unknown> | void)[] = [];
@@ -152,46 +149,11 @@ describe('Events: push', () => {
   });
 });
 
-interface Delivery {
-  headers: IncomingHttpHeaders;
-  body: string;
-  verifiedWith: string[];
-}
-
-/** A webhook endpoint on standardwebhooks only: echoes verification challenges it can verify. */
+/** A standardwebhooks endpoint for `secrets` (see the fixture). */
 async function receiver(secrets: string[]) {
-  const got: Delivery[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString();
-      const verifiedWith = secrets.filter((s) => {
-        try {
-          new Webhook(s).verify(body, req.headers as Record<string, string>);
-          return true;
-        } catch {
-          return false;
-        }
-      });
-      const parsed = JSON.parse(body) as JsonObject;
-      if (parsed.type === 'verification') {
-        if (verifiedWith.length === 0) {
-          res.writeHead(401).end();
-          return;
-        }
-        res
-          .writeHead(200, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ challenge: parsed.challenge }));
-        return;
-      }
-      got.push({ headers: req.headers, body, verifiedWith });
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  closers.push(() => new Promise((r) => server.close(r)));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`, got };
+  const hook = await startWebhookReceiver(secrets);
+  closers.push(hook.close);
+  return hook;
 }
 
 async function httpSetup(options: EventsOptions = {}) {
@@ -235,7 +197,7 @@ describe('Events: webhooks', () => {
     expect(hook.got[0]!.verifiedWith).toEqual([secret]);
     expect(hook.got[0]!.headers['x-mcp-subscription-id']).toBe(sub.id);
     expect(hook.got[0]!.headers['webhook-id']).toBe('evt_42');
-    expect(JSON.parse(hook.got[0]!.body)).toMatchObject({
+    expect(hook.got[0]!.body).toMatchObject({
       eventId: e.eventId,
       name: 'alert.raised',
       data: { text: 'for alice' },

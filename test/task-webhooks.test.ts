@@ -5,9 +5,6 @@
  * `completed` with the result. A task parked in `input_required` is answered with `tasks/update`
  * from a fresh connection. Another principal's receiver hears nothing of it.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '../src/client/client.js';
 import { createEventsExtension, TASK_UPDATED_EVENT } from '../src/events/index.js';
@@ -17,6 +14,7 @@ import { createTaskExtension } from '../src/tasks/index.js';
 import { StreamableHttpClientTransport } from '../src/transports/streamable-http/client.js';
 import { serveHttp } from '../src/transports/streamable-http/index.js';
 import { generateWebhookSecret } from '../src/webhooks/index.js';
+import { startWebhookReceiver } from './fixtures/webhook-receiver.js';
 import { sleep } from './helpers.js';
 
 const closers: (() => Promise<unknown> | void)[] = [];
@@ -24,33 +22,16 @@ afterEach(async () => {
   for (const c of closers.splice(0).reverse()) await c();
 });
 
+/** A standardwebhooks endpoint; `tasks` are the task states of the deliveries it accepted. */
 async function receiver(secret: string) {
-  const tasks: JsonObject[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString();
-      try {
-        new Webhook(secret).verify(body, req.headers as Record<string, string>);
-      } catch {
-        res.writeHead(401).end();
-        return;
-      }
-      const parsed = JSON.parse(body) as JsonObject;
-      if (parsed.type === 'verification') {
-        res
-          .writeHead(200, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ challenge: parsed.challenge }));
-        return;
-      }
-      tasks.push(parsed.data as JsonObject);
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  closers.push(() => new Promise((r) => server.close(r)));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`, tasks };
+  const hook = await startWebhookReceiver([secret]);
+  closers.push(hook.close);
+  return {
+    url: hook.url,
+    get tasks() {
+      return hook.got.map((d) => d.body.data as JsonObject);
+    },
+  };
 }
 
 async function waitFor(what: string, probe: () => boolean, ms = 20_000): Promise<void> {
