@@ -29,6 +29,7 @@ import {
 import type { HttpServerHandle } from '../src/transports/streamable-http/index.js';
 import { dpopProof, newDpopKey, startAuthServer } from './auth-provider.js';
 import type { TestAuthServer } from './auth-provider.js';
+import { MODERN_META, modernToolCall } from './helpers.js';
 
 function mcpServer(): McpServer {
   const server = new McpServer({ name: 'protected', version: '1.0.0' });
@@ -104,31 +105,13 @@ describe('withOAuth: a protected web-standard MCP endpoint', () => {
     await as?.[Symbol.asyncDispose]();
   });
 
-  const modernCall = (headers: Record<string, string>, body?: string) =>
-    fetch(url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'mcp-protocol-version': '2026-07-28',
-        'mcp-method': 'tools/call',
-        'mcp-name': 'whoami',
-        ...headers,
-      },
-      body: body ?? callBody,
-    });
+  const modernCall = (headers: Record<string, string>) => modernToolCall(url, 'whoami', {}, { headers });
+  /** The body modernCall sends (a DPoP proof may cover it). */
   const callBody = JSON.stringify({
     jsonrpc: '2.0',
     id: 1,
     method: 'tools/call',
-    params: {
-      name: 'whoami',
-      arguments: {},
-      _meta: {
-        'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-        'io.modelcontextprotocol/clientCapabilities': {},
-      },
-    },
+    params: { name: 'whoami', arguments: {}, _meta: MODERN_META },
   });
   const whoami = async (res: Response) => {
     expect(res.status).toBe(200);

@@ -13,35 +13,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { anywire, freePort, start } from './cli-run.js';
 import { redisMissing, startRedis } from './fixtures/redis-server.js';
 import type { RedisInstance } from './fixtures/redis-server.js';
-import { EVERYTHING, ROOT } from './helpers.js';
+import { EVERYTHING, modernToolCall, ROOT } from './helpers.js';
 
 const missing = redisMissing();
 if (missing) console.warn(`serve --redis tests skipped: ${missing}`);
 
-const modernEcho = (url: string, text: string) =>
-  fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'mcp-protocol-version': '2026-07-28',
-      'mcp-method': 'tools/call',
-      'mcp-name': 'echo',
-    },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'tools/call',
-      params: {
-        name: 'echo',
-        arguments: { text },
-        _meta: {
-          'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-          'io.modelcontextprotocol/clientCapabilities': {},
-        },
-      },
-    }),
-  });
+const modernEcho = (url: string, text: string) => modernToolCall(url, 'echo', { text });
 
 describe.skipIf(missing)('anywire serve --redis', () => {
   let redis: RedisInstance;

@@ -8,32 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { anywire, freePort, start } from './cli-run.js';
-import { BIN, EVERYTHING, ROOT } from './helpers.js';
+import { BIN, EVERYTHING, modernToolCall, ROOT } from './helpers.js';
 
 const modernCall = (url: string, name: string, extra: Record<string, string> = {}) =>
-  fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'mcp-protocol-version': '2026-07-28',
-      'mcp-method': 'tools/call',
-      'mcp-name': name,
-      ...extra,
-    },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'tools/call',
-      params: {
-        name,
-        _meta: {
-          'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-          'io.modelcontextprotocol/clientCapabilities': {},
-        },
-      },
-    }),
-  });
+  modernToolCall(url, name, undefined, { headers: extra });
 
 describe('anywire serve --watch', () => {
   it('restarts when the module or a file it imports changes', async () => {

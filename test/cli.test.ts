@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { buildArguments } from '../src/cli/commands.js';
 import { McpServer } from '../src/server/mcp-server.js';
 import { serveHttp } from '../src/transports/streamable-http/node.js';
-import { EVERYTHING, ROOT } from './helpers.js';
+import { EVERYTHING, modernToolCall, ROOT } from './helpers.js';
 
 const run = promisify(execFile);
 const everything = ['npx', '-y', '@modelcontextprotocol/server-everything', 'stdio'];
@@ -96,26 +96,8 @@ describe('anywire serve: graceful shutdown', () => {
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     // With a log level the tool's first log opens an SSE stream: when the headers arrive, the call
     // is in flight (the tool then takes about 100 ms more).
-    const meta = {
-      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-      'io.modelcontextprotocol/clientCapabilities': {},
-      'io.modelcontextprotocol/logLevel': 'info',
-    };
-    const r = await fetch(url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'mcp-protocol-version': '2026-07-28',
-        'mcp-method': 'tools/call',
-        'mcp-name': 'test_tool_with_logging',
-      },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'tools/call',
-        params: { name: 'test_tool_with_logging', _meta: meta },
-      }),
+    const r = await modernToolCall(url, 'test_tool_with_logging', undefined, {
+      meta: { 'io.modelcontextprotocol/logLevel': 'info' },
     });
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toBe('text/event-stream');

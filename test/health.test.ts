@@ -10,7 +10,7 @@ import { McpServer } from '../src/server/mcp-server.js';
 import { createNodeHandler, serveHttp } from '../src/transports/streamable-http/index.js';
 import type { HttpServerHandle } from '../src/transports/streamable-http/index.js';
 import { freePort, start } from './cli-run.js';
-import { EVERYTHING } from './helpers.js';
+import { EVERYTHING, modernToolCall } from './helpers.js';
 
 const handles: HttpServerHandle[] = [];
 afterEach(async () => {
@@ -147,28 +147,7 @@ describe('serveHttp health endpoints', () => {
     });
     const h = await serveHttp(server, { port: 0, shutdownGraceMs: 30_000 });
     const base = `http://127.0.0.1:${h.address.port}`;
-    const call = fetch(h.url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'mcp-protocol-version': '2026-07-28',
-        'mcp-method': 'tools/call',
-        'mcp-name': 'slow',
-      },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'tools/call',
-        params: {
-          name: 'slow',
-          _meta: {
-            'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-            'io.modelcontextprotocol/clientCapabilities': {},
-          },
-        },
-      }),
-    });
+    const call = modernToolCall(h.url, 'slow');
     // The request is in flight once the server counts a stream for it.
     const deadline = Date.now() + 10_000;
     while (server.inFlight === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));

@@ -24,3 +24,39 @@ export const BIN = `${ROOT}bin/anywire.js`;
 export const EVERYTHING = `${ROOT}examples/everything/server.ts`;
 /** argv that serves the everything server on stdio. */
 export const SERVE_EVERYTHING = [BIN, 'serve', EVERYTHING, '--stdio'];
+
+/** `_meta` of a stateless 2026-07-28 request: the protocol version, no client capabilities. */
+export const MODERN_META = {
+  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+  'io.modelcontextprotocol/clientCapabilities': {},
+};
+
+/**
+ * POSTs a stateless 2026-07-28 `tools/call` of `name` (with `args` when given) to `url`, with the
+ * headers Streamable HTTP requires (MCP-Protocol-Version, Mcp-Method, Mcp-Name); `options.headers`
+ * and `options.meta` are added to the request's own.
+ */
+export function modernToolCall(
+  url: string,
+  name: string,
+  args?: Record<string, unknown>,
+  options: { headers?: Record<string, string>; meta?: Record<string, unknown> } = {},
+): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2026-07-28',
+      'mcp-method': 'tools/call',
+      'mcp-name': name,
+      ...options.headers,
+    },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: { name, ...(args ? { arguments: args } : {}), _meta: { ...MODERN_META, ...options.meta } },
+    }),
+  });
+}
