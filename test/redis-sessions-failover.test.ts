@@ -12,8 +12,6 @@ import { StreamableHTTPClientTransport as V1Http } from '@modelcontextprotocol/s
 import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { InMemoryEventStore } from '../src/protocol/event-store.js';
-import { InMemoryNotificationBus } from '../src/protocol/notification-bus.js';
 import type { McpServer } from '../src/server/mcp-server.js';
 import { redisMissing, startRedis } from './fixtures/redis-server.js';
 import type { RedisInstance } from './fixtures/redis-server.js';
@@ -123,10 +121,8 @@ describe.skipIf(missing !== undefined)('legacy sessions across nodes: load balan
 
   async function cluster(count: number) {
     const keyPrefix = `f${++prefixSeq}:`;
-    const events = new InMemoryEventStore();
-    const bus = new InMemoryNotificationBus();
     for (const name of ['A', 'B', 'C'].slice(0, count))
-      nodes.push(await startNode(name, { redisUrl: redis.url, keyPrefix, events, bus, define }));
+      nodes.push(await startNode(name, { redisUrl: redis.url, keyPrefix, define }));
   }
 
   it('SDK v1 client through a round-robin proxy: a sampling answered on another node', async () => {

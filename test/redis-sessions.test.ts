@@ -8,8 +8,6 @@
 import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { InMemoryEventStore } from '../src/protocol/event-store.js';
-import { InMemoryNotificationBus } from '../src/protocol/notification-bus.js';
 import type { McpServer } from '../src/server/mcp-server.js';
 import type { RedisClient as AnyRedisClient } from '../src/redis/connection.js';
 import { redisMissing, startRedis } from './fixtures/redis-server.js';
@@ -67,11 +65,9 @@ describe.skipIf(missing !== undefined)('legacy sessions shared by several nodes'
 
   async function cluster(count: number, extra: { maxSessionRecordBytes?: number } = {}) {
     const keyPrefix = `c${++prefixSeq}:`;
-    const events = new InMemoryEventStore();
-    const bus = new InMemoryNotificationBus();
     for (const name of ['A', 'B', 'C'].slice(0, count))
-      nodes.push(await startNode(name, { redisUrl: redis.url, keyPrefix, events, bus, define, ...extra }));
-    return { keyPrefix, events, bus };
+      nodes.push(await startNode(name, { redisUrl: redis.url, keyPrefix, define, ...extra }));
+    return { keyPrefix };
   }
 
   it('serves a session initialized on A on B: tools/call, GET stream, DELETE; another principal gets 404', async () => {
