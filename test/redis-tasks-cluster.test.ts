@@ -18,6 +18,7 @@ import { Client } from '../src/client/client.js';
 import { InMemoryNotificationBus } from '../src/protocol/notification-bus.js';
 import type { Stores } from '../src/protocol/stores.js';
 import { InMemoryTaskLeases } from '../src/protocol/task-leases.js';
+import type { TaskLeases } from '../src/protocol/task-leases.js';
 import { InMemoryTaskStore } from '../src/protocol/task-store.js';
 import type { JsonObject } from '../src/protocol/types.js';
 import { redisStores } from '../src/redis/stores.js';
@@ -438,5 +439,61 @@ describe('durable tasks: the attempts limit (in-memory leases, no Redis)', () =>
     expect(taskLeases.size).toBe(0);
     expect(seen.started.map((s) => s.node)).toEqual(['node-B', 'node-C']);
     for (const n of nodes) await n.server.close();
+  });
+
+  it('a failing lease store is reported once per outage, not once per renewal or sweep', async () => {
+    const leases = new InMemoryTaskLeases();
+    let down = false;
+    let thrown = 0;
+    let renewed = 0;
+    const fail = () => {
+      thrown++;
+      throw new Error('lease store down');
+    };
+    const flaky: TaskLeases = {
+      acquire: (...a) => leases.acquire(...a),
+      release: (...a) => leases.release(...a),
+      renew: async (...a) => {
+        if (down) fail();
+        renewed++;
+        return leases.renew(...a);
+      },
+      claimExpired: async (...a) => (down ? fail() : leases.claimExpired(...a)),
+    };
+    const n = makeServer(
+      'A',
+      {
+        taskStore: new InMemoryTaskStore(),
+        taskLeases: flaky,
+        notificationBus: new InMemoryNotificationBus(),
+      },
+      { leaseMs: 30, leaseSweepIntervalMs: 10 },
+    );
+    await n.server.start();
+    await n.ext.runner.start('', () => never);
+    down = true;
+    await waitFor(
+      'ten failed renewals and sweeps',
+      async () => thrown,
+      (x) => x >= 10,
+    );
+    expect(n.errors.map((e) => e.message)).toEqual(['lease store down']);
+    down = false;
+    const before = renewed;
+    await waitFor(
+      'a renewal to succeed',
+      async () => renewed,
+      (x) => x > before,
+    );
+    down = true;
+    const again = thrown;
+    await waitFor(
+      'failures of the second outage',
+      async () => thrown,
+      (x) => x >= again + 5,
+    );
+    expect(n.errors).toHaveLength(2);
+    down = false;
+    await n.server.close();
   });
 });

@@ -2,7 +2,9 @@
  * The Tasks extension's side of task leases (2026-07-28, SEP-2663; see `protocol/task-leases.ts`):
  * holds the lease of every task running on this server and renews them all every third of
  * `leaseMs`, and sweeps every `leaseSweepIntervalMs` for leases that ran out on other servers (or
- * on this one), handing each claim to the runner. Internal to the Tasks extension.
+ * on this one), handing each claim to the runner. While the lease store fails, the first failure is
+ * reported (the server's `onerror`) and the others are not, until it works again. Internal to the
+ * Tasks extension.
  * @module
  */
 import type { TaskLeaseClaim, TaskLeases, TaskRunRequest } from '../protocol/task-leases.js';
@@ -42,6 +44,8 @@ export class LeaseKeeper {
   #sweeper: Timer | undefined;
   #sweeping = false;
   #stopped = false;
+  /** Set while the lease store fails: one report per outage, not one per renewal or sweep. */
+  #failing = false;
 
   constructor(leases: TaskLeases, settings: LeaseSettings, events: LeaseEvents) {
     this.leases = leases;
@@ -134,17 +138,24 @@ export class LeaseKeeper {
     }
   }
 
+  #failed(error: unknown): void {
+    if (this.#failing) return;
+    this.#failing = true;
+    this.#events.report(error);
+  }
+
   async #renew(): Promise<void> {
     await Promise.all(
       [...this.#held].map(async (taskId) => {
         try {
           const still = await this.leases.renew(taskId, this.settings.nodeId, this.settings.leaseMs);
+          this.#failing = false;
           if (!still && this.#held.has(taskId)) {
             this.forget(taskId);
             this.#events.lost(taskId);
           }
         } catch (error) {
-          this.#events.report(error); // try again next time; the lease may run out meanwhile
+          this.#failed(error); // try again next time; the lease may run out meanwhile
         }
       }),
     );
@@ -163,6 +174,7 @@ export class LeaseKeeper {
         this.settings.leaseMs,
         this.settings.maxClaimsPerSweep,
       );
+      this.#failing = false;
       for (const claim of claims) {
         try {
           await this.#events.claimed(claim);
@@ -172,7 +184,7 @@ export class LeaseKeeper {
       }
       return claims.length;
     } catch (error) {
-      this.#events.report(error);
+      this.#failed(error);
       return 0;
     } finally {
       this.#sweeping = false;
