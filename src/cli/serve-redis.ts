@@ -61,7 +61,8 @@ export async function useRedisStores(
   let connected = false;
   const options = {
     url,
-    nodeId,
+    // The node id names this process in the webhook delivery queue's consumer group.
+    events: { consumer: nodeId },
     onerror: (e: Error) => {
       if (connected) stderr.write(`anywire: ${e.message}\n`);
     },
