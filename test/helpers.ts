@@ -60,3 +60,23 @@ export function modernToolCall(
     }),
   });
 }
+
+/**
+ * Polls `probe` every 20 ms until `done` holds on its value, for at most `ms` (default 20 000);
+ * resolves with that value; the error names what it waited for and the last value.
+ */
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T> | T,
+  done: (v: T) => boolean,
+  ms = 20_000,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (done(v)) return v;
+    if (Date.now() > end)
+      throw new Error(`timed out after ${ms} ms waiting for ${what}; last: ${JSON.stringify(v)}`);
+    await sleep(20);
+  }
+}

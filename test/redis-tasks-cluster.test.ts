@@ -30,23 +30,13 @@ import { serveHttp } from '../src/transports/streamable-http/index.js';
 import { createRedisClient } from '../src/redis/connection.js';
 import type { RedisInstance } from './fixtures/redis-server.js';
 import { redisMissing, startRedis } from './fixtures/redis-server.js';
+import { waitFor } from './helpers.js';
 
 const missing = redisMissing();
 if (missing) console.warn(`skipping the Redis cluster tasks tests: ${missing}`);
 
 const WITH_TASKS = { extensions: { [TASKS_EXTENSION_ID]: {} }, elicitation: {} };
 const LEASE_MS = 1000;
-
-async function waitFor<T>(what: string, probe: () => Promise<T>, done: (v: T) => boolean, ms = 20_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (done(v)) return v;
-    if (Date.now() > end)
-      throw new Error(`timed out after ${ms} ms waiting for ${what}; last: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** What each node's tools saw, by node. */
 interface Seen {

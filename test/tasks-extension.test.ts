@@ -12,21 +12,9 @@ import { McpServer } from '../src/server/mcp-server.js';
 import { createTaskExtension, startTask, TASKS_EXTENSION_ID } from '../src/tasks/index.js';
 import { serveHttp } from '../src/transports/streamable-http/index.js';
 import { StreamableHttpClientTransport } from '../src/transports/streamable-http/client.js';
-import { connectPair, sleep } from './helpers.js';
+import { connectPair, sleep, waitFor } from './helpers.js';
 
 const WITH_TASKS = { extensions: { [TASKS_EXTENSION_ID]: {} }, elicitation: {} };
-
-/** Polls `probe` until `done` holds, for at most `ms`; the error names what it waited for. */
-async function waitFor<T>(what: string, probe: () => Promise<T>, done: (v: T) => boolean, ms = 10_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (done(v)) return v;
-    if (Date.now() > end)
-      throw new Error(`timed out after ${ms} ms waiting for ${what}; last: ${JSON.stringify(v)}`);
-    await sleep(20);
-  }
-}
 
 const signals: AbortSignal[] = [];
 
