@@ -80,3 +80,28 @@ export async function waitFor<T>(
     await sleep(20);
   }
 }
+
+/** The headers every later request of a legacy (2025-11-25) Streamable HTTP session carries. */
+export interface LegacySessionHeaders extends Record<string, string> {
+  'mcp-session-id': string;
+  'mcp-protocol-version': string;
+}
+
+/**
+ * Opens a legacy 2025-11-25 session on the Streamable HTTP endpoint `url` with one raw `initialize`
+ * POST (no client capabilities) and reads its answer; returns the session's headers.
+ */
+export async function openLegacySession(url: string): Promise<LegacySessionHeaders> {
+  const init = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 0,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+    }),
+  });
+  await init.text();
+  return { 'mcp-session-id': init.headers.get('mcp-session-id')!, 'mcp-protocol-version': '2025-11-25' };
+}

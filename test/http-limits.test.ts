@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEverythingServer } from '../examples/everything/server.js';
 import { serveHttp } from '../src/transports/streamable-http/index.js';
 import type { HttpServerHandle } from '../src/transports/streamable-http/index.js';
+import { openLegacySession } from './helpers.js';
 
 const MODERN_HEADERS = {
   'content-type': 'application/json',
@@ -263,28 +264,13 @@ describe('legacy session idle expiry', () => {
   it('a session whose GET stream was opened and closed still idles out', async () => {
     const srv = await serveHttp(createEverythingServer(), { port: 0, sessionIdleTimeoutMs: 200 });
     try {
-      const init = await fetch(srv.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-        body: JSON.stringify({
-          jsonrpc: '2.0',
-          id: 0,
-          method: 'initialize',
-          params: {
-            protocolVersion: '2025-11-25',
-            capabilities: {},
-            clientInfo: { name: 't', version: '1' },
-          },
-        }),
-      });
-      const session = init.headers.get('mcp-session-id')!;
-      await init.text();
-      const get = await openSse(srv.url, { 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' });
+      const session = await openLegacySession(srv.url);
+      const get = await openSse(srv.url, session);
       expect(get.status).toBe(200);
       await get.close();
       await until(
         'the session to idle out after its GET stream closed',
-        () => !srv.http.sessions.has(session),
+        () => !srv.http.sessions.has(session['mcp-session-id']),
         20_000,
       );
     } finally {
@@ -305,25 +291,7 @@ describe('cancellation', () => {
     const srv = await serveHttp(server, { port: 0 });
     const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
     try {
-      const init = await fetch(srv.url, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({
-          jsonrpc: '2.0',
-          id: 0,
-          method: 'initialize',
-          params: {
-            protocolVersion: '2025-11-25',
-            capabilities: {},
-            clientInfo: { name: 't', version: '1' },
-          },
-        }),
-      });
-      const session = {
-        'mcp-session-id': init.headers.get('mcp-session-id')!,
-        'mcp-protocol-version': '2025-11-25',
-      };
-      await init.text();
+      const session = await openLegacySession(srv.url);
       const call = await fetch(srv.url, {
         method: 'POST',
         headers: { ...headers, ...session },

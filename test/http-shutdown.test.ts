@@ -6,6 +6,7 @@
 import { expect, it } from 'vitest';
 import { McpServer } from '../src/server/mcp-server.js';
 import { serveHttp } from '../src/transports/streamable-http/index.js';
+import { openLegacySession } from './helpers.js';
 
 it('a legacy SSE call that got progress 10/10 still gets its result when the server closes meanwhile', async () => {
   let open!: () => void;
@@ -18,21 +19,7 @@ it('a legacy SSE call that got progress 10/10 still gets its result when the ser
   });
   const srv = await serveHttp(server, { port: 0, shutdownGraceMs: 30_000 });
   const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-  const init = await fetch(srv.url, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 0,
-      method: 'initialize',
-      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } },
-    }),
-  });
-  const session = {
-    'mcp-session-id': init.headers.get('mcp-session-id')!,
-    'mcp-protocol-version': '2025-11-25',
-  };
-  await init.text();
+  const session = await openLegacySession(srv.url);
   const call = await fetch(srv.url, {
     method: 'POST',
     headers: { ...headers, ...session },

@@ -14,7 +14,7 @@ import { InMemoryTaskStore } from '../src/protocol/task-store.js';
 import { McpServer } from '../src/server/mcp-server.js';
 import { createTaskExtension } from '../src/tasks/extension.js';
 import { createNodeHandler } from '../src/transports/streamable-http/node.js';
-import { connectPair } from './helpers.js';
+import { connectPair, openLegacySession } from './helpers.js';
 
 const INFO = { name: 'stores', version: '1.0.0' };
 const MODERN_META = {
@@ -166,25 +166,10 @@ describe('Stores: serveHttp event store', () => {
     const url = `http://127.0.0.1:${(listener.address() as AddressInfo).port}/mcp`;
     const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
     try {
-      const init = await fetch(url, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({
-          jsonrpc: '2.0',
-          id: 0,
-          method: 'initialize',
-          params: {
-            protocolVersion: '2025-11-25',
-            capabilities: {},
-            clientInfo: { name: 't', version: '1' },
-          },
-        }),
-      });
-      const session = init.headers.get('mcp-session-id')!;
-      await init.text();
+      const session = await openLegacySession(url);
       const call = await fetch(url, {
         method: 'POST',
-        headers: { ...headers, 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' },
+        headers: { ...headers, ...session },
         body: JSON.stringify({
           jsonrpc: '2.0',
           id: 1,
