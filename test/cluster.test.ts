@@ -384,8 +384,8 @@ describe.skipIf(missing)('three nodes behind HAProxy, one SIGKILLed and restarte
       `${Math.min(...legacy.map((l) => l.listChanged))}/${Math.max(...legacy.map((l) => l.listChanged))}`;
     numbers['GET streams resumed with Last-Event-ID'] = legacy.reduce((n, l) => n + l.resumed, 0);
     expect(new Set(legacy.map((l) => l.sessionId()))).toEqual(sessions);
-    // Never a duplicate. What was published while a stream was cut is replayed on resumption only
-    // when the stores hold the legacy SSE events (a shared event store): counted, not yet required.
+    // Never a duplicate. A broadcast emitted while no live node holds a session's GET stream is not
+    // stored (README, "Legacy sessions across nodes"): what the cut cost is counted and printed.
     const lost = legacy.reduce((n, l) => n + (triggered - l.listChanged), 0);
     numbers['list_changed lost while a GET stream was cut (all sessions)'] = lost;
     for (const l of legacy)
