@@ -324,31 +324,7 @@ describe('serveHttp with authenticator: the Node binding', () => {
       const token = await as.token({ resource: url, scope: 'mcp:read', dpop: key });
       const proof = await dpopProof(key, { htm: 'POST', htu: url, token });
       const call = () =>
-        fetch(url, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            accept: 'application/json, text/event-stream',
-            'mcp-protocol-version': '2026-07-28',
-            'mcp-method': 'tools/call',
-            'mcp-name': 'whoami',
-            authorization: `DPoP ${token}`,
-            dpop: proof,
-          },
-          body: JSON.stringify({
-            jsonrpc: '2.0',
-            id: 1,
-            method: 'tools/call',
-            params: {
-              name: 'whoami',
-              arguments: {},
-              _meta: {
-                'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-                'io.modelcontextprotocol/clientCapabilities': {},
-              },
-            },
-          }),
-        });
+        modernToolCall(url, 'whoami', {}, { headers: { authorization: `DPoP ${token}`, dpop: proof } });
       expect((await call()).status).toBe(200);
       const replay = await call();
       expect(replay.status).toBe(401);
