@@ -11,7 +11,8 @@
  *   completes;
  * - a node shutting down gracefully hands an idempotent task over at once;
  * - two sweepers racing over the leases of a dead node: each task is claimed and run exactly once.
- * The attempts limit is shown without Redis, on the in-memory leases.
+ * Without Redis, on the in-memory leases: the attempts limit, a failing lease store reported once per
+ * outage, and an outcome the store failed to take (the lease is kept, the task claimed again).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '../src/client/client.js';
@@ -19,6 +20,7 @@ import { InMemoryNotificationBus } from '../src/protocol/notification-bus.js';
 import type { Stores } from '../src/protocol/stores.js';
 import { InMemoryTaskLeases } from '../src/protocol/task-leases.js';
 import type { TaskLeases } from '../src/protocol/task-leases.js';
+import type { TaskStore } from '../src/protocol/task-store.js';
 import { InMemoryTaskStore } from '../src/protocol/task-store.js';
 import type { JsonObject } from '../src/protocol/types.js';
 import { redisStores } from '../src/redis/stores.js';
@@ -372,7 +374,7 @@ describe.skipIf(!!missing)('durable tasks on Redis, several nodes', () => {
   });
 });
 
-describe('durable tasks: the attempts limit (in-memory leases, no Redis)', () => {
+describe('durable tasks without Redis (in-memory leases): attempts, outages, lost outcomes', () => {
   it('a task whose nodes keep dying is failed after maxTaskAttempts runs', async () => {
     const bus = new InMemoryNotificationBus();
     const taskStore = new InMemoryTaskStore();
@@ -485,5 +487,58 @@ describe('durable tasks: the attempts limit (in-memory leases, no Redis)', () =>
     expect(n.errors).toHaveLength(2);
     down = false;
     await n.server.close();
+  });
+
+  it('an outcome the store failed to take keeps the lease: the task is claimed again, not left working', async () => {
+    const store = new InMemoryTaskStore();
+    let down = false;
+    const flaky: TaskStore = {
+      create: (r) => store.create(r),
+      get: (id) => store.get(id),
+      list: (o) => store.list(o),
+      delete: (id) => store.delete(id),
+      sweep: (now) => store.sweep(now),
+      update: (...a) => (down ? Promise.reject(new Error('store down')) : store.update(...a)),
+    };
+    const taskLeases = new InMemoryTaskLeases();
+    const notificationBus = new InMemoryNotificationBus();
+    const [x, y] = ['X', 'Y'].map((name) =>
+      makeServer(
+        name,
+        { taskStore: flaky, taskLeases, notificationBus },
+        { leaseMs: 30, leaseSweepIntervalMs: 600_000 },
+      ),
+    );
+    for (const n of [x!, y!]) await n.server.start();
+    seen.started.length = 0;
+    const created = await x!.ext.runner.start(
+      '',
+      async () => {
+        down = true; // the work ends, and its outcome cannot be stored
+        return { content: [{ type: 'text', text: 'lost' }] };
+      },
+      undefined,
+      { tool: 'sum', arguments: { a: 1, b: 2 } },
+    );
+    const taskId = created.taskId as string;
+    await waitFor(
+      'the failed write to be reported',
+      async () => x!.errors.length,
+      (k) => k >= 1,
+    );
+    expect(x!.errors[0]!.message).toBe('store down');
+    down = false;
+    await waitFor(
+      'Y to claim the task',
+      () => y!.ext.runner.leases!.sweep(),
+      (k) => k === 1,
+    );
+    const t = await waitFor(
+      'the task to complete on Y',
+      () => store.get(taskId),
+      (r) => r?.status === 'completed',
+    );
+    expect(t!.outcome).toEqual({ result: { content: [{ type: 'text', text: 'undefined: 3 on Y' }] } });
+    for (const n of [x!, y!]) await n.server.close();
   });
 });

@@ -525,13 +525,18 @@ export class TaskExtensionRunner {
     }
   }
 
-  /** Moves the task to a terminal status once: the first terminal status wins. */
+  /**
+   * Moves the task to a terminal status once: the first terminal status wins. The lease is released
+   * once the outcome is stored; when the store failed, it is kept (not renewed), so it runs out and
+   * the task is claimed again rather than left `working`.
+   */
   async #finish(taskId: string, patch: Partial<TaskRecord>): Promise<void> {
     const running = this.#running.get(taskId);
     if (running) {
       for (const p of running.pending.values()) p.resolve(undefined);
       running.pending.clear();
     }
+    let stored = true;
     try {
       const current = await this.store.get(taskId);
       if (current && !TERMINAL_STATUSES.has(current.status)) {
@@ -539,10 +544,14 @@ export class TaskExtensionRunner {
         if (next.ok) this.#publish(next.record);
       }
     } catch (e) {
+      stored = false;
       this.#report(e);
     } finally {
       this.#running.delete(taskId);
-      if (this.#keeper) await this.#keeper.drop(taskId);
+      if (this.#keeper) {
+        if (stored) await this.#keeper.drop(taskId);
+        else this.#keeper.forget(taskId);
+      }
     }
   }
 
