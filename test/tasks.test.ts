@@ -184,15 +184,16 @@ describe('tasks across processes and failures', () => {
     };
     const s = new McpServer(
       { name: 'bus', version: '1' },
-      { notificationBus: failing, onerror: (e) => errors.push(e) },
+      { notificationBus: failing, resourceSubscriptions: true, onerror: (e) => errors.push(e) },
     );
     s.registerTool('a', {}, () => 'a');
+    s.registerResource('x', 'test://x', {}, () => [{ uri: 'test://x', text: '' }]);
     const client = await connectPair(s, { era: 'legacy' });
     s.registerTool('b', {}, () => 'b'); // publishes list_changed
     s.notifyResourceUpdated('test://x');
-    // Three publishes: registering a, registering b, the resource update.
-    for (let i = 0; i < 100 && errors.length < 3; i++) await sleep(10);
-    expect(errors.map((e) => e.message)).toEqual(['bus down', 'bus down', 'bus down']);
+    // Four publishes: registering a, registering x, registering b, the resource update.
+    for (let i = 0; i < 100 && errors.length < 4; i++) await sleep(10);
+    expect(errors.map((e) => e.message)).toEqual(['bus down', 'bus down', 'bus down', 'bus down']);
     expect(await client.callTool('b')).toMatchObject({ content: [{ text: 'b' }] });
     await client.close();
   });

@@ -177,3 +177,13 @@ export interface EventsStores {
   subscriptions?: WebhookSubscriptionStore;
   deliveries?: WebhookDeliveryQueue;
 }
+
+declare module '../protocol/stores.js' {
+  interface Stores {
+    /**
+     * The Events extension's occurrence log, webhook subscriptions and delivery queue (SEP-3415), the
+     * defaults of `createEventsExtension` when its `stores` option leaves them unset.
+     */
+    events?: EventsStores;
+  }
+}

@@ -5,7 +5,6 @@
  */
 // The legacy SSE event store lives in event-store.ts, the bus in notification-bus.ts, the task store
 // in task-store.ts; re-exported here for the root entry.
-import type { EventsStores } from '../events/stores.js';
 import type { EventStore } from './event-store.js';
 import type { NotificationBus } from './notification-bus.js';
 import type { TaskLeases } from './task-leases.js';
@@ -116,11 +115,8 @@ export interface Stores {
    * `sessionStore` (any process serves any session, which outlives the process that created it).
    */
   sessionStore?: SessionStore;
-  /**
-   * The Events extension's occurrence log, webhook subscriptions and delivery queue (SEP-3415), the
-   * defaults of `createEventsExtension` when its `stores` option leaves them unset.
-   */
-  events?: EventsStores;
+  // `events` (the Events extension's stores) is added by `events/stores.ts` (module augmentation),
+  // so this layer does not import the Events extension.
   /** Resolves when the backend is reachable; rejects with a clear Error otherwise (readiness probes). */
   ready?(): Promise<void>;
   /** Releases the backend's connections; the stores fail after it. */

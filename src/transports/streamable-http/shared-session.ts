@@ -14,8 +14,23 @@ import type { MessageContext, SendOptions } from '../../protocol/transport.js';
 import type { JsonObject } from '../../protocol/types.js';
 import { HttpSession } from './legacy-session.js';
 import type { PostSink } from './post-sink.js';
-import type { SharedSessions } from './shared-sessions.js';
 import { SharedStandaloneStream } from './shared-stream.js';
+
+/**
+ * What a replica asks of the sessions it belongs to (implemented by `SharedSessions`; declared
+ * here so the two files do not import each other).
+ */
+export interface SharedSessionsPort {
+  forward(session: SharedHttpSession, message: JsonRpcResponse): void;
+  initialized(
+    session: SharedHttpSession,
+    response: JsonRpcResponse,
+  ): Promise<{ response: JsonRpcMessage; failed: boolean }>;
+  stateChanged(session: SharedHttpSession, response: JsonRpcResponse): Promise<JsonRpcMessage>;
+  append(session: SharedHttpSession, message: JsonRpcMessage): void;
+  subscribe(session: SharedHttpSession): Promise<(() => Promise<void>) | undefined>;
+  refresh(session: SharedHttpSession): Promise<void>;
+}
 
 /** Requests whose success changes the stored record. */
 const STATEFUL: ReadonlySet<string> = new Set([
@@ -41,7 +56,7 @@ export class SharedHttpSession extends HttpSession {
   readonly tag = randomTag();
   /** True once the session's record is in the store (after `initialize`, or rebuilt from it). */
   stored = false;
-  #shared: SharedSessions;
+  #shared: SharedSessionsPort;
   #pendingInit = new Set<number>();
   #pendingState = new Set<number>();
   /** Wire ids of this replica's server-to-client requests awaiting the client's answer. */
@@ -53,7 +68,7 @@ export class SharedHttpSession extends HttpSession {
     store: EventStore | undefined,
     retentionMs: number,
     principal: string,
-    shared: SharedSessions,
+    shared: SharedSessionsPort,
   ) {
     super(sessionId, store, retentionMs, principal);
     this.#shared = shared;

@@ -19,6 +19,7 @@ import type { StreamWriter } from './exchange.js';
 import type { HandlerContext } from './handler-options.js';
 import type { HttpSession } from './legacy-session.js';
 import { SharedHttpSession } from './shared-session.js';
+import type { SharedSessionsPort } from './shared-session.js';
 import { SharedStandaloneStream, standaloneStreamId } from './shared-stream.js';
 
 const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -37,7 +38,7 @@ function stateOf(session: HttpSession): SessionState | undefined {
 }
 
 /** The shared legacy sessions of one Streamable HTTP server. */
-export class SharedSessions {
+export class SharedSessions implements SharedSessionsPort {
   readonly store: SessionStore;
   #hc: HandlerContext;
   #map: Map<string, HttpSession>;
