@@ -18,8 +18,22 @@ import type { Node, SseEvent } from './fixtures/session-nodes.js';
 const missing = redisMissing();
 if (missing) console.warn(`skipping shared legacy session tests: ${missing}`);
 
+/** Tools that saw their request cancelled, by node. */
+const cancelled: string[] = [];
+
 function define(server: McpServer, name: string): void {
   server.registerTool('echo', { inputSchema: { text: z.string() } }, ({ text }) => `${name}:${text}`);
+  server.registerTool('slow', {}, async (_args, ctx) => {
+    const aborted = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 10_000);
+      ctx.signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+    cancelled.push(`${name}:${aborted}`);
+    return 'finished';
+  });
   server.registerResource('doc', 'test://doc', {}, () => [{ uri: 'test://doc', text: 'doc' }]);
   server.registerTool('log', {}, async (_args, ctx) => {
     await ctx.log('info', `info from ${name}`);
@@ -208,6 +222,36 @@ describe.skipIf(missing !== undefined)('legacy sessions shared by several nodes'
     expect(updates.map((e) => JSON.parse(e.data).params.uri)).toEqual(['test://doc']);
     ac.abort();
     await reading;
+  });
+
+  it('forwards a cancellation POSTed to another node to the node running the request', async () => {
+    await cluster(2);
+    const [a, b] = nodes as [Node, Node];
+    const alice = new RawClient('alice');
+    await alice.initialize(a);
+    cancelled.length = 0;
+    const started = Date.now();
+    const running = alice.post(a, {
+      jsonrpc: '2.0',
+      id: 77,
+      method: 'tools/call',
+      params: { name: 'slow', arguments: {} },
+    });
+    // Long enough for A to listen for a cancellation (200 ms after the request started).
+    await new Promise((r) => setTimeout(r, 600));
+    const cancel = await alice.post(b, {
+      jsonrpc: '2.0',
+      method: 'notifications/cancelled',
+      params: { requestId: 77, reason: 'changed my mind' },
+    });
+    expect(cancel.status).toBe(202);
+    await until('the tool on A to see the cancellation', () => cancelled.length === 1);
+    expect(cancelled).toEqual(['A:true']);
+    const res = await running;
+    // A cancelled request gets no response (basic/utilities/cancellation).
+    expect([202, 204, 200]).toContain(res.status);
+    expect(await res.text()).not.toContain('finished');
+    expect(Date.now() - started).toBeLessThan(8000);
   });
 
   it('refuses an oversized session record, and treats garbage under a session key as an unknown session', async () => {

@@ -62,14 +62,16 @@ export class SessionRecordTooLargeError extends RangeError {
  * to a server-to-client request, for the process that sent the request; `wake`: events were
  * appended to the session's GET stream in the event store; `state`: the stored record changed
  * (log level, subscriptions); `deleted`: the session ended (DELETE); `takeover`: another process
- * now holds the session's GET stream (`by` names that process's replica).
+ * now holds the session's GET stream (`by` names that process's replica); `cancel`: the client
+ * cancelled its request `requestId` (its id on the wire), for the process running it.
  */
 export type SessionSignal =
   | { type: 'response'; message: JsonRpcMessage }
   | { type: 'wake' }
   | { type: 'state' }
   | { type: 'deleted' }
-  | { type: 'takeover'; by: string };
+  | { type: 'takeover'; by: string }
+  | { type: 'cancel'; requestId: string | number; reason?: string };
 
 /**
  * A channel per session between the processes serving it. A process subscribes only while it holds

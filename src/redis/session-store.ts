@@ -188,6 +188,13 @@ function parseSignal(text: string): SessionSignal | undefined {
       return { type: s.type };
     case 'takeover':
       return typeof s.by === 'string' ? { type: 'takeover', by: s.by } : undefined;
+    case 'cancel': {
+      const c = v as { requestId?: unknown; reason?: unknown };
+      if (typeof c.requestId !== 'string' && typeof c.requestId !== 'number') return undefined;
+      return typeof c.reason === 'string'
+        ? { type: 'cancel', requestId: c.requestId, reason: c.reason }
+        : { type: 'cancel', requestId: c.requestId };
+    }
     case 'response':
       return typeof s.message === 'object' && s.message !== null && !Array.isArray(s.message)
         ? (s as SessionSignal)

@@ -42,6 +42,9 @@ const STATEFUL: ReadonlySet<string> = new Set([
 /** `<12 hex>.<n>`: the id of a server-to-client request sent by some replica. */
 const TAGGED = /^([0-9a-f]{12})\.([0-9]{1,15})$/;
 
+/** A request running this long listens for a cancellation POSTed to another process, in ms. */
+const CANCEL_LISTEN_AFTER_MS = 200;
+
 function randomTag(): string {
   const bytes = new Uint8Array(6);
   globalThis.crypto.getRandomValues(bytes);
@@ -61,6 +64,11 @@ export class SharedHttpSession extends HttpSession {
   #pendingState = new Set<number>();
   /** Wire ids of this replica's server-to-client requests awaiting the client's answer. */
   #outbound = new Set<string>();
+  /** Client ids of the requests running here, by internal id (a cancellation for another id is forwarded). */
+  #running = new Map<number, JsonRpcId>();
+  #runningIds = new Map<JsonRpcId, number>();
+  /** Client ids of the requests being handed to the server, in order (paired with internal ids by `hook`). */
+  #arriving: JsonRpcId[] = [];
   #channel: Promise<(() => Promise<void>) | undefined> | undefined;
 
   constructor(
@@ -98,6 +106,8 @@ export class SharedHttpSession extends HttpSession {
     this.onmessage = (message, context) => {
       for (const m of Array.isArray(message) ? message : [message]) {
         if (!('method' in m) || !('id' in m) || typeof m.id !== 'number') continue;
+        const original = this.#arriving.shift();
+        if (original !== undefined) this.#run(m.id, original);
         if (m.method === 'initialize') this.#pendingInit.add(m.id);
         else if (STATEFUL.has(m.method)) this.#pendingState.add(m.id);
       }
@@ -110,16 +120,48 @@ export class SharedHttpSession extends HttpSession {
     context: MessageContext,
     sink: PostSink | undefined,
   ): void {
-    if (Array.isArray(message)) {
-      const rest = message.filter((m) => !this.#route(m, context));
-      if (rest.length > 0) super.deliver(rest, context, sink);
-      return;
-    }
-    if (!this.#route(message, context)) super.deliver(message, context, sink);
+    const list = Array.isArray(message) ? message : [message];
+    const rest = list.filter((m) => !this.#route(m, context));
+    if (rest.length === 0) return;
+    if (sink) for (const m of rest) if ('method' in m && 'id' in m) this.#arriving.push(m.id);
+    super.deliver(Array.isArray(message) ? rest : rest[0]!, context, sink);
+    this.#arriving.length = 0;
   }
 
-  /** Handles a client's response to a server-to-client request; false for anything else. */
+  /** A request runs here: after `CANCEL_LISTEN_AFTER_MS`, a cancellation POSTed elsewhere can reach it. */
+  #run(internal: number, original: JsonRpcId): void {
+    this.#running.set(internal, original);
+    this.#runningIds.set(original, internal);
+    const timer = setTimeout(() => {
+      if (this.#running.has(internal) && !this.closed) void this.listen();
+    }, CANCEL_LISTEN_AFTER_MS);
+    (timer as { unref?: () => void }).unref?.();
+  }
+
+  #ran(internal: number): void {
+    const original = this.#running.get(internal);
+    if (original === undefined) return;
+    this.#running.delete(internal);
+    if (this.#runningIds.get(original) === internal) this.#runningIds.delete(original);
+    this.sync();
+  }
+
+  /**
+   * Handles a client's response to a server-to-client request, and a cancellation of a request
+   * running on another process (forwarded there); false for anything else.
+   */
   #route(m: JsonRpcMessage, context: MessageContext): boolean {
+    if ('method' in m && m.method === 'notifications/cancelled' && !('id' in m)) {
+      const p = (m.params ?? {}) as { requestId?: JsonRpcId; reason?: unknown };
+      if (p.requestId === undefined || p.requestId === null) return false;
+      const internal = this.#runningIds.get(p.requestId);
+      if (internal !== undefined) {
+        this.#ran(internal);
+        return false;
+      }
+      this.#shared.cancel(this, p.requestId, typeof p.reason === 'string' ? p.reason : undefined);
+      return true;
+    }
     if ('method' in m || typeof m.id !== 'string') return false;
     const match = TAGGED.exec(m.id);
     if (!match) return false;
@@ -156,6 +198,7 @@ export class SharedHttpSession extends HttpSession {
       return super.send(message, options);
     }
     const id = message.id as JsonRpcId;
+    if (typeof id === 'number') this.#ran(id);
     if (typeof id === 'number' && this.#pendingInit.delete(id)) {
       const { response, failed } = await this.#shared.initialized(this, message);
       await super.send(response, options);
@@ -193,6 +236,7 @@ export class SharedHttpSession extends HttpSession {
   /** Stops listening once nothing here needs the channel (no GET stream, no request awaiting an answer). */
   sync(): void {
     if (this.#channel === undefined || this.hearsBroadcasts() || this.#outbound.size > 0) return;
+    if (this.#running.size > 0) return;
     const channel = this.#channel;
     this.#channel = undefined;
     void channel.then((stop) => stop?.()).catch(() => {});
@@ -207,6 +251,19 @@ export class SharedHttpSession extends HttpSession {
         const match = TAGGED.exec(m.id);
         if (match?.[1] === this.tag)
           this.#answer(m, Number(match[2]), { binding: 'http', sessionId: this.sessionId });
+        return;
+      }
+      case 'cancel': {
+        const internal = this.#runningIds.get(s.requestId);
+        if (internal === undefined) return;
+        const params: JsonObject = { requestId: s.requestId };
+        if (s.reason !== undefined) params.reason = s.reason;
+        this.#ran(internal);
+        super.deliver(
+          { jsonrpc: '2.0', method: 'notifications/cancelled', params },
+          { binding: 'http', sessionId: this.sessionId },
+          undefined,
+        );
         return;
       }
       case 'wake':

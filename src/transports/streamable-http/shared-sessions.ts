@@ -11,7 +11,7 @@ import type { JsonRpcMessage, JsonRpcResponse } from '../../jsonrpc/types.js';
 import { principalOf } from '../../protocol/auth.js';
 import type { EventStore } from '../../protocol/event-store.js';
 import { SessionRecordTooLargeError } from '../../protocol/session-store.js';
-import type { SessionRecord, SessionStore } from '../../protocol/session-store.js';
+import type { SessionRecord, SessionSignal, SessionStore } from '../../protocol/session-store.js';
 import type { AuthInfo, ClientCapabilities, Implementation } from '../../protocol/types.js';
 import type { InitializedSession } from '../../server/server-connection.js';
 import { HttpError } from './exchange.js';
@@ -276,6 +276,13 @@ export class SharedSessions implements SharedSessionsPort {
     this.store.router
       ?.publish(session.sessionId!, { type: 'response', message })
       .catch((e: unknown) => this.#report(e));
+  }
+
+  /** A cancellation of a request not running here: published for the process running it (best effort). */
+  cancel(session: SharedHttpSession, requestId: string | number, reason: string | undefined): void {
+    const signal: SessionSignal =
+      reason === undefined ? { type: 'cancel', requestId } : { type: 'cancel', requestId, reason };
+    this.store.router?.publish(session.sessionId!, signal).catch((e: unknown) => this.#report(e));
   }
 
   /**
