@@ -14,6 +14,7 @@ import type { McpServerOptions } from '../src/server/options.js';
 import { StreamableHttpClientTransport } from '../src/transports/streamable-http/client.js';
 import { serveHttp } from '../src/transports/streamable-http/index.js';
 import type { HttpServerHandle } from '../src/transports/streamable-http/index.js';
+import { connectPair } from './helpers.js';
 
 const handles: HttpServerHandle[] = [];
 const clients: Client[] = [];
@@ -119,4 +120,17 @@ it('a held listen the connection drops: ended rejects with the local error', asy
   await expect(within('ended after the connection closed', sub.ended)).rejects.toMatchObject({
     code: 'CONNECTION_CLOSED',
   });
+});
+
+it('legacy emulation: ended settles on close(), or when the connection closes', async () => {
+  const server = new McpServer({ name: 'client-listen', version: '1.0.0' });
+  server.registerTool('echo', { inputSchema: z.object({ text: z.string() }) }, ({ text }) => text);
+  const client = await connectPair(server, { era: 'legacy' });
+  clients.push(client);
+  const closed = await client.listen({ toolsListChanged: true }, () => {});
+  await within('close() of the legacy listen', closed.close());
+  await within('ended after close()', closed.ended);
+  const dropped = await client.listen({ toolsListChanged: true }, () => {});
+  await client.close();
+  await within('ended after the connection closed', dropped.ended);
 });
