@@ -1,7 +1,8 @@
 /**
  * The transpile cache of `anywire serve x.ts` serves what the sources say now: a change to the
- * tsconfig.json mapping a bare import (or to the file it extends), a nearer tsconfig.json, or a
- * nearer copy of a package each rebuild the compiled module. Each project has its own temp dir and
+ * tsconfig.json mapping a bare import (or to the file it extends), a nearer tsconfig.json, a
+ * nearer copy of a package, or a file that now takes precedence for a relative import each rebuild
+ * the compiled module. Each project has its own temp dir and
  * ANYWIRE_CACHE_DIR. Uses the build in dist/.
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -59,13 +60,15 @@ it('a tsconfig mapping changed, a nearer tsconfig or package added: the new outp
     write(join(project, `${name}.ts`), `export const greeting: string = 'from ${name}';\n`);
   write(join(project, 'tsconfig.json'), tsconfig('./a.ts'));
   pkg(join(project, 'node_modules/pkg'), '1.0.0');
+  write(join(project, 'app/suffix.ts'), `export const suffix: string = '';\n`);
   write(
     server,
     `import { McpServer } from ${JSON.stringify(pathToFileURL(join(ROOT, 'dist/index.js')).href)};
 import { greeting } from 'greeting';
 import { version } from 'pkg';
+import { suffix } from './suffix.js';
 const server = new McpServer({ name: 'mapped', version: '1.0.0' });
-server.registerTool('which', { description: 'which sources' }, (): string => \`\${greeting} pkg \${version}\`);
+server.registerTool('which', { description: 'which sources' }, (): string => \`\${greeting} pkg \${version}\${suffix}\`);
 export default server;
 `,
   );
@@ -97,6 +100,9 @@ export default server;
     JSON.stringify({ name: 'pkg', version: '2.0.1', type: 'module', main: 'other.js' }),
   );
   expect(await which(server, cache)).toBe('from b pkg other');
+  // A relative import of ./suffix.js compiled from suffix.ts: a suffix.js written next to it wins.
+  write(join(project, 'app/suffix.js'), `export const suffix = ' (js)';\n`);
+  expect(await which(server, cache)).toBe('from b pkg other (js)');
   // Still one cache entry: rebuilt in place, never a new one per change.
   expect(readdirSync(cache).filter((f) => f.endsWith('.json'))).toHaveLength(1);
 });

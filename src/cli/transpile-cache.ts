@@ -6,7 +6,8 @@
  * of the tsconfig.json (or jsconfig.json) governing each one and the files it `extends` (path
  * mapping, JSX and decorator settings), of the nearest package.json (`imports`, self-reference) and
  * of esbuild's own package.json (its version); the absence of a nearer tsconfig.json, package.json
- * or `node_modules/<package>` that would take precedence; and for each bare import left external,
+ * or `node_modules/<package>`, or of a file a relative import would resolve to first, that would
+ * take precedence; and for each bare import left external,
  * the package.json of the copy it resolved to and the file itself. A repeated spawn then imports
  * plain JavaScript and never loads tsx. Packages stay external, imported from the files Node would
  * resolve them to, so they are shared with the rest of the process; `import.meta.url`, `dirname`
@@ -153,6 +154,23 @@ class Dependencies {
     }
   }
 
+  /**
+   * A relative import of `target` that resolved to the file `resolved`: every candidate esbuild
+   * tries before it (the exact path, then each extension, then `index.*`) stays absent, so a
+   * `./x.js` written next to the `./x.ts` it was compiled from is noticed.
+   */
+  relative(target: string, resolved: string): void {
+    const exts = ['.tsx', '.ts', '.jsx', '.js', '.css', '.json'];
+    const candidates = [
+      target,
+      ...exts.map((e) => target + e),
+      ...exts.map((e) => join(target, `index${e}`)),
+    ];
+    const at = candidates.indexOf(resolved);
+    for (const c of at === -1 ? [target] : candidates.slice(0, at))
+      if (c !== resolved && !(c === target && resolved.startsWith(`${target}/`))) this.absent.add(c);
+  }
+
   /** A tsconfig.json and, recursively, the files its `extends` names. */
   #tsconfig(path: string): void {
     if (this.files.has(path)) return;
@@ -261,6 +279,18 @@ function plugin(
         if (/\.[cm]?tsx?$/.test(r.path) && !r.path.includes('/node_modules/')) return { path: r.path };
         deps.external(args.path, args.resolveDir, r.path);
         return { path: pathToFileURL(r.path).href, external: true };
+      });
+      b.onResolve({ filter: /^\.\.?(\/|$)/ }, async (args) => {
+        if (args.pluginData === 'inner') return undefined;
+        const r = await b.resolve(args.path, {
+          kind: args.kind,
+          resolveDir: args.resolveDir,
+          importer: args.importer,
+          pluginData: 'inner',
+        });
+        if (!r.errors.length && !r.external && r.path)
+          deps.relative(resolve(args.resolveDir, args.path), r.path);
+        return undefined; // resolved by esbuild as usual
       });
       b.onLoad({ filter: /\.[cm]?[jt]sx?$/ }, (args) => {
         if (args.path.includes('/node_modules/')) return undefined;
