@@ -147,6 +147,33 @@ export async function whenReady(client: RedisClient, timeoutMs: number, where = 
   });
 }
 
+/** Clients that were ready at least once (their later outages fail commands at once). */
+const everReady = new WeakSet<object>();
+const firstWaits = new WeakMap<object, Promise<void>>();
+
+/**
+ * Waits for a client's first connection (up to {@link DEFAULT_REDIS_CONNECT_TIMEOUT_MS}), so the
+ * first commands of a store made from a URL do not fail while it is still connecting; returns at
+ * once when the client is ready or was ready before (an outage then fails commands fast, as
+ * `disableOfflineQueue` wants). Never rejects: the command that follows reports the failure.
+ */
+export function connected(client: RedisClient): Promise<void> | undefined {
+  if (client.isReady) {
+    everReady.add(client);
+    return undefined;
+  }
+  if (everReady.has(client)) return undefined;
+  let wait = firstWaits.get(client);
+  if (!wait) {
+    wait = whenReady(client, DEFAULT_REDIS_CONNECT_TIMEOUT_MS).then(
+      () => void everReady.add(client),
+      () => void everReady.add(client), // never reached: later commands fail at once
+    );
+    firstWaits.set(client, wait);
+  }
+  return wait;
+}
+
 /**
  * Sends PING and resolves when PONG comes back within `timeoutMs`.
  * @throws Error `anywire/redis: Redis did not answer PING within <timeoutMs> ms (<why>)`

@@ -8,7 +8,7 @@ import type { JsonRpcMessage } from '../jsonrpc/types.js';
 import type { EventStore } from '../protocol/event-store.js';
 import { checkIntegerOption } from '../protocol/option-checks.js';
 import type { RedisClient, RedisConnectionOptions } from './connection.js';
-import { closeClient, isWrongType, redisFailure, storeConnection } from './connection.js';
+import { closeClient, connected, isWrongType, redisFailure, storeConnection } from './connection.js';
 import { escapeKeyPart, RedisKeys } from './keys.js';
 import { RedisScript } from './script.js';
 
@@ -291,6 +291,7 @@ export class RedisEventStore implements EventStore {
   async deleteSession(sessionId: string): Promise<void> {
     const index = this.indexKey(sessionId);
     const keys = [index];
+    await connected(this.#client);
     try {
       const fields = await this.#client.hGetAll(index);
       for (const field of Object.keys(fields))
@@ -316,6 +317,7 @@ export class RedisEventStore implements EventStore {
     if (!m) return undefined;
     const token = m[1]!;
     let streamId: string | null | undefined;
+    await connected(this.#client);
     try {
       streamId = await this.#client.hGet(this.indexKey(sessionId), `t:${token}`);
     } catch (error) {

@@ -38,6 +38,13 @@ export {
   DEFAULT_REDIS_MAX_STREAMS_PER_SESSION,
   RedisEventStore,
 } from './event-store.js';
+export type { RedisKeyRingOptions } from './key-ring.js';
+export {
+  DEFAULT_KEY_RING_REFRESH_MS,
+  DEFAULT_KEY_RING_RETIRE_AFTER_MS,
+  DEFAULT_KEY_RING_TTL_MS,
+  RedisKeyRing,
+} from './key-ring.js';
 export type { RedisNotificationBusOptions } from './notification-bus.js';
 export { DEFAULT_MAX_BUS_EVENT_BYTES, parseBusMessage, RedisNotificationBus } from './notification-bus.js';
 export type { RedisSessionStoreOptions } from './session-store.js';

@@ -10,6 +10,7 @@ import { checkIntegerOption } from '../protocol/option-checks.js';
 import type { RedisClient, RedisConnectionOptions } from './connection.js';
 import {
   closeClient,
+  connected,
   connectionReporter,
   redisFailure,
   storeConnection,
@@ -143,6 +144,7 @@ export class RedisNotificationBus implements NotificationBus {
         `RedisNotificationBus: event of ${bytes} bytes exceeds maxEventBytes (${this.#maxBytes}); not sent to other processes`,
       );
     if (this.#closed) throw redisFailure('publish', new Error('the bus is closed'));
+    await connected(this.#client);
     try {
       await this.#client.publish(this.channel, text);
     } catch (error) {

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { RedisClient } from './connection.js';
+import { connected } from './connection.js';
 
 /** A Lua script and its SHA-1. */
 export class RedisScript {
@@ -22,6 +23,7 @@ export class RedisScript {
    */
   async run(client: RedisClient, keys: string[], args: (string | number)[]): Promise<unknown> {
     const options = { keys, arguments: args.map(String) };
+    await connected(client);
     try {
       return await client.evalSha(this.sha, options);
     } catch (error) {

@@ -19,6 +19,8 @@ import type { RedisEventsStoresOptions } from './events.js';
 import { redisEventsStores } from './events.js';
 import type { RedisEventStoreOptions } from './event-store.js';
 import { RedisEventStore } from './event-store.js';
+import type { RedisKeyRingOptions } from './key-ring.js';
+import { RedisKeyRing } from './key-ring.js';
 import type { RedisNotificationBusOptions } from './notification-bus.js';
 import { RedisNotificationBus } from './notification-bus.js';
 import type { RedisTaskLeasesOptions } from './task-leases.js';
@@ -66,6 +68,11 @@ export interface RedisStoresOptions extends RedisConnectionOptions {
   events?: Omit<RedisEventsStoresOptions, 'keyPrefix'> | false;
   /** The legacy SSE event store (Streams), or `false` to leave it out. */
   eventStore?: RedisEventStoreOptions | false;
+  /**
+   * The `requestState` key ring (set `retireAfterMs` to at least the server's `requestState.ttlMs`
+   * when you raised it), or `false` to leave it out.
+   */
+  keyRing?: RedisKeyRingOptions | false;
 }
 
 /** The Redis-backed {@link Stores}: what {@link redisStores} resolves to. */
@@ -77,6 +84,7 @@ export interface RedisStores extends Stores {
   taskLeases?: RedisTaskLeases;
   sessionStore?: RedisSessionStore;
   eventStore?: RedisEventStore;
+  keyRing?: RedisKeyRing;
   /**
    * Resolves when Redis answers PING within `readyTimeoutMs` and the bus listens on its channel.
    * @throws Error `anywire/redis: Redis did not answer PING within <n> ms (<why>)`
@@ -141,6 +149,12 @@ export async function redisStores(target: string | RedisStoresOptions): Promise<
     }
     if (options.eventStore !== false) {
       stores.eventStore = new RedisEventStore(client, { keyPrefix, ...options.eventStore });
+    }
+    if (options.keyRing !== false) {
+      stores.keyRing = new RedisKeyRing(options.keyRing?.keys ? undefined : client, {
+        keyPrefix,
+        ...options.keyRing,
+      });
     }
   } catch (error) {
     if (owned) await closeClient(client);
