@@ -25,6 +25,11 @@ export class CommandLink {
   readonly #connectTimeoutMs: number;
   #closed = false;
 
+  /**
+   * @param target a URL or connection options (a client is made and owned) or your client
+   * @param owner the store's name, for error messages
+   * @throws TypeError without a URL or client
+   */
   constructor(target: RedisTarget, owner: string) {
     const { client, owned } = storeConnection(owner, target, connectionReporter(target));
     this.#client = client;
@@ -57,11 +62,13 @@ export class LuaScript {
   readonly #source: string;
   readonly #sha: string;
 
+  /** @param source the Lua source (its SHA-1 is computed once) */
   constructor(source: string) {
     this.#source = source;
     this.#sha = createHash('sha1').update(source).digest('hex');
   }
 
+  /** Runs the script with `keys` (KEYS) and `args` (ARGV); rejects with Redis's error. */
   async run(client: RedisClient, keys: readonly string[], args: readonly string[]): Promise<unknown> {
     const tail = [String(keys.length), ...keys, ...args];
     try {
