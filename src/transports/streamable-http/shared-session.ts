@@ -30,6 +30,7 @@ export interface SharedSessionsPort {
   append(session: SharedHttpSession, message: JsonRpcMessage): void;
   subscribe(session: SharedHttpSession): Promise<(() => Promise<void>) | undefined>;
   refresh(session: SharedHttpSession): Promise<void>;
+  cancel(session: SharedHttpSession, requestId: string | number, reason: string | undefined): void;
 }
 
 /** Requests whose success changes the stored record. */
