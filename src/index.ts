@@ -86,6 +86,7 @@ export {
   SessionRecordTooLargeError,
   StaticKeyRing,
 } from './protocol/stores.js';
+export type { ReplayCache } from './protocol/replay-cache.js';
 export type { MessageContext, SendOptions, TraceContext, Transport } from './protocol/transport.js';
 export type {
   JsonObject,

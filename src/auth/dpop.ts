@@ -10,8 +10,9 @@
 import { calculateJwkThumbprint, EmbeddedJWK, errors, jwtVerify } from 'jose';
 import type { Challenges } from './challenges.js';
 import { randomBase64Url, sha256Base64Url } from './encoding.js';
-import { ExpiringCache } from './expiring-cache.js';
-import type { DpopOptions } from './options.js';
+import type { ReplayCache } from '../protocol/replay-cache.js';
+import { InMemoryReplayCache } from './replay-cache.js';
+import type { ResolvedDpopOptions } from './options.js';
 
 /** What a proof is checked against. */
 export interface ProofContext {
@@ -77,17 +78,17 @@ class Nonces {
 
 /** Verifies DPoP proofs for one resource server. */
 export class DpopVerifier {
-  readonly #o: Required<DpopOptions>;
+  readonly #o: ResolvedDpopOptions;
   readonly #challenges: Challenges;
   readonly #now: () => number;
-  readonly #replay: ExpiringCache<true>;
+  readonly #replay: ReplayCache;
   readonly #nonces?: Nonces;
 
-  constructor(options: Required<DpopOptions>, challenges: Challenges, now: () => number) {
+  constructor(options: ResolvedDpopOptions, challenges: Challenges, now: () => number) {
     this.#o = options;
     this.#challenges = challenges;
     this.#now = now;
-    this.#replay = new ExpiringCache(options.maxReplayEntries, now);
+    this.#replay = options.replayCache ?? new InMemoryReplayCache(options.maxReplayEntries, now);
     if (options.nonce) this.#nonces = new Nonces(options.nonceLifetimeSec, now);
   }
 
@@ -148,8 +149,7 @@ export class DpopVerifier {
       );
     const key = `${thumbprint}:${payload.jti}`;
     const untilMs = (iat + this.#o.iatWindowSec) * 1000 + 1000;
-    if (this.#replay.get(key) || untilMs <= this.#replay.evictedUntilMs) throw fail('DPoP proof replayed');
-    this.#replay.set(key, true, untilMs);
+    if (!(await this.#replay.checkAndStore(key, untilMs))) throw fail('DPoP proof replayed');
     return digest;
   }
 }

@@ -15,6 +15,8 @@ export {
   protectedResourceMetadataPaths,
 } from './metadata.js';
 export { normalizeHtu } from './dpop.js';
+export { InMemoryReplayCache } from './replay-cache.js';
+export type { ReplayCache } from '../protocol/replay-cache.js';
 export { AuthError } from '../protocol/auth.js';
 export type { AuthRequest, Authenticator, AuthChallenge, CertificateIdentity } from '../protocol/auth.js';
 export type {

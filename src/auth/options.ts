@@ -3,6 +3,7 @@
  * naming the option, at construction).
  * @module
  */
+import type { ReplayCache } from '../protocol/replay-cache.js';
 
 /** RFC 7662 token introspection for opaque (non-JWT) access tokens. */
 export interface IntrospectionOptions {
@@ -23,6 +24,9 @@ export interface IntrospectionOptions {
   maxCacheEntries?: number;
 }
 
+/** {@link DpopOptions} with their defaults applied (`replayCache` stays optional). */
+export type ResolvedDpopOptions = Required<Omit<DpopOptions, 'replayCache'>> & { replayCache?: ReplayCache };
+
 /** DPoP (RFC 9449): sender-constrained tokens on HTTP and the WebSocket upgrade. */
 export interface DpopOptions {
   /** Refuse tokens not presented with `Authorization: DPoP` and a proof. Default false. */
@@ -35,6 +39,13 @@ export interface DpopOptions {
   iatWindowSec?: number;
   /** Bound of the `jti` replay cache; under overflow, proofs older than the oldest evicted one are refused. Default 100 000. */
   maxReplayEntries?: number;
+  /**
+   * Where seen `jti`s are kept (RFC 9449 section 11.1): share one between processes (e.g.
+   * `stores.dpopReplayCache` of `redisStores` in `anywire/redis`) so a proof replayed against
+   * another process is refused too. A cache that throws fails the request (HTTP 500). Default: in
+   * memory, bounded by `maxReplayEntries`.
+   */
+  replayCache?: ReplayCache;
   /**
    * Require the MCP DPoP profile's `content_digest` claim in proofs (the proof's binding to the
    * request body). Checking it against the body is the binding's call to
@@ -123,7 +134,7 @@ export interface ResolvedOptions {
   httpTimeoutMs: number;
   maxTokenCacheEntries: number;
   maxCredentialBytes: number;
-  dpop?: Required<DpopOptions>;
+  dpop?: ResolvedDpopOptions;
   resourceMetadataUrl: string;
   metadata: Record<string, unknown>;
   fetch: typeof fetch;
@@ -245,6 +256,11 @@ export function resolveOptions(o: OAuthResourceServerOptions): ResolvedOptions {
       maxReplayEntries: int('dpop.maxReplayEntries', d.maxReplayEntries, 100_000, 1, 10_000_000),
       algorithms: algorithms('dpop.algorithms', d.algorithms),
     };
+    if (d.replayCache !== undefined) {
+      if (typeof d.replayCache?.checkAndStore !== 'function')
+        throw new TypeError('anywire/auth: dpop.replayCache must have a checkAndStore(key, untilMs) method');
+      resolved.dpop.replayCache = d.replayCache;
+    }
   }
   return resolved;
 }

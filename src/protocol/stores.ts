@@ -7,6 +7,7 @@
 // in task-store.ts; re-exported here for the root entry.
 import type { EventStore } from './event-store.js';
 import type { NotificationBus } from './notification-bus.js';
+import type { ReplayCache } from './replay-cache.js';
 import type { TaskLeases } from './task-leases.js';
 import type { SessionStore } from './session-store.js';
 import type { TaskStore } from './task-store.js';
@@ -117,6 +118,12 @@ export interface Stores {
   sessionStore?: SessionStore;
   // `events` (the Events extension's stores) is added by `events/stores.ts` (module augmentation),
   // so this layer does not import the Events extension.
+  /**
+   * The DPoP `jti` replay cache (RFC 9449 section 11.1) to share between processes: pass it to
+   * `oauthResourceServer({ dpop: { replayCache } })` (`anywire/auth`), which is built apart from
+   * the server.
+   */
+  dpopReplayCache?: ReplayCache;
   /** Resolves when the backend is reachable; rejects with a clear Error otherwise (readiness probes). */
   ready?(): Promise<void>;
   /** Releases the backend's connections; the stores fail after it. */

@@ -38,6 +38,8 @@ export {
   DEFAULT_REDIS_MAX_STREAMS_PER_SESSION,
   RedisEventStore,
 } from './event-store.js';
+export type { RedisReplayCacheOptions } from './replay-cache.js';
+export { RedisReplayCache } from './replay-cache.js';
 export type { RedisKeyRingOptions } from './key-ring.js';
 export {
   DEFAULT_KEY_RING_REFRESH_MS,

@@ -19,6 +19,8 @@ import type { RedisEventsStoresOptions } from './events.js';
 import { redisEventsStores } from './events.js';
 import type { RedisEventStoreOptions } from './event-store.js';
 import { RedisEventStore } from './event-store.js';
+import type { RedisReplayCacheOptions } from './replay-cache.js';
+import { RedisReplayCache } from './replay-cache.js';
 import type { RedisKeyRingOptions } from './key-ring.js';
 import { RedisKeyRing } from './key-ring.js';
 import type { RedisNotificationBusOptions } from './notification-bus.js';
@@ -73,6 +75,8 @@ export interface RedisStoresOptions extends RedisConnectionOptions {
    * when you raised it), or `false` to leave it out.
    */
   keyRing?: RedisKeyRingOptions | false;
+  /** The DPoP `jti` replay cache (give it to `oauthResourceServer`'s `dpop.replayCache`), or `false`. */
+  dpopReplayCache?: RedisReplayCacheOptions | false;
 }
 
 /** The Redis-backed {@link Stores}: what {@link redisStores} resolves to. */
@@ -85,6 +89,7 @@ export interface RedisStores extends Stores {
   sessionStore?: RedisSessionStore;
   eventStore?: RedisEventStore;
   keyRing?: RedisKeyRing;
+  dpopReplayCache?: RedisReplayCache;
   /**
    * Resolves when Redis answers PING within `readyTimeoutMs` and the bus listens on its channel.
    * @throws Error `anywire/redis: Redis did not answer PING within <n> ms (<why>)`
@@ -150,6 +155,8 @@ export async function redisStores(target: string | RedisStoresOptions): Promise<
     if (options.eventStore !== false) {
       stores.eventStore = new RedisEventStore(client, { keyPrefix, ...options.eventStore });
     }
+    if (options.dpopReplayCache !== false)
+      stores.dpopReplayCache = new RedisReplayCache(client, { keyPrefix, ...options.dpopReplayCache });
     if (options.keyRing !== false) {
       stores.keyRing = new RedisKeyRing(options.keyRing?.keys ? undefined : client, {
         keyPrefix,
