@@ -107,6 +107,34 @@ export interface TaskStore {
 
 const copy = (t: TaskRecord): TaskRecord => structuredClone(t);
 
+/**
+ * Why an update of `record` must not be applied (the {@link TaskStore.update} contract: `missing`,
+ * then `terminal`, then `conflict` when `ifVersion` differs), or `undefined` when it may be. Shared
+ * by every TaskStore implementation so they refuse alike.
+ */
+export function refuseTaskUpdate(
+  record: TaskRecord | undefined,
+  ifVersion: number | undefined,
+): Extract<TaskUpdateResult, { ok: false }> | undefined {
+  if (!record) return { ok: false, reason: 'missing' };
+  if (TERMINAL_TASK_STATUSES.has(record.status)) return { ok: false, reason: 'terminal', record };
+  if (ifVersion !== undefined && ifVersion !== record.version)
+    return { ok: false, reason: 'conflict', record };
+  return undefined;
+}
+
+/** The fields of `patch` an update may change: never the id, the owner, the creation time or the revision. */
+export function patchableFields(patch: TaskPatch): TaskPatch {
+  const {
+    taskId: _id,
+    owner: _owner,
+    createdAt: _created,
+    version: _version,
+    ...allowed
+  } = patch as TaskRecord;
+  return allowed;
+}
+
 /** In-memory {@link TaskStore} (one process). */
 export class InMemoryTaskStore implements TaskStore {
   #map = new Map<string, { seq: number; record: TaskRecord }>();
@@ -136,24 +164,14 @@ export class InMemoryTaskStore implements TaskStore {
     patch: TaskPatch,
     options: { ifVersion?: number } = {},
   ): Promise<TaskUpdateResult> {
-    const e = this.#live(taskId);
-    if (!e) return { ok: false, reason: 'missing' };
-    const t = e.record;
-    if (TERMINAL_TASK_STATUSES.has(t.status)) return { ok: false, reason: 'terminal', record: copy(t) };
-    if (options.ifVersion !== undefined && options.ifVersion !== t.version)
-      return { ok: false, reason: 'conflict', record: copy(t) };
-    const {
-      taskId: _id,
-      owner: _owner,
-      createdAt: _created,
-      version: _version,
-      ...allowed
-    } = patch as TaskRecord;
-    Object.assign(t, structuredClone(allowed), {
+    const t = this.#live(taskId)?.record;
+    const refused = refuseTaskUpdate(t, options.ifVersion);
+    if (refused) return refused.record ? { ...refused, record: copy(refused.record) } : refused;
+    Object.assign(t!, structuredClone(patchableFields(patch)), {
       lastUpdatedAt: new Date().toISOString(),
-      version: (t.version ?? 1) + 1,
+      version: (t!.version ?? 1) + 1,
     });
-    return { ok: true, record: copy(t) };
+    return { ok: true, record: copy(t!) };
   }
 
   async list(options: TaskListOptions): Promise<TaskPage> {

@@ -30,7 +30,7 @@ import type {
   TaskStore,
   TaskUpdateResult,
 } from '../protocol/task-store.js';
-import { TERMINAL_TASK_STATUSES } from '../protocol/task-store.js';
+import { patchableFields, refuseTaskUpdate } from '../protocol/task-store.js';
 import { checkIntegerOption } from '../protocol/option-checks.js';
 import type { RedisClient } from './connection.js';
 import { isWrongType } from './connection.js';
@@ -292,17 +292,9 @@ export class RedisTaskStore implements TaskStore {
   ): Promise<TaskUpdateResult> {
     for (let attempt = 0; attempt < 1000; attempt++) {
       const t = await this.get(taskId);
-      if (!t) return { ok: false, reason: 'missing' };
-      if (TERMINAL_TASK_STATUSES.has(t.status)) return { ok: false, reason: 'terminal', record: t };
-      if (options.ifVersion !== undefined && options.ifVersion !== t.version)
-        return { ok: false, reason: 'conflict', record: t };
-      const {
-        taskId: _id,
-        owner: _owner,
-        createdAt: _created,
-        version: _version,
-        ...allowed
-      } = patch as TaskRecord;
+      const refused = refuseTaskUpdate(t, options.ifVersion);
+      if (refused || !t) return refused!;
+      const allowed = patchableFields(patch);
       const next: TaskRecord = { ...t, ...structuredClone(allowed) };
       for (const [k, v] of Object.entries(allowed)) if (v === undefined) delete (next as never)[k];
       next.lastUpdatedAt = new Date().toISOString();
