@@ -7,7 +7,6 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '../src/client/client.js';
@@ -16,6 +15,7 @@ import { generateWebhookSecret } from '../src/webhooks/index.js';
 import { startCluster } from './fixtures/cluster.js';
 import type { Cluster } from './fixtures/cluster.js';
 import { haproxyMissing } from './fixtures/haproxy.js';
+import { startJwtIssuer } from './fixtures/jwt-issuer.js';
 import { redisMissing, startRedis } from './fixtures/redis-server.js';
 import type { RedisInstance } from './fixtures/redis-server.js';
 
@@ -31,30 +31,10 @@ describe.skipIf(missing)('webhook deliveries across three nodes, one SIGKILLed',
   const closers: (() => Promise<unknown>)[] = [];
 
   beforeAll(async () => {
-    const { publicKey, privateKey } = await generateKeyPair('ES256');
-    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
-    let issuer = '';
-    const as = createServer((req, res) => {
-      const body =
-        req.url === '/.well-known/oauth-authorization-server'
-          ? { issuer, jwks_uri: `${issuer}/jwks`, token_endpoint: `${issuer}/token` }
-          : req.url === '/jwks'
-            ? { keys: [jwk] }
-            : undefined;
-      if (!body) return void res.writeHead(404).end();
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-    });
-    await new Promise<void>((r) => as.listen(0, '127.0.0.1', r));
-    issuer = `http://127.0.0.1:${(as.address() as AddressInfo).port}`;
-    closers.push(() => new Promise((r) => as.close(r)));
-    token = await new SignJWT({ scope: 'mcp:tools', client_id: 'cluster-test' })
-      .setProtectedHeader({ alg: 'ES256', kid: 'k1', typ: 'at+jwt' })
-      .setIssuer(issuer)
-      .setAudience(RESOURCE)
-      .setSubject('ada')
-      .setIssuedAt()
-      .setExpirationTime('10m')
-      .sign(privateKey);
+    const as = await startJwtIssuer();
+    closers.push(() => as.close());
+    const issuer = as.issuer;
+    token = await as.token(RESOURCE, { scope: 'mcp:tools', client_id: 'cluster-test' }, '10m');
     redis = await startRedis();
     cluster = await startCluster({
       redis: redis.url,
