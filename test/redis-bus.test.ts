@@ -69,6 +69,9 @@ describe.skipIf(!!missing)('RedisNotificationBus', () => {
     b.subscribe((e) => e.type === 'resource_updated' && atB.push(e.uri));
     await Promise.all([a.ready(), b.ready()]);
     for (let i = 0; i < 50; i++) await a.publish({ type: 'resource_updated', uri: `a${i}` });
+    // Order is promised per publisher only: b publishes once it has heard a's 50, so that b's own
+    // event (delivered to b at once) cannot overtake a's that are still on their way from Redis.
+    await expect.poll(() => atB.length, { timeout: 10_000 }).toBe(50);
     await b.publish({ type: 'resource_updated', uri: 'from-b' });
     const expected = [...Array.from({ length: 50 }, (_, i) => `a${i}`), 'from-b'];
     await expect.poll(() => atB.length, { timeout: 10_000 }).toBe(51);
