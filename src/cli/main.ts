@@ -140,7 +140,7 @@ export async function main(argv: string[]): Promise<number> {
       }
       const corsOrigins = o.cors.includes('*') ? '*' : o.cors.length ? o.cors : undefined;
       const { serveAuth } = await import('./serve-auth.js');
-      await serve(module, { ...o, urls: o.url, corsOrigins, ...(await serveAuth(o)) });
+      await serve(module, { ...o, urls: o.url, corsOrigins, auth: (stores) => serveAuth(o, stores) });
     },
   );
 

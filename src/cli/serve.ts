@@ -6,6 +6,7 @@
  */
 import { hostname } from 'node:os';
 import { bindingDefinitions } from '../bindings/registry.js';
+import type { Stores } from '../protocol/stores.js';
 import { printEndpoints, startBinding } from './bindings.js';
 import type { BindingFlags, StartedBinding } from './bindings.js';
 import { loadServerModule } from './load-module.js';
@@ -52,6 +53,13 @@ export interface ServeOptions extends BindingFlags, Omit<ServerLogOptions, 'stde
   redis?: string;
   /** Grace period for in-flight requests on SIGINT/SIGTERM, in ms. Default 5000. */
   shutdownGraceMs?: number;
+  /**
+   * Builds the authenticator (and its well-known handler) once the shared stores are connected, so
+   * it can share them (`--auth-issuer` with `--redis`: the DPoP `jti` replay cache and the token
+   * cache). Called with `undefined` without `--redis`. What it returns overrides `authenticator`
+   * and `wellKnown`.
+   */
+  auth?: (stores: Stores | undefined) => Promise<Pick<BindingFlags, 'authenticator' | 'wellKnown'>>;
 }
 
 /** The binding URLs that `options` name, in the binding registry's order, then `urls`, then stdio. */
@@ -99,7 +107,8 @@ export async function serve(modulePath: string, options: ServeOptions): Promise<
   const stores = redis ? await redis.useRedisStores(server, options.redis!, nodeId) : undefined;
   const started: StartedBinding[] = [];
   try {
-    for (const url of urls) started.push(await startBinding(server, url, { ...options, nodeId }));
+    const auth = options.auth ? await options.auth(stores) : {};
+    for (const url of urls) started.push(await startBinding(server, url, { ...options, ...auth, nodeId }));
   } catch (e) {
     await Promise.all(started.map((b) => b.close()));
     await stores?.close?.();
