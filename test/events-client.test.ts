@@ -219,8 +219,11 @@ describe('anywire events (CLI)', () => {
     events.emitEvent('alert.raised', { level: 'high', n: 1 });
     events.emitEvent('alert.raised', { level: 'low', n: 2 });
     await waitFor('two JSON lines on stdout', () => out.split('\n').filter(Boolean).length === 2);
+    // Await the exit SIGINT causes: s.stop() would add a SIGTERM, which kills the CLI outright
+    // (exit code null) when it arrives after the SIGINT handler has run and been removed.
+    const exited = new Promise<number | null>((r) => s.child.once('exit', (code) => r(code)));
     s.child.kill('SIGINT');
-    expect(await s.stop()).toBe(0);
+    expect(await exited).toBe(0);
     const lines = out
       .trim()
       .split('\n')
