@@ -10,10 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client } from '../src/client/client.js';
+import { createRedisClient } from '../src/redis/connection.js';
+import { RedisTaskLeases } from '../src/redis/task-leases.js';
+import { RedisTaskStore } from '../src/redis/task-store.js';
+import { StreamableHttpClientTransport } from '../src/transports/streamable-http/client.js';
 import { anywire, freePort, start } from './cli-run.js';
 import { redisMissing, startRedis } from './fixtures/redis-server.js';
 import type { RedisInstance } from './fixtures/redis-server.js';
-import { EVERYTHING, modernToolCall, ROOT } from './helpers.js';
+import { EVERYTHING, modernToolCall, ROOT, waitFor } from './helpers.js';
 
 const missing = redisMissing();
 if (missing) console.warn(`serve --redis tests skipped: ${missing}`);
@@ -136,6 +141,63 @@ describe.skipIf(missing)('anywire serve --redis', () => {
       expect(await loaded(['--redis', redis.url])).toEqual({ client: true, stores: true });
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('names the node (--node-id) as the holder of the task leases it takes', async () => {
+    const s = await start(
+      ['serve', EVERYTHING, '--http', '127.0.0.1:0', '--redis', `${redis.url}/1`, '--node-id', 'n-lease'],
+      /(http:\/\/127\.0\.0\.1:\d+\/mcp)[\s\S]*stores\s+redis/,
+    );
+    const client = new Client({ name: 'lease-reader', version: '1.0.0' }, { era: 'modern' });
+    const db1 = createRedisClient({ url: `${redis.url}/1` });
+    await db1.connect();
+    try {
+      await client.connect(new StreamableHttpClientTransport({ url: s.match[1]! }));
+      const handle = await client.startTask('slow_compute', { seconds: 30, label: 'leased' });
+      expect(handle.taskId, 'slow_compute answered without a task').toBeDefined();
+      // `<attempt>|<node id>` (src/redis/task-leases.ts key layout).
+      expect(await db1.hGet('anywire:leases:{queue}:holders', handle.taskId!)).toBe('1|n-lease');
+      await client.request('tasks/cancel', { taskId: handle.taskId! });
+    } finally {
+      await client.close();
+      await db1.close();
+      expect(await s.stop()).toBe(0);
+    }
+  });
+
+  it('starts its extensions at startup: a node nobody calls yet fails the task orphaned by a dead node', async () => {
+    // A task left `working` by a node that died: its lease ran out long ago.
+    const db2 = createRedisClient({ url: `${redis.url}/2` });
+    await db2.connect();
+    const store = new RedisTaskStore(db2);
+    const leases = new RedisTaskLeases(db2);
+    const now = new Date().toISOString();
+    await store.create({
+      taskId: 'orphan-1',
+      status: 'working',
+      createdAt: now,
+      lastUpdatedAt: now,
+      ttl: 600_000,
+    });
+    await leases.acquire('orphan-1', 'dead-node', { leaseMs: 1 });
+    const s = await start(
+      ['serve', EVERYTHING, '--http', '127.0.0.1:0', '--redis', `${redis.url}/2`, '--node-id', 'n-sweeper'],
+      /stores\s+redis/,
+    );
+    try {
+      // No request reaches the node: only a sweep started at startup can fail the task (the
+      // everything server sweeps every 5 s).
+      const failed = await waitFor(
+        'the orphaned task failed by the idle node',
+        () => store.get('orphan-1'),
+        (t) => t?.status === 'failed',
+        20_000,
+      );
+      expect(failed!.statusMessage).toMatch(/node running this task stopped/i);
+    } finally {
+      expect(await s.stop()).toBe(0);
+      await db2.close();
     }
   });
 });

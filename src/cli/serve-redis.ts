@@ -61,8 +61,9 @@ export async function useRedisStores(
   let connected = false;
   const options = {
     url,
-    // The node id names this process in the webhook delivery queue's consumer group.
-    events: { consumer: nodeId },
+    // The node id names this process on the task leases it holds and in the webhook delivery
+    // queue's consumer group.
+    nodeId,
     onerror: (e: Error) => {
       if (connected) stderr.write(`anywire: ${e.message}\n`);
     },

@@ -108,9 +108,13 @@ export async function serve(modulePath: string, options: ServeOptions): Promise<
   const started: StartedBinding[] = [];
   try {
     const auth = options.auth ? await options.auth(stores) : {};
+    // Extensions start now (task lease sweeps, webhook deliveries), not on the first request: a
+    // restarted node takes over the work of a dead one even when no client reaches it.
+    await server.start();
     for (const url of urls) started.push(await startBinding(server, url, { ...options, ...auth, nodeId }));
   } catch (e) {
     await Promise.all(started.map((b) => b.close()));
+    await server.close().catch(() => {});
     await stores?.close?.();
     throw e;
   }

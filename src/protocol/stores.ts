@@ -124,6 +124,11 @@ export interface Stores {
    * the server.
    */
   dpopReplayCache?: ReplayCache;
+  /**
+   * This process's name in the shared stores (`anywire serve --node-id`): the holder recorded on the
+   * task leases it takes (so an operator sees which node runs a task). Unset: a random id per server.
+   */
+  nodeId?: string;
   /** Resolves when the backend is reachable; rejects with a clear Error otherwise (readiness probes). */
   ready?(): Promise<void>;
   /** Releases the backend's connections; the stores fail after it. */

@@ -44,6 +44,12 @@ export const DEFAULT_REDIS_READY_TIMEOUT_MS = 1000;
 export interface RedisStoresOptions extends RedisConnectionOptions {
   /** Prefix of every key and channel. Default `anywire:`. */
   keyPrefix?: string;
+  /**
+   * This node's name (`anywire serve --node-id`): `stores.nodeId` (the holder named on the task
+   * leases this node takes) and the default `events.consumer`. Default: unset (a random holder id
+   * per server, the deliveries' own default consumer name).
+   */
+  nodeId?: string;
   /** Time in ms `ready()` waits for PONG. Default {@link DEFAULT_REDIS_READY_TIMEOUT_MS}. */
   readyTimeoutMs?: number;
   /**
@@ -110,6 +116,8 @@ export async function redisStores(target: string | RedisStoresOptions): Promise<
   const options: RedisStoresOptions = typeof target === 'string' ? { url: target } : target;
   checkConnectionOptions('redisStores', options);
   checkIntegerOption('redisStores', 'readyTimeoutMs', options.readyTimeoutMs, 1);
+  if (options.nodeId !== undefined && (typeof options.nodeId !== 'string' || options.nodeId === ''))
+    throw new TypeError('redisStores: nodeId must be a non-empty string');
   if (options.client !== undefined && !isClient(options.client))
     throw new TypeError('redisStores: client must be a node-redis client');
   const owned = !options.client;
@@ -147,8 +155,14 @@ export async function redisStores(target: string | RedisStoresOptions): Promise<
       stores.sessionStore = sessionStore;
       closers.push(() => sessionStore.close());
     }
+    if (options.nodeId !== undefined) stores.nodeId = options.nodeId;
     if (options.events !== false) {
-      const events = redisEventsStores(client, { ...options.events, keyPrefix });
+      const consumer = options.events?.consumer ?? options.nodeId;
+      const events = redisEventsStores(client, {
+        ...options.events,
+        ...(consumer !== undefined ? { consumer } : {}),
+        keyPrefix,
+      });
       stores.events = events;
       closers.push(() => events.deliveries.stop());
     }

@@ -191,6 +191,7 @@ export function createTaskExtension(options: TaskExtensionOptions = {}): TaskExt
       runner.attach(h.bus, (e) => h.reportError(e), h.stores.taskStore, {
         leases: h.stores.taskLeases,
         rerun: rerunner(h),
+        ...(h.stores.nodeId !== undefined ? { nodeId: h.stores.nodeId } : {}),
       });
     },
     stop() {

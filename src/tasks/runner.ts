@@ -76,7 +76,7 @@ export interface TaskExtensionOptions {
    * stored, and its task is failed, not re-run, when its server stops. Default 65 536.
    */
   maxStoredRequestBytes?: number;
-  /** This server's name as a lease holder. Default: a random UUID per runner. */
+  /** This server's name as a lease holder. Default: the server's `stores.nodeId`, else a random UUID per runner. */
   nodeId?: string;
 }
 
@@ -186,14 +186,15 @@ export class TaskExtensionRunner {
    * starts the lease sweep when there are leases.
    * @param defaultStore the store to use when the `store` option was unset (the server's
    *   `stores.taskStore`); ignored once a store is in use
-   * @param durable the server's `stores.taskLeases` (used when the `leases` option is unset) and how
-   *   to run a stored call again
+   * @param durable the server's `stores.taskLeases` (used when the `leases` option is unset), how
+   *   to run a stored call again, and the server's `stores.nodeId` (the lease holder's name when the
+   *   `nodeId` option is unset)
    */
   attach(
     bus: NotificationBus,
     report: (e: unknown) => void,
     defaultStore?: TaskStore,
-    durable: { leases?: TaskLeases; rerun?: TaskRerunner } = {},
+    durable: { leases?: TaskLeases; rerun?: TaskRerunner; nodeId?: string } = {},
   ): void {
     this.#store ??= defaultStore;
     this.#bus = bus;
@@ -210,7 +211,7 @@ export class TaskExtensionRunner {
       this.#keeper = new LeaseKeeper(
         leases,
         {
-          nodeId: o.nodeId ?? globalThis.crypto.randomUUID(),
+          nodeId: o.nodeId ?? durable.nodeId ?? globalThis.crypto.randomUUID(),
           leaseMs: o.leaseMs ?? DEFAULT_TASK_LEASE_MS,
           sweepIntervalMs: o.leaseSweepIntervalMs ?? DEFAULT_LEASE_SWEEP_INTERVAL_MS,
           maxClaimsPerSweep: o.maxLeaseClaimsPerSweep ?? 16,
