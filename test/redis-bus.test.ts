@@ -124,8 +124,22 @@ describe.skipIf(!!missing)('RedisNotificationBus', () => {
       b.channel,
       JSON.stringify({ from: 'x', event: { type: 'resource_updated', uri: 'ok' } }),
     );
-    await expect.poll(() => seen.length, { timeout: 10_000 }).toBe(1);
-    expect(seen).toEqual([{ type: 'resource_updated', uri: 'ok' }]);
+    // A broadcast id that is not 8 to 64 hex digits (it becomes part of a Redis key) is dropped;
+    // the event is still delivered. A good one travels with it.
+    await raw.publish(
+      b.channel,
+      JSON.stringify({ from: 'x', event: { type: 'list_changed', list: 'tools', id: '../{x}:*' } }),
+    );
+    await raw.publish(
+      b.channel,
+      JSON.stringify({ from: 'x', event: { type: 'list_changed', list: 'tools', id: 'ab12cd34ef' } }),
+    );
+    await expect.poll(() => seen.length, { timeout: 10_000 }).toBe(3);
+    expect(seen).toEqual([
+      { type: 'resource_updated', uri: 'ok' },
+      { type: 'list_changed', list: 'tools' },
+      { type: 'list_changed', list: 'tools', id: 'ab12cd34ef' },
+    ]);
     expect(errors).toEqual([]);
     await raw.close();
   });

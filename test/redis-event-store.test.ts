@@ -157,6 +157,34 @@ describe.skipIf(!!missing)('RedisEventStore', () => {
     }
   });
 
+  it('storeEventOnce across processes: of four stores racing on one broadcast key, one stores it; the marker keeps onceWindowMs and garbage under it is replaced', async () => {
+    const prefix = `es${++n}:`;
+    const stores = [1, 2, 3, 4].map(
+      () => new RedisEventStore(client, { keyPrefix: prefix, onceWindowMs: 5000 }),
+    );
+    const prime = await stores[0]!.storeEvent('sess', 'g', null);
+    for (let round = 0; round < 20; round++) {
+      const ids = await Promise.all(
+        stores.map((s) => s.storeEventOnce('sess', 'g', note(round), `b${round}`)),
+      );
+      expect(
+        ids.filter((id) => id !== undefined),
+        `round ${round}`,
+      ).toHaveLength(1);
+    }
+    expect((await replay(stores[1]!, 'sess', prime)).sent.map(progressOf)).toEqual(
+      Array.from({ length: 20 }, (_, i) => i),
+    );
+    const marker = `${prefix}es:{sess}:o:b0`;
+    const ttl = await client.pTTL(marker);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(5000);
+    await client.del(marker);
+    await client.hSet(marker, 'x', 'y'); // garbage of another type
+    expect(await stores[2]!.storeEventOnce('sess', 'g', note(99), 'b0')).toEqual(expect.any(String));
+    expect(await client.type(marker)).toBe('string');
+  });
+
   it('rejects with a clear error when Redis is unreachable (fast, no crash)', async () => {
     const own = await startRedis();
     const s = new RedisEventStore({ url: own.url, onerror: () => {} });

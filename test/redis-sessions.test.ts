@@ -189,6 +189,74 @@ describe.skipIf(missing !== undefined)('legacy sessions shared by several nodes'
     await reading;
   });
 
+  it('stores each broadcast once while the GET stream moves between nodes and while its holder is dead', async () => {
+    await cluster(3);
+    const [a, b, c] = nodes as [Node, Node, Node];
+    const alice = new RawClient('alice');
+    await alice.initialize(a);
+    await alice.post(a, { jsonrpc: '2.0', method: 'notifications/initialized' });
+    // A replica on every node: each of them hears every broadcast.
+    for (const [i, node] of [a, b, c].entries()) await alice.call(node, 100 + i, 'ping');
+
+    const seen: SseEvent[] = [];
+    const heard = () => seen.filter((e) => e.data.includes('tools/list_changed')).length;
+    const open = async (node: Node, last?: string) => {
+      const ac = new AbortController();
+      const res = await alice.get(node, last, ac.signal);
+      expect(res.status).toBe(200);
+      const reading = readSse(res, (e) => seen.push(e)).catch(() => {});
+      return { ac, reading };
+    };
+    let live = await open(a);
+    await until('the priming event', () => seen.length >= 1);
+
+    // Broadcasts from every live node, one every 5 ms, while the client moves its GET stream
+    // A -> B -> C -> A -> B -> C -> A -> B, each time resuming after the last event it saw.
+    let fired = 0;
+    let firing = true;
+    const alive = [a, b, c];
+    const firer = (async () => {
+      while (firing) {
+        alive[fired % alive.length]!.server.notifyListChanged('tools');
+        fired++;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+    const route = [b, c, a, b, c, a, b];
+    for (const [i, node] of route.entries()) {
+      const before = heard();
+      await until(`a broadcast on connection ${i}`, () => heard() > before);
+      live.ac.abort();
+      await live.reading;
+      live = await open(node, seen.at(-1)!.id!);
+    }
+    firing = false;
+    await firer;
+    await until(`all ${fired} broadcasts on the stream held by B`, () => heard() >= fired);
+
+    // B (holding the stream) dies; broadcasts fired meanwhile on A and C are stored by their
+    // replicas of the session, once, and replayed when the client resumes on C.
+    const lastSeen = seen.at(-1)!.id!;
+    await b.kill();
+    await live.reading;
+    alive.splice(alive.indexOf(b), 1);
+    for (let i = 0; i < 6; i++) {
+      alive[i % 2]!.server.notifyListChanged('tools');
+      fired++;
+    }
+    live = await open(c, lastSeen);
+    await until(`all ${fired} broadcasts after resuming on C`, () => heard() >= fired);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(heard(), 'list_changed heard (duplicates would exceed the count)').toBe(fired);
+    const ids = seen.map((e) => e.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    console.log(
+      `shared GET stream: ${fired} broadcasts over ${route.length} handovers and a holder's death, each heard once`,
+    );
+    live.ac.abort();
+    await live.reading;
+  });
+
   it('delivers resources/updated to the GET stream by a subscription made on another node', async () => {
     await cluster(3);
     const [a, b, c] = nodes as [Node, Node, Node];

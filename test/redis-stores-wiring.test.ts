@@ -74,7 +74,9 @@ describe('Stores: notification bus', () => {
     expect(server.bus).toBe(bus);
     expect(server.stores.notificationBus).toBe(bus);
     server.registerTool('late', {}, () => 'x');
-    await expect.poll(() => heard, { timeout: 5000 }).toContainEqual({ type: 'list_changed', list: 'tools' });
+    await expect
+      .poll(() => heard, { timeout: 5000 })
+      .toContainEqual({ type: 'list_changed', list: 'tools', id: expect.stringMatching(/^[0-9a-f]{32}$/) });
 
     // useStores switches the bus: the server hears the new one and no longer the old one.
     const other = new InMemoryNotificationBus();

@@ -45,6 +45,21 @@ export interface EventStore {
     lastEventId: string,
     send: (eventId: string, message: JsonRpcMessage) => Promise<void> | void,
   ): Promise<string | undefined>;
+  /**
+   * Appends `message` to a stream that exists already (it holds an event), once per `key`: several
+   * processes hearing the same broadcast for a session they share store it once. Resolves to the
+   * new event id, or `undefined` when an event was stored under `key` on this session within the
+   * store's once-window (by any process), or when the stream does not exist (never opened, expired
+   * or deleted: the broadcast has no GET stream to go to). Optional: without it, only the process
+   * holding a session's GET stream stores its broadcasts.
+   * @throws as `storeEvent`
+   */
+  storeEventOnce?(
+    sessionId: string,
+    streamId: string,
+    message: JsonRpcMessage,
+    key: string,
+  ): Promise<string | undefined>;
   /** Drops the events of one stream of `sessionId` (its response was delivered). Idempotent. */
   deleteStream(sessionId: string, streamId: string): Promise<void>;
   /** Drops every event of `sessionId` (the session ended). Idempotent. */
@@ -53,6 +68,8 @@ export interface EventStore {
 
 /** Default of {@link InMemoryEventStoreOptions.maxEventStoreBytes}: 64 MiB. */
 export const DEFAULT_MAX_EVENT_STORE_BYTES = 64 * 1024 * 1024;
+/** Default of {@link InMemoryEventStoreOptions.onceWindowMs} (and the Redis store's): 60 s. */
+export const DEFAULT_ONCE_WINDOW_MS = 60_000;
 /** Default of {@link InMemoryEventStoreOptions.maxEventsPerStream}. */
 export const DEFAULT_MAX_EVENTS_PER_STREAM = 1000;
 /** Default of {@link InMemoryEventStoreOptions.maxStreams}. */
@@ -70,6 +87,11 @@ export interface InMemoryEventStoreOptions {
    * oldest events of the current one. Default 64 MiB.
    */
   maxEventStoreBytes?: number;
+  /**
+   * How long `storeEventOnce` remembers a key, in ms: a broadcast heard again within it (from
+   * another replica of the session) is not stored twice. Default 60 000.
+   */
+  onceWindowMs?: number;
 }
 
 interface StoredEvent {
@@ -118,8 +140,12 @@ export class InMemoryEventStore implements EventStore {
   #maxEvents: number;
   #maxStreams: number;
   #maxBytes: number;
+  #onceWindowMs: number;
+  /** `storeEventOnce` keys (`<session>\n<key>`) by the time they are forgotten, oldest first. */
+  #once = new Map<string, number>();
 
   constructor(options: InMemoryEventStoreOptions = {}) {
+    this.#onceWindowMs = positiveInteger('onceWindowMs', options.onceWindowMs, DEFAULT_ONCE_WINDOW_MS);
     this.#maxEvents = positiveInteger(
       'maxEventsPerStream',
       options.maxEventsPerStream,
@@ -163,6 +189,24 @@ export class InMemoryEventStore implements EventStore {
     if (s.events.length > this.#maxEvents) this.#shift(s);
     this.#evict(s);
     return `${s.key}.${seq}`;
+  }
+
+  async storeEventOnce(
+    sessionId: string,
+    streamId: string,
+    message: JsonRpcMessage,
+    key: string,
+  ): Promise<string | undefined> {
+    if (this.#bySession.get(sessionId)?.get(streamId) === undefined) return undefined;
+    const now = Date.now();
+    for (const [k, until] of this.#once) {
+      if (until > now) break;
+      this.#once.delete(k);
+    }
+    const k = `${sessionId}\n${key}`;
+    if (this.#once.has(k)) return undefined;
+    this.#once.set(k, now + this.#onceWindowMs);
+    return this.storeEvent(sessionId, streamId, message);
   }
 
   async replayEventsAfter(

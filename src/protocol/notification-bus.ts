@@ -8,8 +8,13 @@ import type { JsonObject } from './types.js';
 
 /** An event every server instance should hear. */
 export type ServerEvent =
-  | { type: 'list_changed'; list: 'tools' | 'prompts' | 'resources' }
-  | { type: 'resource_updated'; uri: string }
+  /**
+   * A list changed. `id` names this one broadcast on every process (set by the publishing server):
+   * a legacy session served by several processes stores it on its GET stream once.
+   */
+  | { type: 'list_changed'; list: 'tools' | 'prompts' | 'resources'; id?: string }
+  /** A subscribed resource changed; `id` as for `list_changed`. */
+  | { type: 'resource_updated'; uri: string; id?: string }
   /** A task changed (`task` is its `DetailedTask`); `owner` is the principal it belongs to. */
   | { type: 'task_status'; taskId: string; task: JsonObject; owner?: string }
   /** A task was cancelled (by `tasks/cancel` on any process): the process running it aborts it. */

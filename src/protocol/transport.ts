@@ -47,6 +47,12 @@ export interface TraceContext {
 export interface SendOptions {
   /** The inbound request this message belongs to (routes it to that request's stream on HTTP). */
   relatedRequestId?: JsonRpcId;
+  /**
+   * The broadcast this notification delivers (a `list_changed` or `resources/updated` heard on the
+   * notification bus, by the id of its `ServerEvent`): a legacy session served by several processes
+   * stores it on its GET stream once, whichever of them hears it first.
+   */
+  broadcastId?: string;
 }
 
 /**

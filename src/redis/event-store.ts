@@ -5,6 +5,7 @@
  * @module
  */
 import type { JsonRpcMessage } from '../jsonrpc/types.js';
+import { DEFAULT_ONCE_WINDOW_MS } from '../protocol/event-store.js';
 import type { EventStore } from '../protocol/event-store.js';
 import { checkIntegerOption } from '../protocol/option-checks.js';
 import type { RedisClient, RedisConnectionOptions } from './connection.js';
@@ -45,6 +46,11 @@ export interface RedisEventStoreOptions {
    * process that dies leaves nothing behind for longer. Default 3 600 000 (1 h).
    */
   eventTtlMs?: number;
+  /**
+   * How long `storeEventOnce` remembers a key, in ms (a broadcast heard by several processes is
+   * stored once within it). Default 60 000.
+   */
+  onceWindowMs?: number;
 }
 
 /** One event read back by {@link RedisEventStore.readEventsAfter}. */
@@ -53,6 +59,30 @@ export interface StoredEventEntry {
   id: string;
   message: JsonRpcMessage;
 }
+
+// The tail of STORE and STORE_ONCE: appends ARGV[3]=ARGV[4] to the stream KEYS[2] of token `tok`,
+// trims it to its bounds, renews both TTLs and returns {tok, entry id}.
+const APPEND = `
+local id = redis.call('XADD', KEYS[2], '*', ARGV[3], ARGV[4])
+local bytes = (tonumber(redis.call('HGET', KEYS[1], 'b:' .. tok)) or 0) + string.len(ARGV[4])
+local maxEvents = tonumber(ARGV[5])
+local maxBytes = tonumber(ARGV[6])
+local len = redis.call('XLEN', KEYS[2])
+while len > 1 and (len > maxEvents or bytes > maxBytes) do
+  local first = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)[1]
+  local f = first[2]
+  for i = 1, #f, 2 do
+    if f[i] == 'd' then bytes = bytes - string.len(f[i + 1]) end
+  end
+  redis.call('XDEL', KEYS[2], first[1])
+  len = len - 1
+end
+if bytes < 0 then bytes = 0 end
+redis.call('HSET', KEYS[1], 'b:' .. tok, bytes)
+redis.call('PEXPIRE', KEYS[1], ARGV[7])
+redis.call('PEXPIRE', KEYS[2], ARGV[7])
+return {tok, id}
+`;
 
 // KEYS[1] session index (hash), KEYS[2] the stream (Redis Stream).
 // ARGV: streamId, new token, field ('d' data or 'p' priming), data, maxEvents, maxStreamBytes,
@@ -73,26 +103,20 @@ if not tok or #tok ~= 32 or not string.match(tok, '^%x+$') then
   redis.call('DEL', KEYS[2])
   redis.call('HSET', KEYS[1], 's:' .. ARGV[1], tok, 't:' .. tok, ARGV[1], 'b:' .. tok, 0)
 end
-local id = redis.call('XADD', KEYS[2], '*', ARGV[3], ARGV[4])
-local bytes = (tonumber(redis.call('HGET', KEYS[1], 'b:' .. tok)) or 0) + string.len(ARGV[4])
-local maxEvents = tonumber(ARGV[5])
-local maxBytes = tonumber(ARGV[6])
-local len = redis.call('XLEN', KEYS[2])
-while len > 1 and (len > maxEvents or bytes > maxBytes) do
-  local first = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)[1]
-  local f = first[2]
-  for i = 1, #f, 2 do
-    if f[i] == 'd' then bytes = bytes - string.len(f[i + 1]) end
-  end
-  redis.call('XDEL', KEYS[2], first[1])
-  len = len - 1
+${APPEND}`);
+
+// As STORE, on a stream that exists only, and once per KEYS[3] (a string kept ARGV[9] ms): nil when
+// the stream does not exist (or is garbage) or KEYS[3] was set already.
+const STORE_ONCE = new RedisScript(`
+if redis.call('TYPE', KEYS[1]).ok ~= 'hash' or redis.call('TYPE', KEYS[2]).ok ~= 'stream' then
+  return false
 end
-if bytes < 0 then bytes = 0 end
-redis.call('HSET', KEYS[1], 'b:' .. tok, bytes)
-redis.call('PEXPIRE', KEYS[1], ARGV[7])
-redis.call('PEXPIRE', KEYS[2], ARGV[7])
-return {tok, id}
-`);
+local tok = redis.call('HGET', KEYS[1], 's:' .. ARGV[1])
+if not tok or #tok ~= 32 or not string.match(tok, '^%x+$') then return false end
+local once = redis.call('TYPE', KEYS[3]).ok
+if once ~= 'none' and once ~= 'string' then redis.call('DEL', KEYS[3]) end
+if not redis.call('SET', KEYS[3], '1', 'NX', 'PX', ARGV[9]) then return false end
+${APPEND}`);
 
 // KEYS[1] session index, KEYS[2] the stream. ARGV[1] streamId. Forgets the stream.
 const DELETE_STREAM = new RedisScript(`
@@ -130,7 +154,8 @@ function parseMessage(data: unknown): JsonRpcMessage | undefined {
  *   slot): `<prefix>es:{S}:i`, a hash indexing the session's streams (`s:<stream id>` → token,
  *   `t:<token>` → stream id, `b:<token>` → bytes held); `<prefix>es:{S}:x:<stream id>`, a Redis
  *   Stream of the events (field `d` the message's JSON text, `p` a priming event). Both carry a TTL
- *   of `eventTtlMs`, renewed on every write.
+ *   of `eventTtlMs`, renewed on every write. `<prefix>es:{S}:o:<key>`, a marker set by
+ *   `storeEventOnce` (a broadcast stored once for the session), kept `onceWindowMs`.
  * - **Event ids** are `<token>.<entry id>`: the token is 128 random bits drawn when the stream is
  *   first written (again after it was deleted), the entry id the Redis Stream's (`<ms>-<seq>`). An
  *   id is looked up only in the index of the session asking, so another session's id, a deleted
@@ -152,6 +177,7 @@ export class RedisEventStore implements EventStore {
   readonly #maxStreamBytes: number;
   readonly #maxStreams: number;
   readonly #ttlMs: number;
+  readonly #onceWindowMs: number;
 
   /**
    * @param target a redis:// URL, a node-redis client (you keep owning it), or connection options
@@ -165,6 +191,8 @@ export class RedisEventStore implements EventStore {
     checkIntegerOption(owner, 'maxStreamBytes', options.maxStreamBytes, 1);
     checkIntegerOption(owner, 'maxStreamsPerSession', options.maxStreamsPerSession, 1);
     checkIntegerOption(owner, 'eventTtlMs', options.eventTtlMs, 1);
+    checkIntegerOption(owner, 'onceWindowMs', options.onceWindowMs, 1);
+    this.#onceWindowMs = options.onceWindowMs ?? DEFAULT_ONCE_WINDOW_MS;
     this.#maxEvents = options.maxEventsPerStream ?? DEFAULT_REDIS_MAX_EVENTS_PER_STREAM;
     this.#maxStreamBytes = options.maxStreamBytes ?? DEFAULT_REDIS_MAX_STREAM_BYTES;
     this.#maxEventBytes =
@@ -223,6 +251,54 @@ export class RedisEventStore implements EventStore {
     } catch (error) {
       throw redisFailure('storeEvent', error);
     }
+    const [token, entryId] = reply as [string, string];
+    return `${token}.${entryId}`;
+  }
+
+  /**
+   * Appends `message` to an existing stream once per `key` (the {@link EventStore} contract): one
+   * script that checks the stream, sets `<prefix>es:{S}:o:<key>` if absent (kept `onceWindowMs`),
+   * then appends and trims as `storeEvent`.
+   * @returns the new event id; `undefined` when the key was set already or the stream does not exist
+   * @throws as `storeEvent`
+   */
+  async storeEventOnce(
+    sessionId: string,
+    streamId: string,
+    message: JsonRpcMessage,
+    key: string,
+  ): Promise<string | undefined> {
+    const data = JSON.stringify(message);
+    const bytes = Buffer.byteLength(data);
+    if (bytes > this.#maxEventBytes)
+      throw new RangeError(
+        `RedisEventStore: event of ${bytes} bytes exceeds maxEventBytes (${this.#maxEventBytes}); not stored`,
+      );
+    let reply: unknown;
+    try {
+      reply = await STORE_ONCE.run(
+        this.#client,
+        [
+          this.indexKey(sessionId),
+          this.streamKey(sessionId, streamId),
+          this.#keys.key(RedisKeys.tag(sessionId), 'o', escapeKeyPart(key)),
+        ],
+        [
+          streamId,
+          '',
+          'd',
+          data,
+          this.#maxEvents,
+          this.#maxStreamBytes,
+          this.#ttlMs,
+          this.#maxStreams,
+          this.#onceWindowMs,
+        ],
+      );
+    } catch (error) {
+      throw redisFailure('storeEventOnce', error);
+    }
+    if (!Array.isArray(reply)) return undefined;
     const [token, entryId] = reply as [string, string];
     return `${token}.${entryId}`;
   }

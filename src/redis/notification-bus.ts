@@ -39,6 +39,7 @@ export interface RedisNotificationBusOptions {
 }
 
 const LISTS = new Set(['tools', 'prompts', 'resources']);
+const BROADCAST_ID = /^[0-9a-f]{8,64}$/;
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -73,7 +74,10 @@ export function parseBusMessage(text: string): { from: string; event: ServerEven
       typeof e.event.timestamp === 'string' &&
       isObject(e.event.data) &&
       (e.principal === undefined || typeof e.principal === 'string'));
-  return ok ? { from: v.from, event: e as ServerEvent } : undefined;
+  if (!ok) return undefined;
+  // A broadcast's id becomes part of a Redis key: anything but 8 to 64 hex digits is dropped.
+  if ('id' in e && (typeof e.id !== 'string' || !BROADCAST_ID.test(e.id))) delete e.id;
+  return { from: v.from, event: e as ServerEvent };
 }
 
 function randomId(): string {

@@ -12,7 +12,7 @@ import type { Era } from '../protocol/eras.js';
 import { logLevelRank } from '../protocol/constants.js';
 import { McpError } from '../protocol/errors.js';
 import type { InboundCall } from '../protocol/peer.js';
-import type { MessageContext } from '../protocol/transport.js';
+import type { MessageContext, SendOptions } from '../protocol/transport.js';
 import type {
   AuthInfo,
   ClientCapabilities,
@@ -46,8 +46,11 @@ export interface LegacySession {
     params: JsonObject | undefined,
     options: { relatedRequestId?: JsonRpcId; signal?: AbortSignal },
   ): Promise<JsonObject>;
-  /** Sends a session-wide notification (list_changed, resources/updated). */
-  notify(method: string, params?: JsonObject): Promise<void>;
+  /**
+   * Sends a session-wide notification (list_changed, resources/updated); `options.broadcastId`
+   * names the broadcast it delivers (see `SendOptions`).
+   */
+  notify(method: string, params?: JsonObject, options?: SendOptions): Promise<void>;
   /** False while another process delivers this session's broadcasts (a session shared between processes). */
   hearsBroadcasts?: () => boolean;
 }

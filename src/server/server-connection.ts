@@ -100,7 +100,7 @@ export class ServerConnection {
       subscriptions: new Set(),
       id: transport.sessionId,
       request: (method, params, opts) => peer.request(method, params, opts),
-      notify: (method, params) => peer.notify(method, params),
+      notify: (method, params, opts) => peer.notify(method, params, opts),
     };
     if (options.hearsBroadcasts) this.session.hearsBroadcasts = options.hearsBroadcasts;
     const init = options.initialized;

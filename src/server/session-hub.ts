@@ -8,6 +8,15 @@ import { publishSafely } from '../protocol/notification-bus.js';
 import type { LegacySession } from './context.js';
 import type { ListenSubscription } from './listen.js';
 
+/** A broadcast's id: 128 random bits, hex. */
+function broadcastId(): string {
+  const bytes = new Uint8Array(16);
+  globalThis.crypto.getRandomValues(bytes);
+  let s = '';
+  for (const b of bytes) s += b.toString(16).padStart(2, '0');
+  return s;
+}
+
 /** Sessions and listen streams, fed by a {@link NotificationBus}. */
 export class SessionHub {
   /** Legacy sessions that completed `initialize`. */
@@ -54,6 +63,9 @@ export class SessionHub {
    * fire-and-forget (registration changes, `notifyResourceUpdated`).
    */
   publish(event: ServerEvent): void {
+    // A broadcast gets an id that every process hears with it (stored once per shared session).
+    if ((event.type === 'list_changed' || event.type === 'resource_updated') && event.id === undefined)
+      event = { ...event, id: broadcastId() };
     publishSafely(this.#bus, event, this.#report);
   }
 
@@ -66,12 +78,15 @@ export class SessionHub {
   #deliver(event: ServerEvent): void {
     if (event.type === 'list_changed' && this.announces(event.list)) {
       const method = `notifications/${event.list}/list_changed`;
+      const options = event.id === undefined ? undefined : { broadcastId: event.id };
       for (const s of this.sessions)
-        if (s.protocolVersion && s.hearsBroadcasts?.() !== false) s.notify(method).catch(() => {});
+        if (s.protocolVersion && s.hearsBroadcasts?.() !== false)
+          s.notify(method, undefined, options).catch(() => {});
     } else if (event.type === 'resource_updated') {
+      const options = event.id === undefined ? undefined : { broadcastId: event.id };
       for (const s of this.sessions) {
         if (s.protocolVersion && s.subscriptions.has(event.uri) && s.hearsBroadcasts?.() !== false) {
-          s.notify('notifications/resources/updated', { uri: event.uri }).catch(() => {});
+          s.notify('notifications/resources/updated', { uri: event.uri }, options).catch(() => {});
         }
       }
     }

@@ -132,6 +132,31 @@ export function eventStoreContract(name: string, factory: () => EventStore | Pro
       expect((await replay(store, 's1', fresh)).sent.map((e) => e.message)).toEqual([note(2)]);
     });
 
+    it('storeEventOnce (when implemented): once per key and session, only on a stream that exists', async (ctx) => {
+      const store = await factory();
+      if (!store.storeEventOnce) {
+        console.warn(`${name}: storeEventOnce not implemented (optional): skipped`);
+        return ctx.skip();
+      }
+      // No stream yet: nothing stored, and the key is not spent.
+      expect(await store.storeEventOnce('s1', 'g', note(0), 'k0')).toBeUndefined();
+      const prime = await store.storeEvent('s1', 'g', null);
+      const first = await store.storeEventOnce('s1', 'g', note(1), 'k1');
+      expect(first).toEqual(expect.any(String));
+      // The same key again (another replica hearing the same broadcast): not stored.
+      expect(await store.storeEventOnce('s1', 'g', note(1), 'k1')).toBeUndefined();
+      expect(await store.storeEventOnce('s1', 'g', note(0), 'k0')).toEqual(expect.any(String));
+      // Keys are per session: s2's stream takes k1 too.
+      await store.storeEvent('s2', 'g', null);
+      expect(await store.storeEventOnce('s2', 'g', note(1), 'k1')).toEqual(expect.any(String));
+      const r = await replay(store, 's1', prime);
+      expect(r.sent.map((e) => e.message)).toEqual([note(1), note(0)]);
+      expect(r.sent[0]!.id).toBe(first);
+      // A deleted stream takes no more broadcasts.
+      await store.deleteSession('s1');
+      expect(await store.storeEventOnce('s1', 'g', note(2), 'k2')).toBeUndefined();
+    });
+
     it('replays a snapshot: an event stored during a replay does not disturb it', async () => {
       const store = await factory();
       const prime = await store.storeEvent('s1', 'a', null);

@@ -30,6 +30,12 @@ export class DefaultEventStore implements EventStore {
     return this.store.storeEvent(sessionId, streamId, message);
   }
 
+  /** The store's `storeEventOnce`, when it has one (else `undefined`: broadcasts are not shared). */
+  get storeEventOnce(): EventStore['storeEventOnce'] {
+    const store = this.store;
+    return store.storeEventOnce?.bind(store);
+  }
+
   replayEventsAfter(
     sessionId: string,
     lastEventId: string,

@@ -136,11 +136,14 @@ export class HttpSession implements Transport {
       return;
     }
     // Not tied to an open request: the GET stream, if the client opened one.
-    this.toStandalone(message);
+    this.toStandalone(message, options);
   }
 
-  /** Sends a message that belongs to no open request: on the GET stream, if the client opened one. */
-  protected toStandalone(message: JsonRpcMessage): void {
+  /**
+   * Sends a message that belongs to no open request: on the GET stream, if the client opened one.
+   * `options.broadcastId` marks a broadcast (a shared session stores it once).
+   */
+  protected toStandalone(message: JsonRpcMessage, _options?: SendOptions): void {
     this.standalone?.push(message);
   }
 

@@ -28,6 +28,9 @@ export interface SharedSessionsPort {
   ): Promise<{ response: JsonRpcMessage; failed: boolean }>;
   stateChanged(session: SharedHttpSession, response: JsonRpcResponse): Promise<JsonRpcMessage>;
   append(session: SharedHttpSession, message: JsonRpcMessage): void;
+  /** True when broadcasts can be stored once per session by every replica (see `appendOnce`). */
+  readonly storesBroadcastsOnce: boolean;
+  appendOnce(session: SharedHttpSession, message: JsonRpcMessage, broadcastId: string): void;
   subscribe(session: SharedHttpSession): Promise<(() => Promise<void>) | undefined>;
   refresh(session: SharedHttpSession): Promise<void>;
   cancel(session: SharedHttpSession, requestId: string | number, reason: string | undefined): void;
@@ -85,8 +88,17 @@ export class SharedHttpSession extends HttpSession {
     this.keepEventsOnClose = true;
   }
 
-  /** Whether this replica delivers the session's broadcasts: it holds the GET stream. */
+  /**
+   * Whether this replica delivers the session's broadcasts: every initialized replica does when the
+   * event store stores a broadcast once per session (so one survives the death of the process
+   * holding the GET stream, and none is stored twice across a handover); else the one holding it.
+   */
   hearsBroadcasts(): boolean {
+    return (this.stored && this.#shared.storesBroadcastsOnce) || this.#holdsStream();
+  }
+
+  /** Whether this replica holds the session's GET stream. */
+  #holdsStream(): boolean {
     const s = this.standalone;
     return s !== undefined && !s.ended;
   }
@@ -214,8 +226,15 @@ export class SharedHttpSession extends HttpSession {
     return super.send(message, options);
   }
 
-  /** Held here: the GET stream; else appended to the store for the process holding it. */
-  protected override toStandalone(message: JsonRpcMessage): void {
+  /**
+   * A broadcast: stored once for the session, whichever replica hears it first. Anything else, held
+   * here: on the GET stream; else appended to the store for the process holding it.
+   */
+  protected override toStandalone(message: JsonRpcMessage, options?: SendOptions): void {
+    if (options?.broadcastId !== undefined && this.#shared.storesBroadcastsOnce) {
+      this.#shared.appendOnce(this, message, options.broadcastId);
+      return;
+    }
     const s = this.standalone;
     if (s && !s.ended) s.push(message);
     else this.#shared.append(this, message);
@@ -236,7 +255,7 @@ export class SharedHttpSession extends HttpSession {
 
   /** Stops listening once nothing here needs the channel (no GET stream, no request awaiting an answer). */
   sync(): void {
-    if (this.#channel === undefined || this.hearsBroadcasts() || this.#outbound.size > 0) return;
+    if (this.#channel === undefined || this.#holdsStream() || this.#outbound.size > 0) return;
     if (this.#running.size > 0) return;
     const channel = this.#channel;
     this.#channel = undefined;

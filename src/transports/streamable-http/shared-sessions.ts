@@ -293,13 +293,39 @@ export class SharedSessions implements SharedSessionsPort {
     const events = this.#events;
     if (!events) return;
     const id = session.sessionId!;
+    this.#inOrder(id, async () => {
+      await events.storeEvent(id, standaloneStreamId(id), message);
+      await this.store.router?.publish(id, { type: 'wake' });
+    });
+  }
+
+  /** Whether the event store stores a broadcast once per session (`EventStore.storeEventOnce`). */
+  get storesBroadcastsOnce(): boolean {
+    return typeof this.#events?.storeEventOnce === 'function';
+  }
+
+  /**
+   * A broadcast (`broadcastId`) for the session's GET stream, heard by this replica and maybe by
+   * others: stored once (in order with this process's other appends), then the holder is woken.
+   * Dropped when the session never opened a GET stream.
+   */
+  appendOnce(session: SharedHttpSession, message: JsonRpcMessage, broadcastId: string): void {
+    const events = this.#events;
+    if (!events?.storeEventOnce) return;
+    const id = session.sessionId!;
+    this.#inOrder(id, async () => {
+      const eid = await events.storeEventOnce!(id, standaloneStreamId(id), message, broadcastId);
+      if (eid === undefined) return;
+      const held = session.standalone;
+      if (held instanceof SharedStandaloneStream && !held.ended) held.wake();
+      else await this.store.router?.publish(id, { type: 'wake' });
+    });
+  }
+
+  /** Runs `task` after the earlier ones of session `id` (a failure is reported, not thrown). */
+  #inOrder(id: string, task: () => Promise<void>): void {
     const previous = this.#appending.get(id) ?? Promise.resolve();
-    const next = previous
-      .then(async () => {
-        await events.storeEvent(id, standaloneStreamId(id), message);
-        await this.store.router?.publish(id, { type: 'wake' });
-      })
-      .catch((e: unknown) => this.#report(e));
+    const next = previous.then(task).catch((e: unknown) => this.#report(e));
     this.#appending.set(id, next);
     void next.then(() => {
       if (this.#appending.get(id) === next) this.#appending.delete(id);
