@@ -112,6 +112,39 @@ describe('Events: list and poll', () => {
   });
 });
 
+describe('Events: what emitEvent returns', () => {
+  it('is the event at once and a promise of it once recorded; before start it waits for the start', async () => {
+    const { server, events } = setup({ maxBufferedEventsPerType: 2 });
+    // Before start: held, recorded by the start; the oldest beyond the buffer is dropped (rejected).
+    const dropped = events.emitEvent('alert.raised', { level: 'x', text: 'early 1' });
+    const early = [2, 3].map((i) => events.emitEvent('alert.raised', { level: 'x', text: `early ${i}` }));
+    await expect(dropped).rejects.toThrow(
+      /^anywire: event "alert\.raised" \(evt_[^)]+\) was not recorded: dropped before the server started/,
+    );
+    const c = await connectPair(server, { era: 'modern' });
+    for (const e of early) await expect(e).resolves.toEqual({ ...e });
+    // After start (the in-memory log): recorded at once, pollable when the promise resolves.
+    const head = await c.request('events/poll', { name: 'alert.raised', arguments: {}, cursor: null });
+    const emitted = events.emitEvent('alert.raised', { level: 'high', text: 'now' });
+    expect(emitted).toMatchObject({ name: 'alert.raised', data: { level: 'high', text: 'now' } });
+    expect(emitted.eventId).toMatch(/^evt_/);
+    const recorded = await emitted;
+    expect(recorded).toEqual({
+      eventId: emitted.eventId,
+      name: 'alert.raised',
+      timestamp: emitted.timestamp,
+      data: { level: 'high', text: 'now' },
+    });
+    const polled = await c.request('events/poll', {
+      name: 'alert.raised',
+      arguments: {},
+      cursor: head.cursor,
+    });
+    expect((polled.events as JsonObject[]).map((e) => e.eventId)).toEqual([recorded.eventId]);
+    expect(() => events.emitEvent('no.such', {})).toThrow(/not registered/);
+  });
+});
+
 describe('Events: push', () => {
   it('streams active, then matching events stamped with the subscription id, until cancelled', async () => {
     const { server, events } = setup({ heartbeatIntervalMs: 50 });

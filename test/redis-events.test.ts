@@ -6,10 +6,6 @@
  * stopped in the middle of a delivery loses nothing: the other node delivers it after the lease.
  * Webhook targets are loopback, allowed by `allowInsecureWebhookTargets`.
  */
-import { createServer } from 'node:http';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '../src/client/client.js';
 import { streamEvents } from '../src/client/events.js';
@@ -21,8 +17,12 @@ import { McpServer } from '../src/server/mcp-server.js';
 import { StreamableHttpClientTransport } from '../src/transports/streamable-http/client.js';
 import { serveHttp } from '../src/transports/streamable-http/index.js';
 import { generateWebhookSecret } from '../src/webhooks/index.js';
+import { registerEventFixtures } from '../examples/everything/events.js';
 import type { RedisInstance } from './fixtures/redis-server.js';
+import { startWebhookReceiver } from './fixtures/webhook-receiver.js';
+import type { WebhookDelivery } from './fixtures/webhook-receiver.js';
 import { redisMissing, startRedis } from './fixtures/redis-server.js';
+import { connectPair } from './helpers.js';
 
 const missing = redisMissing();
 if (missing) console.warn(`skipping the two-node Redis Events tests: ${missing}`);
@@ -40,9 +40,9 @@ afterEach(async () => {
   for (const c of closers.splice(0).reverse()) await c();
 });
 
-async function waitFor(what: string, probe: () => boolean, ms = 20_000): Promise<void> {
+async function waitFor(what: string, probe: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
   const end = Date.now() + ms;
-  while (!probe()) {
+  while (!(await probe())) {
     if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -51,9 +51,9 @@ async function waitFor(what: string, probe: () => boolean, ms = 20_000): Promise
 let testNo = 0;
 
 /** One node: a server with the Events extension on redisStores, served over HTTP. */
-async function node(keyPrefix: string, consumer: string, deliveryLeaseMs = 1000) {
+async function node(keyPrefix: string, consumer: string, deliveryLeaseMs = 1000, url = redis.url) {
   const stores = await redisStores({
-    url: redis.url,
+    url,
     keyPrefix,
     events: { consumer, deliveryLeaseMs, pollBlockMs: 200 },
   });
@@ -90,52 +90,15 @@ async function node(keyPrefix: string, consumer: string, deliveryLeaseMs = 1000)
   return { events, client, close };
 }
 
-/** A webhook endpoint verifying with standardwebhooks only; counts verified deliveries by webhook-id. */
-async function receiver(secret: string, hold?: (id: string) => boolean) {
-  const answered = new Map<string, number>();
-  const arrived: string[] = [];
-  const held: ServerResponse[] = [];
-  const server = createServer((req: IncomingMessage, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString();
-      try {
-        new Webhook(secret).verify(body, req.headers as Record<string, string>);
-      } catch {
-        res.writeHead(401).end();
-        return;
-      }
-      const parsed = JSON.parse(body) as JsonObject;
-      if (parsed.type === 'verification') {
-        res
-          .writeHead(200, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ challenge: parsed.challenge }));
-        return;
-      }
-      const id = String(req.headers['webhook-id']);
-      arrived.push(id);
-      if (hold?.(id)) {
-        held.push(res); // never answered: the sender's process is stopped meanwhile
-        return;
-      }
-      res.writeHead(204).end(() => answered.set(id, (answered.get(id) ?? 0) + 1));
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  closers.push(
-    () =>
-      new Promise((r) => {
-        for (const res of held) res.destroy();
-        server.closeAllConnections();
-        server.close(r);
-      }),
-  );
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`, answered, arrived };
+/** A webhook endpoint on the standardwebhooks library (test/fixtures/webhook-receiver.ts), closed after the test. */
+async function receiver(secret: string, hold?: (delivery: WebhookDelivery) => boolean) {
+  const hook = await startWebhookReceiver([secret], { hold });
+  closers.push(() => hook.close()); // also ends held deliveries
+  return hook;
 }
 
 const emitAndLog = async (events: EventsExtension, data: JsonObject, eventId?: string) => {
-  const e = events.emitEvent('alert.raised', data, eventId ? { eventId } : {});
+  const e = await events.emitEvent('alert.raised', data, eventId ? { eventId } : {});
   await events.settled();
   return e;
 };
@@ -218,13 +181,13 @@ describe.skipIf(missing)('Events on two nodes sharing Redis', () => {
       on.emitEvent('alert.raised', { level: 'low', i }); // not matched: never delivered
     }
     await Promise.all([a.events.settled(), b.events.settled()]);
-    await waitFor(`${total} deliveries`, () => hook.answered.size === total);
+    await waitFor(`${total} deliveries`, () => hook.answeredById().size === total);
     const ms = Date.now() - t0;
     // Give a duplicate time to show up, were there one.
     await new Promise((r) => setTimeout(r, 1500));
-    expect(hook.answered.size).toBe(total);
-    expect([...hook.answered.values()].every((n) => n === 1)).toBe(true);
-    expect(hook.arrived).toHaveLength(total);
+    expect(hook.answeredById().size).toBe(total);
+    expect([...hook.answeredById().values()].every((n) => n === 1)).toBe(true);
+    expect(hook.arrivedIds()).toHaveLength(total);
     console.log(
       `two nodes: ${total} webhook deliveries (of ${2 * total} emits), each exactly once, in ${ms} ms (${Math.round((total * 1000) / ms)}/s)`,
     );
@@ -258,18 +221,67 @@ describe.skipIf(missing)('Events on two nodes sharing Redis', () => {
       delivery: { mode: 'webhook', url: hook.url, secret },
     });
     a.events.emitEvent('alert.raised', { level: 'high', text: 'in flight' }, { eventId: 'evt_inflight' });
-    await waitFor('node A to start the delivery', () => hook.arrived.length === 1);
+    await waitFor('node A to start the delivery', () => hook.arrivedIds().length === 1);
     await a.close(); // aborts node A's attempt; the job stays pending under consumer node-a
     const stoppedAt = Date.now();
     await node(prefix, 'node-b', leaseMs);
-    await waitFor('node B to take over the delivery', () => hook.answered.get('evt_inflight') === 1);
+    await waitFor('node B to take over the delivery', () => hook.answeredById().get('evt_inflight') === 1);
     const after = Date.now() - stoppedAt;
     expect(after).toBeGreaterThanOrEqual(leaseMs - 100);
     await new Promise((r) => setTimeout(r, 1500));
-    expect(hook.answered.get('evt_inflight')).toBe(1);
-    expect(hook.arrived).toEqual(['evt_inflight', 'evt_inflight']);
+    expect(hook.answeredById().get('evt_inflight')).toBe(1);
+    expect(hook.arrivedIds()).toEqual(['evt_inflight', 'evt_inflight']);
     console.log(
       `node stopped mid-delivery: delivered by the other node ${after} ms later (lease ${leaseMs} ms)`,
     );
+  });
+
+  it('rejects an emit Redis did not record, and post_note fails with that error instead of answering', async () => {
+    const own = await startRedis(); // killed below: not the one the other tests share
+    closers.push(() => own.close());
+    const a = await node('down:', 'node-a', 1000, own.url);
+    const up = await a.events.emitEvent('alert.raised', { level: 'high', text: 'while up' });
+    expect(up).toMatchObject({ name: 'alert.raised', data: { text: 'while up' } });
+    const stores = await redisStores({ url: own.url, keyPrefix: 'down:', events: { consumer: 'notes' } });
+    closers.push(() => stores.close());
+    const server = new McpServer({ name: 'notes', version: '1.0.0' }, { stores });
+    registerEventFixtures(server, { tickIntervalMs: 3_600_000 });
+    closers.push(() => server.close());
+    const c = await connectPair(server, { era: 'modern' }); // in memory: goes with the server
+    const posted = await c.callTool('post_note', { text: 'while up' });
+    expect(posted.isError).toBeFalsy();
+    expect(posted.content).toEqual([{ type: 'text', text: expect.stringMatching(/^posted evt_/) }]);
+
+    await own.kill();
+    const t0 = Date.now();
+    const emit = a.events.emitEvent('alert.raised', { level: 'high', text: 'while down' });
+    expect(emit.eventId).toMatch(/^evt_/); // the event's fields are readable at once, as before
+    await expect(emit).rejects.toThrow(/^anywire: event "alert\.raised" \(evt_[^)]+\) was not recorded: /);
+    const failed = await c.callTool('post_note', { text: 'while down' });
+    const ms = Date.now() - t0;
+    expect(failed.isError).toBe(true);
+    expect(failed.content).toEqual([
+      {
+        type: 'text',
+        text: expect.stringMatching(/^anywire: event "everything\.note" \(evt_[^)]+\) was not recorded: /),
+      },
+    ]);
+    console.log(
+      `Redis killed: emitEvent rejected and post_note failed with "${(failed.content[0] as { text: string }).text}" within ${ms} ms`,
+    );
+    expect(ms, 'a failed emit is reported at once, not after a hang').toBeLessThan(5000);
+
+    // Redis back (empty: no persistence): notes are recorded again without a restart of the node.
+    await own.restart();
+    const t1 = Date.now();
+    await waitFor('post_note and emitEvent to record again after Redis came back', async () => {
+      const r = await c.callTool('post_note', { text: 'after' });
+      const e = await a.events.emitEvent('alert.raised', { level: 'high', text: 'after' }).then(
+        () => true,
+        () => false,
+      );
+      return !r.isError && e;
+    });
+    console.log(`Redis restarted: post_note recorded again after ${Date.now() - t1} ms`);
   });
 });

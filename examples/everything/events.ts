@@ -7,7 +7,8 @@
  *   keep the process alive. A tick nobody listens to costs one entry in a bounded buffer (the last
  *   100 per type, for pollers) and nothing per listener. `arguments.every` keeps every n-th tick.
  * - `everything.note`: emitted by the `post_note` tool with the caller's `text` and `topic`;
- *   `arguments.topic` narrows a subscription to one topic.
+ *   `arguments.topic` narrows a subscription to one topic. The tool answers once the note is
+ *   recorded (it awaits `emitEvent`), and fails with the store's error when it could not be.
  *
  * Webhook subscriptions need an authenticated principal (serve with `--auth-issuer`); deliveries go
  * to public `https` URLs only, unless the server is served with `--allow-insecure-webhooks` (http
@@ -81,9 +82,12 @@ export function registerEventFixtures(server: McpServer, options: EverythingEven
       description: 'Emits the everything.note event with your text (topic default "general")',
       inputSchema: { text: z.string(), topic: z.string().optional() },
     },
-    ({ text, topic }, ctx) => {
+    async ({ text, topic }, ctx) => {
       const from = ctx.authInfo?.subject ?? ctx.authInfo?.clientId;
-      const event = events.emitEvent('everything.note', {
+      // Awaited: the call succeeds only once the note is recorded (on Redis: appended to the shared
+      // log and its webhook deliveries queued), so a node that dies right after answering loses
+      // nothing; when the store is down the call fails with the reason instead.
+      const event = await events.emitEvent('everything.note', {
         text,
         topic: topic ?? 'general',
         ...(from ? { from } : {}),
@@ -100,7 +104,8 @@ export function registerEventFixtures(server: McpServer, options: EverythingEven
     name: 'anywire-everything/ticker',
     start() {
       timer = setInterval(
-        () => events.emitEvent('everything.tick', { n: ++n, at: new Date().toISOString() }),
+        // Not awaited: a tick that fails to be recorded is reported on stderr, the next one follows.
+        () => void events.emitEvent('everything.tick', { n: ++n, at: new Date().toISOString() }),
         intervalMs,
       );
       (timer as { unref?: () => void }).unref?.();

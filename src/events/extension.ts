@@ -12,7 +12,7 @@
  * const events = createEventsExtension();
  * server.extend(events);
  * events.registerEvent('build.finished', { inputSchema, payloadSchema, match: (e, args) => e.data.repo === args.repo });
- * events.emitEvent('build.finished', { repo: 'anywire', ok: true });
+ * await events.emitEvent('build.finished', { repo: 'anywire', ok: true }); // resolves once recorded
  * ```
  * @module
  */
@@ -36,7 +36,7 @@ import { InMemoryWebhookDeliveryQueue } from './memory-deliveries.js';
 import { InMemoryEventLog } from './memory-log.js';
 import { InMemoryWebhookSubscriptionStore } from './memory-subscriptions.js';
 import type { EventLog, EventLogEntry, EventsStores } from './stores.js';
-import type { DeliveryMode, EmittedEvent, EventConfig } from './types.js';
+import type { DeliveryMode, EmitReceipt, EmittedEvent, EventConfig } from './types.js';
 import { EVENTS_EXTENSION_ID, EventsErrorCode } from './types.js';
 import type { EventWebhookSender } from './webhook-subscriptions.js';
 import { WebhookSubscriptions } from './webhook-subscriptions.js';
@@ -101,9 +101,16 @@ export interface EventsExtension extends Extension {
    */
   registerEvent(name: string, config?: EventConfig): void;
   /**
-   * Emits an event: buffered for pollers, pushed to matching streams, POSTed to matching webhook
-   * subscriptions. Returns the event as emitted.
-   * @throws Error for an undeclared event type
+   * Emits an event: logged for pollers, pushed to matching streams, queued for matching webhook
+   * subscriptions. Returns an {@link EmitReceipt}: the event as emitted (its fields readable at
+   * once) and a promise that resolves with it once the occurrence is appended to the event log and
+   * its webhook deliveries are queued (in memory: at once; on a shared store such as Redis: once
+   * the store acknowledged both, so the occurrence outlives this process), and rejects with an
+   * `Error` (`... was not recorded: ...`, the store's error as `cause`) when it could not be
+   * recorded. Await it before reporting the occurrence as done (a tool's result, an HTTP 2xx):
+   * otherwise a process that dies, or a store that is down, loses it silently. Not awaiting it is
+   * allowed (failures then go to the server's error reporting only).
+   * @throws Error for an undeclared event type (synchronously)
    */
   emitEvent(
     name: string,
@@ -114,7 +121,7 @@ export interface EventsExtension extends Extension {
       /** Targeted emit: only subscriptions of this principal receive it. */
       principal?: string;
     },
-  ): EmittedEvent;
+  ): EmitReceipt;
   /**
    * Resolves when every emit so far is logged and fanned out, and every webhook delivery this
    * process queued or took so far has finished (with a shared queue, other processes may deliver).
@@ -307,20 +314,24 @@ export function createEventsExtension(options: EventsOptions = {}): EventsExtens
     if (shaped) s.send('notifications/events/event', occurrence(shaped, entry.cursor));
   };
 
-  /** After an occurrence is logged: push streams here, queue the matching webhook deliveries. */
-  function fanOut(type: EventType, entry: EventLogEntry): void {
+  /**
+   * After an occurrence is logged: push streams here (at once), queue the matching webhook
+   * deliveries. Resolves once every delivery is queued; rejects when one was not.
+   */
+  function fanOut(type: EventType, entry: EventLogEntry): Promise<void> {
     for (const s of streams) if (s.name === type.name) pushTo(s, type, entry);
     const webhooks = getHooks();
-    if (webhooks && type.delivery.includes('webhook'))
-      track(
-        fanning,
-        webhooks.matching(type.name).then((subs) => {
-          for (const sub of subs) {
-            const shaped = shape(type, entry, sub.args, sub.principal);
-            if (shaped) webhooks.deliver(sub, shaped.eventId, occurrence(shaped, entry.cursor));
-          }
-        }),
-      );
+    if (!webhooks || !type.delivery.includes('webhook')) return Promise.resolve();
+    const queued = webhooks.matching(type.name).then(async (subs) => {
+      const jobs: Promise<void>[] = [];
+      for (const sub of subs) {
+        const shaped = shape(type, entry, sub.args, sub.principal);
+        if (shaped) jobs.push(webhooks.deliver(sub, shaped.eventId, occurrence(shaped, entry.cursor)));
+      }
+      await Promise.all(jobs);
+    });
+    track(fanning, queued);
+    return queued;
   }
 
   const methods: Extension['methods'] = {
@@ -487,7 +498,7 @@ export function createEventsExtension(options: EventsOptions = {}): EventsExtens
       for await (const entry of replay(type.name, start.cursor)) {
         head = entry.cursor;
         const shaped = shape(type, entry, args, principal);
-        if (shaped) webhooks.deliver(sub, shaped.eventId, occurrence(shaped, entry.cursor));
+        if (shaped) webhooks.deliver(sub, shaped.eventId, occurrence(shaped, entry.cursor)).catch(report);
       }
     else head = await getLog().head(type.name);
     const result: JsonObject = {
@@ -501,12 +512,15 @@ export function createEventsExtension(options: EventsOptions = {}): EventsExtens
     return result;
   }
 
-  /** Logs an occurrence, then fans it out (at once on the in-memory log). */
-  function emitNow(type: EventType, event: EmittedEvent, target: { principal?: string }): void {
-    const logged = (cursor: string | undefined) => {
+  /**
+   * Logs an occurrence, then fans it out (at once on the in-memory log). Resolves once it is logged
+   * and its webhook deliveries are queued; rejects when either failed (also reported to the host).
+   */
+  function emitNow(type: EventType, event: EmittedEvent, target: { principal?: string }): Promise<void> {
+    const logged = (cursor: string | undefined): Promise<void> => {
       // undefined: this eventId is already logged (emitted here or by another process): once only.
-      if (cursor === undefined) return;
-      fanOut(type, { cursor, event, ...target });
+      if (cursor === undefined) return Promise.resolve();
+      const queued = fanOut(type, { cursor, event, ...target });
       // A shared log: the push streams of the other processes hear of it over the bus.
       if (!memoryLog && host)
         publishSafely(
@@ -520,12 +534,36 @@ export function createEventsExtension(options: EventsOptions = {}): EventsExtens
           },
           report,
         );
+      return queued;
     };
     getLog();
-    if (memoryLog) logged(memoryLog.appendNow(event, target));
-    else track(appending, getLog().append(event, target).then(logged));
+    if (memoryLog) return logged(memoryLog.appendNow(event, target));
+    const appended = getLog().append(event, target);
+    track(appending, appended);
+    return appended.then(logged);
   }
-  const early: { event: EmittedEvent; target: { principal?: string } }[] = [];
+
+  /** The receipt of an emit: the event's fields on the promise that it was recorded. */
+  function receipt(event: EmittedEvent, recorded: Promise<void>): EmitReceipt {
+    const p = recorded.then(
+      () => event,
+      (error: unknown) => {
+        const why = error instanceof Error ? error.message : String(error);
+        throw new Error(`anywire: event "${event.name}" (${event.eventId}) was not recorded: ${why}`, {
+          cause: error,
+        });
+      },
+    );
+    p.catch(() => {}); // awaiting is optional: the failure was reported to the host already
+    return Object.assign(p, event);
+  }
+
+  /** Emits before start, held until the server's stores are known (settled by `start`). */
+  const early: {
+    event: EmittedEvent;
+    target: { principal?: string };
+    settle: (recorded: Promise<void>) => void;
+  }[] = [];
   const instanceId = globalThis.crypto.randomUUID();
 
   /** An occurrence another process logged in the shared log: pushed to this process's streams. */
@@ -565,12 +603,20 @@ export function createEventsExtension(options: EventsOptions = {}): EventsExtens
       const target = emitOptions.principal !== undefined ? { principal: emitOptions.principal } : {};
       if (!host && !log) {
         // Before start the server's stores are unknown: held (the newest maxBufferedEventsPerType), logged at start.
-        early.push({ event, target });
-        if (early.length > (options.maxBufferedEventsPerType ?? 1000)) early.shift();
-        return event;
+        let settle!: (recorded: Promise<void>) => void;
+        const recorded = new Promise<void>((resolve) => (settle = resolve));
+        early.push({ event, target, settle });
+        if (early.length > (options.maxBufferedEventsPerType ?? 1000))
+          early
+            .shift()!
+            .settle(
+              Promise.reject(
+                new Error('dropped before the server started (more than maxBufferedEventsPerType emits)'),
+              ),
+            );
+        return receipt(event, recorded);
       }
-      emitNow(type, event, target);
-      return event;
+      return receipt(event, emitNow(type, event, target));
     },
     settled: async () => {
       await drain(appending);
@@ -581,7 +627,8 @@ export function createEventsExtension(options: EventsOptions = {}): EventsExtens
       host = h;
       getLog();
       getHooks()?.start();
-      for (const { event, target } of early.splice(0)) emitNow(types.get(event.name)!, event, target);
+      for (const { event, target, settle } of early.splice(0))
+        settle(emitNow(types.get(event.name)!, event, target));
       if (options.taskEvents && !types.has(TASK_UPDATED_EVENT))
         extension.registerEvent(TASK_UPDATED_EVENT, {
           description: 'A task of the Tasks extension changed status (its DetailedTask); only your own tasks',

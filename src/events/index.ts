@@ -23,6 +23,6 @@ export type {
   WebhookDeliveryWorker,
   WebhookSubscriptionStore,
 } from './stores.js';
-export type { DeliveryMode, EmittedEvent, EventConfig, EventHooks } from './types.js';
+export type { DeliveryMode, EmitReceipt, EmittedEvent, EventConfig, EventHooks } from './types.js';
 export { EVENTS_EXTENSION_ID, EventsErrorCode } from './types.js';
 export type { EventWebhookSender, WebhookSubscription } from './webhook-subscriptions.js';

@@ -29,6 +29,26 @@ export interface EmittedEvent {
   data: JsonObject;
 }
 
+/**
+ * What `emitEvent` returns: a `Promise` that is also the event as emitted (its `eventId`, `name`,
+ * `timestamp` and `data` are readable at once, as before this was a promise).
+ * - It **resolves** with the {@link EmittedEvent} once the occurrence is recorded: appended to the
+ *   extension's {@link EventLog} (the in-memory log: at once; a shared one such as Redis: when the
+ *   append was acknowledged) and its webhook deliveries are in the delivery queue. An `eventId`
+ *   that was already logged (emitted by another process too) counts as recorded.
+ * - It **rejects** with an `Error` (`anywire: event "<name>" (<eventId>) was not recorded: ...`,
+ *   the store's error as `cause`) when the log or the delivery queue refused it, for instance while
+ *   Redis is unreachable. A rejection means the occurrence may be missing: it was not (or not
+ *   wholly) recorded, so pollers, streams or webhooks may never see it; emit again (with the same
+ *   `eventId` to stay once-only) or report the failure.
+ * - An emit before the server starts resolves once the server started and logged it, and rejects
+ *   when it was dropped from the bounded start buffer (`maxBufferedEventsPerType`).
+ *
+ * Awaiting it is optional: a rejection nobody awaits is reported through the server's error
+ * reporting (stderr by default), never as an unhandled rejection.
+ */
+export type EmitReceipt = Promise<EmittedEvent> & Readonly<EmittedEvent>;
+
 /** Per-subscription filtering and shaping (SEP-3415 Appendix A "Broadcast emit"). */
 export interface EventHooks {
   /** Whether a subscription with these `arguments` receives the event. Default: every subscription. */

@@ -142,19 +142,22 @@ export class WebhookSubscriptions {
     return (await this.#store.list(name)).filter((s) => s.active);
   }
 
-  /** Queues one body (event or control envelope) for a subscription. Never rejects. */
-  deliver(sub: WebhookSubscription, webhookId: string, body: JsonObject): void {
+  /**
+   * Queues one body (event or control envelope) for a subscription.
+   * @returns resolves once the job is in the delivery queue (for a shared queue: stored, so another
+   * process delivers it if this one dies); rejects with the queue's error when it was not queued
+   */
+  deliver(sub: WebhookSubscription, webhookId: string, body: JsonObject): Promise<void> {
     const job: WebhookDeliveryJob = {
       name: sub.name,
       subscriptionId: sub.id,
       webhookId,
       body: JSON.stringify(body),
     };
-    const p: Promise<unknown> = this.#queue
-      .enqueue(job)
-      .catch(() => {})
-      .finally(() => this.#enqueuing.delete(p));
-    this.#enqueuing.add(p);
+    const queued = this.#queue.enqueue(job);
+    const tracked: Promise<unknown> = queued.catch(() => {}).finally(() => this.#enqueuing.delete(tracked));
+    this.#enqueuing.add(tracked);
+    return queued;
   }
 
   /** Starts this process's delivery worker on the queue (once). */
