@@ -6,6 +6,7 @@
  * @module
  */
 import type { JsonRpcMessage } from '../jsonrpc/types.js';
+import { randomHex } from './random-hex.js';
 
 /**
  * Stores the messages of the legacy SSE streams of each session, for `Last-Event-ID` resumption.
@@ -111,14 +112,6 @@ interface StoredStream {
 
 const ID_BYTES = 16; // 128 random bits per stream key
 
-function randomKey(): string {
-  const bytes = new Uint8Array(ID_BYTES);
-  globalThis.crypto.getRandomValues(bytes);
-  let s = '';
-  for (const b of bytes) s += b.toString(16).padStart(2, '0');
-  return s;
-}
-
 function positiveInteger(name: string, v: number | undefined, fallback: number): number {
   if (v === undefined) return fallback;
   if (!Number.isSafeInteger(v) || v < 1)
@@ -175,7 +168,7 @@ export class InMemoryEventStore implements EventStore {
     let s = key === undefined ? undefined : this.#byKey.get(key);
     if (s) this.#byKey.delete(s.key);
     else {
-      s = { key: randomKey(), sessionId, streamId, seq: 0, bytes: 0, events: [] };
+      s = { key: randomHex(ID_BYTES), sessionId, streamId, seq: 0, bytes: 0, events: [] };
       if (!streams) this.#bySession.set(sessionId, (streams = new Map()));
       streams.set(streamId, s.key);
     }

@@ -12,6 +12,7 @@ import type { RedisClient, RedisConnectionOptions } from './connection.js';
 import { closeClient, connected, isWrongType, redisFailure, storeConnection } from './connection.js';
 import { escapeKeyPart, RedisKeys } from './keys.js';
 import { RedisScript } from './script.js';
+import { randomHex } from '../protocol/random-hex.js';
 
 /** Default of {@link RedisEventStoreOptions.maxEventsPerStream}. */
 export const DEFAULT_REDIS_MAX_EVENTS_PER_STREAM = 1000;
@@ -86,7 +87,8 @@ return {tok, id}
 
 // KEYS[1] session index (hash), KEYS[2] the stream (Redis Stream).
 // ARGV: streamId, new token, field ('d' data or 'p' priming), data, maxEvents, maxStreamBytes,
-// ttlMs, maxStreams. Returns {token, entry id}. Garbage under either key (another type) is dropped.
+// ttlMs, maxStreams (and onceWindowMs, unused here). Returns {token, entry id}. Garbage under
+// either key (another type) is dropped.
 const STORE = new RedisScript(`
 local function fix(key, want)
   local t = redis.call('TYPE', key).ok
@@ -130,12 +132,6 @@ return 1
 `);
 
 const EVENT_ID = /^([0-9a-f]{32})\.([0-9]{1,20}-[0-9]{1,20})$/;
-
-function randomToken(): string {
-  const bytes = new Uint8Array(16);
-  globalThis.crypto.getRandomValues(bytes);
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-}
 
 function parseMessage(data: unknown): JsonRpcMessage | undefined {
   if (typeof data !== 'string') return undefined;
@@ -226,33 +222,8 @@ export class RedisEventStore implements EventStore {
    * streams
    */
   async storeEvent(sessionId: string, streamId: string, message: JsonRpcMessage | null): Promise<string> {
-    const data = message === null ? '' : JSON.stringify(message);
-    const bytes = Buffer.byteLength(data);
-    if (bytes > this.#maxEventBytes)
-      throw new RangeError(
-        `RedisEventStore: event of ${bytes} bytes exceeds maxEventBytes (${this.#maxEventBytes}); not stored`,
-      );
-    let reply: unknown;
-    try {
-      reply = await STORE.run(
-        this.#client,
-        [this.indexKey(sessionId), this.streamKey(sessionId, streamId)],
-        [
-          streamId,
-          randomToken(),
-          message === null ? 'p' : 'd',
-          data,
-          this.#maxEvents,
-          this.#maxStreamBytes,
-          this.#ttlMs,
-          this.#maxStreams,
-        ],
-      );
-    } catch (error) {
-      throw redisFailure('storeEvent', error);
-    }
-    const [token, entryId] = reply as [string, string];
-    return `${token}.${entryId}`;
+    const id = await this.#append(STORE, 'storeEvent', sessionId, streamId, message, []);
+    return id!;
   }
 
   /**
@@ -262,41 +233,51 @@ export class RedisEventStore implements EventStore {
    * @returns the new event id; `undefined` when the key was set already or the stream does not exist
    * @throws as `storeEvent`
    */
-  async storeEventOnce(
+  storeEventOnce(
     sessionId: string,
     streamId: string,
     message: JsonRpcMessage,
     key: string,
   ): Promise<string | undefined> {
-    const data = JSON.stringify(message);
+    const marker = this.#keys.key(RedisKeys.tag(sessionId), 'o', escapeKeyPart(key));
+    return this.#append(STORE_ONCE, 'storeEventOnce', sessionId, streamId, message, [marker]);
+  }
+
+  /** Runs STORE or STORE_ONCE (`marker` set: its key); the new event id, `undefined` for a nil reply. */
+  async #append(
+    script: RedisScript,
+    op: string,
+    sessionId: string,
+    streamId: string,
+    message: JsonRpcMessage | null,
+    marker: string[],
+  ): Promise<string | undefined> {
+    const data = message === null ? '' : JSON.stringify(message);
     const bytes = Buffer.byteLength(data);
     if (bytes > this.#maxEventBytes)
       throw new RangeError(
         `RedisEventStore: event of ${bytes} bytes exceeds maxEventBytes (${this.#maxEventBytes}); not stored`,
       );
+    const args = [
+      streamId,
+      randomHex(16),
+      message === null ? 'p' : 'd',
+      data,
+      this.#maxEvents,
+      this.#maxStreamBytes,
+      this.#ttlMs,
+      this.#maxStreams,
+      this.#onceWindowMs,
+    ];
     let reply: unknown;
     try {
-      reply = await STORE_ONCE.run(
+      reply = await script.run(
         this.#client,
-        [
-          this.indexKey(sessionId),
-          this.streamKey(sessionId, streamId),
-          this.#keys.key(RedisKeys.tag(sessionId), 'o', escapeKeyPart(key)),
-        ],
-        [
-          streamId,
-          '',
-          'd',
-          data,
-          this.#maxEvents,
-          this.#maxStreamBytes,
-          this.#ttlMs,
-          this.#maxStreams,
-          this.#onceWindowMs,
-        ],
+        [this.indexKey(sessionId), this.streamKey(sessionId, streamId), ...marker],
+        args,
       );
     } catch (error) {
-      throw redisFailure('storeEventOnce', error);
+      throw redisFailure(op, error);
     }
     if (!Array.isArray(reply)) return undefined;
     const [token, entryId] = reply as [string, string];

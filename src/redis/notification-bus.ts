@@ -17,6 +17,7 @@ import {
   watchConnection,
 } from './connection.js';
 import { RedisKeys } from './keys.js';
+import { randomHex } from '../protocol/random-hex.js';
 
 /** Default of {@link RedisNotificationBusOptions.maxEventBytes}: 4 MiB. */
 export const DEFAULT_MAX_BUS_EVENT_BYTES = 4 * 1024 * 1024;
@@ -80,12 +81,6 @@ export function parseBusMessage(text: string): { from: string; event: ServerEven
   return { from: v.from, event: e as ServerEvent };
 }
 
-function randomId(): string {
-  const bytes = new Uint8Array(16);
-  globalThis.crypto.getRandomValues(bytes);
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
 /**
  * A {@link NotificationBus} shared by every process connected to the same Redis (and key prefix).
  *
@@ -103,7 +98,7 @@ function randomId(): string {
  */
 export class RedisNotificationBus implements NotificationBus {
   /** This bus's id in the messages it publishes (its own messages are not delivered twice). */
-  readonly id = randomId();
+  readonly id = randomHex(16);
   /** The Pub/Sub channel. */
   readonly channel: string;
   onerror?: (error: unknown) => void;

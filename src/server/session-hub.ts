@@ -7,15 +7,7 @@ import type { NotificationBus, ServerEvent } from '../protocol/notification-bus.
 import { publishSafely } from '../protocol/notification-bus.js';
 import type { LegacySession } from './context.js';
 import type { ListenSubscription } from './listen.js';
-
-/** A broadcast's id: 128 random bits, hex. */
-function broadcastId(): string {
-  const bytes = new Uint8Array(16);
-  globalThis.crypto.getRandomValues(bytes);
-  let s = '';
-  for (const b of bytes) s += b.toString(16).padStart(2, '0');
-  return s;
-}
+import { randomHex } from '../protocol/random-hex.js';
 
 /** Sessions and listen streams, fed by a {@link NotificationBus}. */
 export class SessionHub {
@@ -65,7 +57,7 @@ export class SessionHub {
   publish(event: ServerEvent): void {
     // A broadcast gets an id that every process hears with it (stored once per shared session).
     if ((event.type === 'list_changed' || event.type === 'resource_updated') && event.id === undefined)
-      event = { ...event, id: broadcastId() };
+      event = { ...event, id: randomHex(16) };
     publishSafely(this.#bus, event, this.#report);
   }
 

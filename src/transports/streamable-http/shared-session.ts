@@ -15,6 +15,7 @@ import type { JsonObject } from '../../protocol/types.js';
 import { HttpSession } from './legacy-session.js';
 import type { PostSink } from './post-sink.js';
 import { SharedStandaloneStream } from './shared-stream.js';
+import { randomHex } from '../../protocol/random-hex.js';
 
 /**
  * What a replica asks of the sessions it belongs to (implemented by `SharedSessions`; declared
@@ -49,18 +50,10 @@ const TAGGED = /^([0-9a-f]{12})\.([0-9]{1,15})$/;
 /** A request running this long listens for a cancellation POSTed to another process, in ms. */
 const CANCEL_LISTEN_AFTER_MS = 200;
 
-function randomTag(): string {
-  const bytes = new Uint8Array(6);
-  globalThis.crypto.getRandomValues(bytes);
-  let s = '';
-  for (const b of bytes) s += b.toString(16).padStart(2, '0');
-  return s;
-}
-
 /** A replica of a shared legacy session in this process. */
 export class SharedHttpSession extends HttpSession {
   /** This replica's tag: the prefix of its server-to-client request ids, and its name on the channel. */
-  readonly tag = randomTag();
+  readonly tag = randomHex(6);
   /** True once the session's record is in the store (after `initialize`, or rebuilt from it). */
   stored = false;
   #shared: SharedSessionsPort;
