@@ -38,8 +38,16 @@ describe.skipIf(missing !== undefined)('RedisSessionStore', () => {
     const store = new RedisSessionStore(redis.url, { ...options, keyPrefix });
     stores.push(store);
     const key = (id: string) => store.key(id);
+    const post = (id: string, streamId: string) => store.postStreams.streamKey(id, streamId);
     return {
       store,
+      postGarbage: [
+        async (id, st) => void (await raw.set(post(id, st), '{not json')),
+        async (id, st) => void (await raw.set(post(id, st), JSON.stringify({ owner: '', requestIds: [] }))),
+        async (id, st) =>
+          void (await raw.set(post(id, st), JSON.stringify({ owner: 'p', requestIds: [{}] }))),
+        async (id, st) => void (await raw.hSet(post(id, st), { owner: 'p' })),
+      ],
       garbage: [
         async (id) => void (await raw.set(key(id), 'not a hash')),
         async (id) => void (await raw.rPush(key(id), ['a', 'b'])),
@@ -87,6 +95,21 @@ describe.skipIf(missing !== undefined)('RedisSessionStore', () => {
     const ttl = Number(await raw.pTTL('ttl:session:{abc}'));
     expect(ttl).toBeGreaterThan(20_000);
     expect(ttl).toBeLessThanOrEqual(30_000);
+    await store.router.close();
+  });
+
+  it('keys POST stream records in the session hash slot and leases by owner tag, each with a TTL', async () => {
+    const store = new RedisSessionStore(raw, { keyPrefix: 'ps:' });
+    await store.postStreams.putStream('s{1}', 'st:1', { owner: 'o1', requestIds: [7] }, 30_000);
+    await store.postStreams.renewLease('o1', 5000);
+    expect(store.postStreams.streamKey('s{1}', 'st:1')).toBe('ps:session:{s%7B1%7D}:post:st%3A1');
+    expect(store.postStreams.leaseKey('o1')).toBe('ps:session:owner:{o1}');
+    const streamTtl = Number(await raw.pTTL('ps:session:{s%7B1%7D}:post:st%3A1'));
+    expect(streamTtl).toBeGreaterThan(20_000);
+    expect(streamTtl).toBeLessThanOrEqual(30_000);
+    const leaseTtl = Number(await raw.pTTL('ps:session:owner:{o1}'));
+    expect(leaseTtl).toBeGreaterThan(0);
+    expect(leaseTtl).toBeLessThanOrEqual(5000);
     await store.router.close();
   });
 

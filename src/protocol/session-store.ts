@@ -8,6 +8,8 @@
  */
 import type { JsonRpcMessage } from '../jsonrpc/types.js';
 import { LOG_LEVELS } from './constants.js';
+import { InMemoryPostStreamRegistry } from './post-streams.js';
+import type { PostStreamRegistry } from './post-streams.js';
 import type { ClientCapabilities, Implementation } from './types.js';
 
 /** What a legacy session negotiated, as stored. */
@@ -128,6 +130,13 @@ export interface SessionStore {
    * events reach only the process that produced them.
    */
   readonly router?: SessionRouter;
+  /**
+   * The records of POST streams and the leases of the processes running them. With it, a client
+   * that resumes a POST stream on another process gets what the running process stores later, and
+   * an error response for each request once that process is dead (its lease lapsed); without it,
+   * such a resumption ends after what was stored so far.
+   */
+  readonly postStreams?: PostStreamRegistry;
 }
 
 /** Bytes of `text` in UTF-8. */
@@ -258,6 +267,7 @@ export class InMemorySessionRouter implements SessionRouter {
  */
 export class InMemorySessionStore implements SessionStore {
   readonly router = new InMemorySessionRouter();
+  readonly postStreams = new InMemoryPostStreamRegistry();
   #records = new Map<string, { json: string; expiresAt: number }>();
   #maxBytes: number;
 

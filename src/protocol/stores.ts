@@ -25,6 +25,8 @@ export {
   InMemorySessionStore,
   SessionRecordTooLargeError,
 } from './session-store.js';
+export { InMemoryPostStreamRegistry } from './post-streams.js';
+export type { PostStreamRecord, PostStreamRegistry } from './post-streams.js';
 export type {
   InMemorySessionStoreOptions,
   SessionPatch,

@@ -49,6 +49,7 @@ export {
 } from './key-ring.js';
 export type { RedisNotificationBusOptions } from './notification-bus.js';
 export { DEFAULT_MAX_BUS_EVENT_BYTES, parseBusMessage, RedisNotificationBus } from './notification-bus.js';
+export { RedisPostStreamRegistry } from './post-streams.js';
 export type { RedisSessionStoreOptions } from './session-store.js';
 export { RedisSessionRouter, RedisSessionStore } from './session-store.js';
 export type { RedisStores, RedisStoresOptions } from './stores.js';

@@ -7,7 +7,8 @@
  * `<prefix>session:{<id>}` with fields `rec` (the JSON of what `initialize` negotiated, the
  * principal and the creation time), `level` (the `logging/setLevel` level) and `subs` (a JSON array
  * of subscribed resource URIs). Channel: `<prefix>session:{<id>}:signal` (pub/sub), listened on by
- * a process only while it holds the session's GET stream or awaits a client's answer.
+ * a process only while it holds the session's GET stream or awaits a client's answer. POST stream
+ * records and process leases: see `RedisPostStreamRegistry` (`postStreams`).
  * @module
  */
 import {
@@ -35,6 +36,7 @@ import {
   whenReady,
 } from './connection.js';
 import { RedisKeys } from './keys.js';
+import { RedisPostStreamRegistry } from './post-streams.js';
 
 /** Options of {@link RedisSessionStore}. */
 export interface RedisSessionStoreOptions {
@@ -216,6 +218,8 @@ function parseSignal(text: string): SessionSignal | undefined {
  */
 export class RedisSessionStore implements SessionStore {
   readonly router: RedisSessionRouter;
+  /** POST stream records and process leases, on the same client and prefix. */
+  readonly postStreams: RedisPostStreamRegistry;
   /** The client in use (yours, or one this store made from a URL). */
   readonly client: RedisClient;
   #owned: boolean;
@@ -236,6 +240,7 @@ export class RedisSessionStore implements SessionStore {
     this.client = client;
     this.#owned = owned;
     this.router = new RedisSessionRouter(client, this.#keys, onerror);
+    this.postStreams = new RedisPostStreamRegistry((op, fn) => this.#run(op, fn), this.#keys);
   }
 
   /** The key of a session's record: `<prefix>session:{<escaped id>}`. */

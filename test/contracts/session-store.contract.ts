@@ -14,6 +14,8 @@ export interface SessionStoreUnderTest {
   store: SessionStore;
   /** Writes each kind of garbage it can under the key of `sessionId` (the variants are the store's). */
   garbage: ((sessionId: string) => Promise<void>)[];
+  /** Writes each kind of garbage it can under the POST stream record of `sessionId`/`streamId`. */
+  postGarbage?: ((sessionId: string, streamId: string) => Promise<void>)[];
 }
 
 export type SessionStoreFactory = (options: {
@@ -138,6 +140,48 @@ export function sessionStoreContract(name: string, factory: SessionStoreFactory)
       await stop();
       expect(await router.publish('s-ch', { type: 'state' })).toBe(0);
       await stopOther();
+    });
+
+    it('holds a process lease for its TTL, renews and releases it', async () => {
+      const { store } = await factory({});
+      const reg = store.postStreams;
+      if (!reg) return;
+      expect(await reg.leaseHeld('never-seen')).toBe(false);
+      await reg.renewLease('p1', 300);
+      expect(await reg.leaseHeld('p1')).toBe(true);
+      expect(await reg.leaseHeld('p2')).toBe(false);
+      await reg.renewLease('p1', 60_000);
+      await reg.releaseLease('p1');
+      expect(await reg.leaseHeld('p1')).toBe(false);
+      await reg.releaseLease('p1');
+      await reg.renewLease('p3', 150);
+      await until('the lease of p3 to lapse', async () => !(await reg.leaseHeld('p3')));
+      await expect(reg.renewLease('p4', 0)).rejects.toThrow(RangeError);
+    });
+
+    it('keeps POST stream records per session for their TTL, deletes idempotently, reads garbage as absent', async () => {
+      const { store, postGarbage } = await factory({});
+      const reg = store.postStreams;
+      if (!reg) return;
+      const rec = { owner: 'p1', requestIds: [1, 'two'] };
+      await reg.putStream('s-post', 'st1', rec, 60_000);
+      expect(await reg.getStream('s-post', 'st1')).toEqual(rec);
+      expect(await reg.getStream('s-post-other', 'st1')).toBeUndefined();
+      expect(await reg.getStream('s-post', 'st2')).toBeUndefined();
+      await reg.deleteStream('s-post', 'st1');
+      await reg.deleteStream('s-post', 'st1');
+      expect(await reg.getStream('s-post', 'st1')).toBeUndefined();
+      await reg.putStream('s-post', 'st3', rec, 150);
+      await until(
+        'the record of st3 to expire',
+        async () => (await reg.getStream('s-post', 'st3')) === undefined,
+      );
+      for (const [i, write] of (postGarbage ?? []).entries()) {
+        await write('s-post', `g${i}`);
+        expect(await reg.getStream('s-post', `g${i}`)).toBeUndefined();
+        await reg.putStream('s-post', `g${i}`, rec, 60_000);
+        expect(await reg.getStream('s-post', `g${i}`)).toEqual(rec);
+      }
     });
   });
 }

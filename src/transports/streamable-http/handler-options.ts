@@ -69,6 +69,19 @@ export interface StreamableHttpOptions extends HttpSecurityOptions, HealthOption
    */
   eventRetentionMs?: number;
   /**
+   * Shared legacy sessions (a `sessionStore` with `postStreams`): time to live of this process's
+   * lease, in ms, renewed every third of it while it runs POST streams. A client that resumes one of
+   * those streams on another process gets an error response (-32603) for each unanswered request at
+   * most this long (plus `resumedStreamPollMs`) after this process died. Default 5 000.
+   */
+  streamOwnerLeaseMs?: number;
+  /**
+   * Shared legacy sessions: interval in ms at which a POST stream resumed here, whose requests run on
+   * another process, checks for new events (besides the session channel's wake-ups), for its
+   * record and for the running process's lease. Default 1 000.
+   */
+  resumedStreamPollMs?: number;
+  /**
    * `close()`: time in ms the requests in flight get to have their responses written before
    * streams and sessions end. Default 5 000.
    */
@@ -117,6 +130,8 @@ export const HTTP_DEFAULTS = {
   eventRetentionMs: 5000,
   shutdownGraceMs: 5000,
   maxEventStoreBytes: 64 * 1024 * 1024,
+  streamOwnerLeaseMs: 5000,
+  resumedStreamPollMs: 1000,
 };
 
 /** Smallest accepted value of each numeric option (`keepAliveIntervalMs` also takes 0 = none). */
@@ -132,6 +147,8 @@ const MINIMUM: { readonly [K in keyof typeof HTTP_DEFAULTS]: number } = {
   eventRetentionMs: 0,
   shutdownGraceMs: 0,
   maxEventStoreBytes: 1,
+  streamOwnerLeaseMs: 100,
+  resumedStreamPollMs: 10,
 };
 
 /** The numeric options with their defaults applied. */

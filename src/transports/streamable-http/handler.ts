@@ -404,8 +404,11 @@ export class StreamableHttpServer {
       onsettle: this.#streams.begin(),
       onstream: (stream) => {
         session.streams.set(stream.id, stream);
+        // Shared sessions: recorded as running here, for a resumption on another process.
+        const owned = this.#legacy.own(session, stream, message, () => sink.done);
         this.#streams.track(stream, (delivered) => {
           session.streams.delete(stream.id);
+          owned?.();
           if (delivered) session.retireStream(stream.id);
         });
       },

@@ -15,8 +15,11 @@ import type { HttpExchange } from './exchange.js';
 import { isKnownVersion, JSON_HEADERS, sendError } from './handler-options.js';
 import type { HandlerContext } from './handler-options.js';
 import { HttpSession } from './legacy-session.js';
+import { PostStreamOwner, requestIdsOf } from './post-stream-owner.js';
+import { ResumedPostStream } from './resumed-post-stream.js';
 import { encodeSseEvent } from '../shared/sse.js';
 import { SSE_HEADERS, SseStream } from './sse-stream.js';
+import type { StreamWriter } from './exchange.js';
 import { SharedHttpSession } from './shared-session.js';
 import { SharedSessions } from './shared-sessions.js';
 import { standaloneStreamId } from './shared-stream.js';
@@ -31,6 +34,9 @@ export class LegacySessions {
   #shared: SharedSessions | null | undefined;
   #sweeper: ReturnType<typeof setInterval> | undefined;
   #closed = false;
+  #owner: PostStreamOwner | null | undefined;
+  /** POST streams resumed here whose requests run on another process. */
+  #resumed = new Set<ResumedPostStream>();
 
   /**
    * @param sessionStore where sessions are shared with other processes; read at the first legacy
@@ -69,10 +75,53 @@ export class LegacySessions {
     return session;
   }
 
+  /** This process's POST stream lease, when sessions are shared through a store with `postStreams`. */
+  get #postOwner(): PostStreamOwner | undefined {
+    if (this.#owner === undefined) {
+      const store = this.shared?.store;
+      this.#owner = store?.postStreams
+        ? new PostStreamOwner(
+            store.postStreams,
+            store.router,
+            this.#hc.limits.streamOwnerLeaseMs,
+            this.#hc.limits.sessionIdleTimeoutMs,
+            (e) => this.#report(e),
+          )
+        : null;
+    }
+    return this.#owner ?? undefined;
+  }
+
+  #report(error: unknown): void {
+    this.#hc.options.onerror?.(error instanceof Error ? error : new Error(String(error)));
+  }
+
+  /**
+   * A POST stream of `session` opened for `message`: in shared sessions it is recorded as running
+   * here (see {@link PostStreamOwner}). Returns what to call when it ends, if anything.
+   */
+  own(
+    session: HttpSession,
+    stream: SseStream,
+    message: JsonRpcMessage | JsonRpcMessage[],
+    answered: () => boolean,
+  ): (() => void) | undefined {
+    if (!(session instanceof SharedHttpSession) || !session.scope) return undefined;
+    const owner = this.#postOwner;
+    const ids = requestIdsOf(message);
+    if (!owner || ids.length === 0) return undefined;
+    return owner.own(session.sessionId!, stream, ids, answered);
+  }
+
   /** Ends every session. */
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#sweeper) clearInterval(this.#sweeper);
+    for (const s of this.#resumed) {
+      s.stop();
+      s.end();
+    }
+    await this.#owner?.close();
     await Promise.all([...this.map.values()].map((s) => s.connection?.close()));
     this.map.clear();
   }
@@ -191,7 +240,7 @@ export class LegacySessions {
           // A POST stream: its process writes (and retires) it; what it stored so far was sent.
           const live = session.streams.get(streamId);
           if (live && !live.ended) live.attach(writer);
-          else writer.end();
+          else this.#relay(session, writer, streamId, replay.at(-1)?.id ?? lastEventId, replay);
           return;
         }
         const live =
@@ -235,6 +284,44 @@ export class LegacySessions {
     gauge.track(stream);
     session.standalone = stream;
     stream.prime(this.#hc.limits.sseRetryMs);
+  }
+
+  /**
+   * A POST stream resumed here while its requests run (or ran) elsewhere: relayed from the shared
+   * event store until every request has its response, or an error once the running process is dead.
+   */
+  #relay(
+    session: SharedHttpSession,
+    writer: StreamWriter,
+    streamId: string,
+    cursor: string,
+    replay: { id: string; m: JsonRpcMessage }[],
+  ): void {
+    const store = this.shared!.store;
+    if (!store.postStreams || !session.scope) {
+      writer.end();
+      return;
+    }
+    const stream = new ResumedPostStream(
+      streamId,
+      writer,
+      session.scope,
+      cursor,
+      replay.map((e) => e.m),
+      {
+        registry: store.postStreams,
+        router: store.router,
+        pollMs: this.#hc.limits.resumedStreamPollMs,
+        keepAliveMs: this.#hc.limits.keepAliveIntervalMs,
+        report: (e) => this.#report(e),
+      },
+    );
+    this.#resumed.add(stream);
+    this.#hc.streams.track(stream, () => {
+      this.#resumed.delete(stream);
+      stream.stop();
+    });
+    stream.start();
   }
 
   /** DELETE: ends the session. */

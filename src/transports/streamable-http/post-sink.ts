@@ -21,7 +21,10 @@ export interface PostSinkOptions {
   /** SSE `retry:` in ms, sent with the priming event. */
   retryMs?: number;
   keepAliveMs: number;
-  /** Called when an SSE stream opens (to register it for resumption and count it). */
+  /**
+   * Called when an SSE stream opens (to register it for resumption and count it), before its
+   * priming event is queued.
+   */
   onstream?: (stream: SseStream) => void;
   /** Called once when the final message was handed over (or the exchange was abandoned). */
   onsettle?: () => void;
@@ -113,8 +116,9 @@ export class PostSink {
     if (!this.#stream) {
       const writer = this.#ex.stream(200, { ...SSE_HEADERS, ...this.#opts.headers });
       this.#stream = new SseStream(newStreamId(), writer, this.#opts.scope, this.#opts.keepAliveMs);
-      this.#stream.prime(this.#opts.retryMs);
+      // Registered before the priming event: what it holds is recorded before the client has an id.
       this.#opts.onstream?.(this.#stream);
+      this.#stream.prime(this.#opts.retryMs);
     }
     return this.#stream;
   }

@@ -36,6 +36,8 @@ export class SseStream {
    * connection was attached to receive it (false: queued to the store for a resumption).
    */
   onend?: (delivered: boolean) => void;
+  /** Called after each message of this stream was stored in the event store (`push`). */
+  onstored?: () => void;
 
   constructor(id: string, writer: StreamWriter, scope: StreamScope | undefined, keepAliveMs: number) {
     this.id = id;
@@ -90,7 +92,21 @@ export class SseStream {
       // A store that fails loses resumability of this event, never the event itself.
       const eid = await scope.store.storeEvent(scope.sessionId, this.id, message).catch(() => undefined);
       this.#writer?.write(encodeSseEvent(data, eid));
+      if (eid !== undefined) this.onstored?.();
     });
+  }
+
+  /**
+   * Holds what is queued after this call until `ready` settles (what must be recorded before the
+   * client learns the stream's first event id).
+   */
+  hold(ready: Promise<unknown>): void {
+    this.#enqueue(() =>
+      ready.then(
+        () => {},
+        () => {},
+      ),
+    );
   }
 
   /** Ends the stream after everything queued. */
