@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskRecord } from '../src/protocol/task-store.js';
-import { RedisTaskStore } from '../src/redis/task-store.js';
+import { DEFAULT_MAX_CLOCK_SKEW_MS, RedisTaskStore } from '../src/redis/task-store.js';
 import { taskStoreContract } from './contracts/task-store.contract.js';
 import type { RedisClient } from '../src/redis/connection.js';
 import { createRedisClient } from '../src/redis/connection.js';
@@ -43,7 +43,11 @@ describe.skipIf(!!missing)('RedisTaskStore', () => {
     await redis?.close();
   });
 
-  taskStoreContract('RedisTaskStore', () => new RedisTaskStore(client, { keyPrefix: fresh() }));
+  // The contract checks expiry at `ttl` on one clock: no skew tolerance (test/redis-clock-skew.test.ts covers it).
+  taskStoreContract(
+    'RedisTaskStore',
+    () => new RedisTaskStore(client, { keyPrefix: fresh(), maxClockSkewMs: 0 }),
+  );
 
   it('two nodes (two clients) racing a cancel against a completion store one terminal state', async () => {
     const prefix = fresh();
@@ -80,8 +84,9 @@ describe.skipIf(!!missing)('RedisTaskStore', () => {
     const pttl = Number(
       await client.sendCommand(['PTTL', `${prefix}task:{${encodeURIComponent(t.taskId)}}`]),
     );
-    expect(pttl).toBeGreaterThan(100_000);
-    expect(pttl).toBeLessThanOrEqual(120_000);
+    // ttl plus the clock skew tolerance.
+    expect(pttl).toBeGreaterThan(100_000 + DEFAULT_MAX_CLOCK_SKEW_MS);
+    expect(pttl).toBeLessThanOrEqual(120_000 + DEFAULT_MAX_CLOCK_SKEW_MS);
     for (const k of ['seq', 'all', 'expiry']) {
       const left = Number(await client.sendCommand(['PTTL', `${prefix}tasks:{index}:${k}`]));
       expect(left, k).toBeGreaterThanOrEqual(pttl);

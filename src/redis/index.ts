@@ -58,4 +58,9 @@ export type { RedisTarget } from './task-lua.js';
 export type { RedisTaskLeasesOptions } from './task-leases.js';
 export { DEFAULT_LEASE_QUEUE_TTL_MS, RedisTaskLeases } from './task-leases.js';
 export type { RedisTaskStoreOptions } from './task-store.js';
-export { DEFAULT_MAX_TASK_ID_CHARS, DEFAULT_MAX_TASK_RECORD_BYTES, RedisTaskStore } from './task-store.js';
+export {
+  DEFAULT_MAX_CLOCK_SKEW_MS,
+  DEFAULT_MAX_TASK_ID_CHARS,
+  DEFAULT_MAX_TASK_RECORD_BYTES,
+  RedisTaskStore,
+} from './task-store.js';

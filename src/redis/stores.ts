@@ -60,6 +60,13 @@ export interface RedisStoresOptions extends RedisConnectionOptions {
   lazyConnect?: boolean;
   /** The notification bus (Pub/Sub), or `false` to leave it out. */
   notificationBus?: RedisNotificationBusOptions | false;
+  /**
+   * How far the clocks of the nodes (and Redis's) may differ, in ms: the task store's
+   * `maxClockSkewMs` unless `taskStore` sets its own. Within it, no node sees a task expire before
+   * its `ttl` has passed; leases judge time by Redis `TIME`, whatever the skew. Default
+   * `DEFAULT_MAX_CLOCK_SKEW_MS` (2000).
+   */
+  maxClockSkewMs?: number;
   /** The task store of both Tasks implementations, or `false` to leave it out (`keyPrefix` is shared). */
   taskStore?: Omit<RedisTaskStoreOptions, 'keyPrefix'> | false;
   /**
@@ -143,7 +150,11 @@ export async function redisStores(target: string | RedisStoresOptions): Promise<
     }
     // Tasks: records, and the lease queue (both on the shared client, so nothing to close).
     if (options.taskStore !== false)
-      stores.taskStore = new RedisTaskStore(client, { ...options.taskStore, keyPrefix });
+      stores.taskStore = new RedisTaskStore(client, {
+        ...(options.maxClockSkewMs !== undefined ? { maxClockSkewMs: options.maxClockSkewMs } : {}),
+        ...options.taskStore,
+        keyPrefix,
+      });
     if (options.taskLeases !== false)
       stores.taskLeases = new RedisTaskLeases(client, { ...options.taskLeases, keyPrefix });
     if (options.sessionStore !== false) {

@@ -6,7 +6,7 @@
  *
  * Key layout (prefix `anywire:` by default):
  * - `anywire:task:{<taskId, escaped>}`: a hash (`v` the version, `s` the status, `r` the record as JSON),
- *   expiring at `createdAt + ttl` (`PEXPIREAT`; a `ttl: null` task does not expire). The braces are a
+ *   expiring at `createdAt + ttl + maxClockSkewMs` (`PEXPIREAT`; a `ttl: null` task does not expire). The braces are a
  *   Redis Cluster hash tag: the task's other keys (`…:request`, kept by `RedisTaskLeases`) share
  *   its slot, so each per-task script touches one slot.
  * - `anywire:tasks:{index}:seq` (a counter), `anywire:tasks:{index}:all` and
@@ -14,6 +14,16 @@
  *   for `list` and its cursors), `anywire:tasks:{index}:expiry` (task ids by expiry time, for
  *   `sweep`): one slot, each kept at least as
  *   long as the longest-lived task they list.
+ *
+ * Clock skew: `createdAt` comes from the clock of the node that created the task, and each node
+ * judges expiry on its own clock, so every expiry decision (the key's `PEXPIREAT`, `get`, `list`,
+ * `update`, `sweep`) waits `maxClockSkewMs` past `createdAt + ttl`. While the nodes' clocks (and
+ * Redis's) differ by at most that much, no node sees a task expire before `ttl` has passed, and every
+ * node sees it gone by `ttl + 2 × maxClockSkewMs`. A node whose clock runs ahead by more reads tasks
+ * as expired up to the excess early (and a creator behind by more makes Redis drop them that much
+ * early); a node behind by more keeps reading a task until Redis drops it. Task leases
+ * (`RedisTaskLeases`) judge time by Redis `TIME` alone, so skew never fails or re-runs a task whose
+ * lease is held.
  *
  * `update` is a compare-and-set on the version, done by a Lua script: the terminal-state guard holds
  * across every node. Anything under these keys that is not what this store wrote (another type,
@@ -42,6 +52,11 @@ import { asArray, asString, CommandLink, LUA_HELPERS, LuaScript } from './task-l
 export const DEFAULT_MAX_TASK_ID_CHARS = 256;
 /** Largest stored task record (JSON, outcome included), by default: 16 MiB. */
 export const DEFAULT_MAX_TASK_RECORD_BYTES = 16 * 1024 * 1024;
+/**
+ * How far the clocks of the nodes sharing a store (and Redis's) may differ, by default: 2 s, well
+ * above what NTP keeps servers within, well below any task ttl worth sharing.
+ */
+export const DEFAULT_MAX_CLOCK_SKEW_MS = 2000;
 
 /** Options of {@link RedisTaskStore}. */
 export interface RedisTaskStoreOptions {
@@ -58,6 +73,14 @@ export interface RedisTaskStoreOptions {
    * {@link DEFAULT_MAX_TASK_RECORD_BYTES}.
    */
   maxRecordBytes?: number;
+  /**
+   * How far the clocks of the nodes sharing the store may differ, in ms (>= 0): a task is treated
+   * as expired, and Redis drops it, only this long after `createdAt + ttl` (see the module docs for
+   * what holds within and beyond it). Default {@link DEFAULT_MAX_CLOCK_SKEW_MS}; 0 for one node.
+   */
+  maxClockSkewMs?: number;
+  /** This node's clock, in ms since the epoch (tests inject an offset). Default `Date.now`. */
+  now?: () => number;
 }
 
 /**
@@ -142,15 +165,11 @@ if redis.call('TYPE', KEYS[1])['ok'] ~= 'string' then return 0 end
 return tonumber(redis.call('GET', KEYS[1])) or 0
 `);
 
-function expiresAt(t: Pick<TaskRecord, 'createdAt' | 'ttl'>): number | undefined {
+/** When `t` expires for this store: `createdAt + ttl + skewMs` (ms since the epoch), `undefined` never. */
+function expiresAt(t: Pick<TaskRecord, 'createdAt' | 'ttl'>, skewMs: number): number | undefined {
   if (t.ttl === null) return undefined;
   const created = Date.parse(t.createdAt);
-  return Number.isFinite(created) ? created + t.ttl : 0;
-}
-
-function expired(t: TaskRecord, now: number): boolean {
-  const at = expiresAt(t);
-  return at !== undefined && at <= now;
+  return Number.isFinite(created) ? created + t.ttl + skewMs : 0;
 }
 
 /** A stored record, or `undefined` when what is stored is not one (garbage reads as absent). */
@@ -194,6 +213,8 @@ export class RedisTaskStore implements TaskStore {
   readonly #index: RedisKeys;
   readonly #maxIdChars: number;
   readonly #maxRecordBytes: number;
+  readonly #skewMs: number;
+  readonly #now: () => number;
 
   /**
    * @throws TypeError without a client or URL, or for a bad keyPrefix (with `{` or `}`, or too long)
@@ -202,6 +223,11 @@ export class RedisTaskStore implements TaskStore {
   constructor(target: RedisTarget, options: RedisTaskStoreOptions = {}) {
     checkIntegerOption('RedisTaskStore', 'maxTaskIdChars', options.maxTaskIdChars, 1);
     checkIntegerOption('RedisTaskStore', 'maxRecordBytes', options.maxRecordBytes, 1024);
+    checkIntegerOption('RedisTaskStore', 'maxClockSkewMs', options.maxClockSkewMs, 0);
+    if (options.now !== undefined && typeof options.now !== 'function')
+      throw new TypeError('RedisTaskStore: now must be a function returning ms since the epoch');
+    this.#skewMs = options.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS;
+    this.#now = options.now ?? Date.now;
     this.#keys = new RedisKeys('task', options.keyPrefix);
     this.#index = new RedisKeys('tasks', options.keyPrefix);
     this.#maxIdChars = options.maxTaskIdChars ?? DEFAULT_MAX_TASK_ID_CHARS;
@@ -211,6 +237,13 @@ export class RedisTaskStore implements TaskStore {
 
   #key(taskId: string): string {
     return taskKey(this.#keys, taskId);
+  }
+  #expiresAt(t: Pick<TaskRecord, 'createdAt' | 'ttl'>): number | undefined {
+    return expiresAt(t, this.#skewMs);
+  }
+  #expired(t: TaskRecord, now: number): boolean {
+    const at = this.#expiresAt(t);
+    return at !== undefined && at <= now;
   }
   #indexKey(name: 'seq' | 'all' | 'expiry'): string {
     return this.#index.key('{index}', name);
@@ -249,7 +282,7 @@ export class RedisTaskStore implements TaskStore {
   }
 
   /**
-   * Stores a new task at version 1, expiring at `createdAt + ttl`.
+   * Stores a new task at version 1, expiring at `createdAt + ttl + maxClockSkewMs`.
    * @throws Error when a task with this id exists; RangeError for an id or record over the limits
    */
   async create(record: TaskRecord): Promise<void> {
@@ -257,12 +290,12 @@ export class RedisTaskStore implements TaskStore {
     if (typeof id !== 'string' || id.length === 0 || id.length > this.#maxIdChars)
       throw new RangeError(`anywire: a task id must be 1..${this.#maxIdChars} characters`);
     const json = this.#encode({ ...record, version: 1 });
-    const at = expiresAt(record);
+    const at = this.#expiresAt(record);
     const client = await this.#link.client();
     // Index, then record, sent back to back on one connection (one round trip; Redis runs them in
     // order): an index entry whose record is missing reads as absent and is pruned, so a task that
     // exists is always listed.
-    const keepMs = at === undefined ? -1 : Math.max(1, at - Date.now()) + INDEX_SLACK_MS;
+    const keepMs = at === undefined ? -1 : Math.max(1, at - this.#now()) + INDEX_SLACK_MS;
     const [, created] = await Promise.all([
       INDEX.run(client, this.#indexKeys(record.owner), [
         id,
@@ -277,7 +310,7 @@ export class RedisTaskStore implements TaskStore {
   /** The task, or `undefined` when unknown, expired or unreadable. */
   async get(taskId: string): Promise<TaskRecord | undefined> {
     const t = await this.#read(taskId);
-    return t && !expired(t, Date.now()) ? t : undefined;
+    return t && !this.#expired(t, this.#now()) ? t : undefined;
   }
 
   /**
@@ -297,10 +330,10 @@ export class RedisTaskStore implements TaskStore {
       const allowed = patchableFields(patch);
       const next: TaskRecord = { ...t, ...structuredClone(allowed) };
       for (const [k, v] of Object.entries(allowed)) if (v === undefined) delete (next as never)[k];
-      next.lastUpdatedAt = new Date().toISOString();
+      next.lastUpdatedAt = new Date(this.#now()).toISOString();
       next.version = t.version! + 1;
       const ttlChanged = 'ttl' in allowed && allowed.ttl !== undefined && allowed.ttl !== t.ttl;
-      const at = expiresAt(next);
+      const at = this.#expiresAt(next);
       const ttlMode = !ttlChanged ? '' : at === undefined ? 'persist' : String(at);
       const client = await this.#link.client();
       const done = Number(
@@ -313,7 +346,7 @@ export class RedisTaskStore implements TaskStore {
       if (done === 0) return { ok: false, reason: 'missing' };
       if (done === 1) {
         if (ttlChanged) {
-          const keepMs = at === undefined ? -1 : Math.max(1, at - Date.now()) + INDEX_SLACK_MS;
+          const keepMs = at === undefined ? -1 : Math.max(1, at - this.#now()) + INDEX_SLACK_MS;
           await INDEX.run(client, this.#indexKeys(t.owner), [
             taskId,
             at === undefined ? '' : String(at),
@@ -345,7 +378,7 @@ export class RedisTaskStore implements TaskStore {
     }
     const limit = Math.max(1, Math.floor(options.limit));
     const index = options.owner === undefined ? this.#indexKey('all') : this.#ownerIndex(options.owner);
-    const now = Date.now();
+    const now = this.#now();
     const tasks: TaskRecord[] = [];
     let last = after;
     let lastReturned = after;
@@ -362,7 +395,7 @@ export class RedisTaskStore implements TaskStore {
       for (let i = 0; i < ids.length; i++) {
         last = seqs[i]!;
         const t = records[i];
-        if (!t || expired(t, now)) {
+        if (!t || this.#expired(t, now)) {
           void this.#unindex(client, ids[i]!, t?.owner ?? options.owner).catch(() => {});
           continue;
         }
@@ -391,11 +424,12 @@ export class RedisTaskStore implements TaskStore {
   }
 
   /**
-   * Deletes the tasks whose `createdAt + ttl` is at or before `now` (Redis expires records by
+   * Deletes the tasks whose `createdAt + ttl + maxClockSkewMs` is at or before `now` (this node's
+   * clock by default; Redis expires records by
    * itself, so this mostly prunes their index entries); resolves to how many records it deleted.
    * Safe to run on every node at once.
    */
-  async sweep(now = Date.now()): Promise<number> {
+  async sweep(now = this.#now()): Promise<number> {
     const client = await this.#link.client();
     let deleted = 0;
     let from = '-inf';
@@ -407,7 +441,7 @@ export class RedisTaskStore implements TaskStore {
       for (let i = 0; i + 1 < flat.length; i += 2) ids.push(asString(flat[i]) ?? '');
       for (const id of ids) {
         const t = await this.#read(id);
-        if (t && !expired(t, now)) continue; // its ttl was moved on; the index was updated with it
+        if (t && !this.#expired(t, now)) continue; // its ttl was moved on; the index was updated with it
         if (t) {
           const gone = Number(await client.sendCommand(['DEL', this.#key(id), `${this.#key(id)}:request`]));
           if (gone > 0) deleted++;
