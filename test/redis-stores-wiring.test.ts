@@ -15,55 +15,9 @@ import { McpServer } from '../src/server/mcp-server.js';
 import { createTaskExtension } from '../src/tasks/extension.js';
 import { createNodeHandler } from '../src/transports/streamable-http/node.js';
 import { connectPair, openLegacySession } from './helpers.js';
+import { askServer, roundTripAcross } from './fixtures/mrtr-across.js';
 
 const INFO = { name: 'stores', version: '1.0.0' };
-const MODERN_META = {
-  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-  'io.modelcontextprotocol/clientCapabilities': { elicitation: {} },
-};
-
-function askServer(options: ConstructorParameters<typeof McpServer>[1] = {}): McpServer {
-  const server = new McpServer(INFO, options);
-  server.registerTool('ask', {}, async (_a, ctx) => {
-    const e = await ctx.elicit({
-      message: 'name?',
-      requestedSchema: { type: 'object', properties: { name: { type: 'string' } } },
-    });
-    return `hello ${(e.content as { name: string }).name}`;
-  });
-  return server;
-}
-
-/** Round one on `first`, the retry (with the answer) on `second`: what a load balancer may do. */
-async function roundTripAcross(first: McpServer, second: McpServer): Promise<unknown> {
-  const a = await connectPair(first, { era: 'modern' });
-  const b = await connectPair(second, { era: 'modern' });
-  try {
-    const round = (await a.request(
-      'tools/call',
-      { name: 'ask', arguments: {}, _meta: MODERN_META },
-      { fulfilInputs: false },
-    )) as { resultType: string; requestState: string; inputRequests: Record<string, unknown> };
-    expect(round.resultType).toBe('input_required');
-    const [key] = Object.keys(round.inputRequests);
-    return await b
-      .request(
-        'tools/call',
-        {
-          name: 'ask',
-          arguments: {},
-          requestState: round.requestState,
-          inputResponses: { [key!]: { action: 'accept', content: { name: 'ada' } } },
-          _meta: MODERN_META,
-        },
-        { fulfilInputs: false },
-      )
-      .catch((error: unknown) => error);
-  } finally {
-    await a.close();
-    await b.close();
-  }
-}
 
 describe('Stores: notification bus', () => {
   it('uses stores.notificationBus for its events, given as an option or through useStores', async () => {
