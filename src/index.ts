@@ -90,6 +90,7 @@ export {
   StaticKeyRing,
 } from './protocol/stores.js';
 export type { ReplayCache } from './protocol/replay-cache.js';
+export type { TokenCache } from './protocol/token-cache.js';
 export type { MessageContext, SendOptions, TraceContext, Transport } from './protocol/transport.js';
 export type {
   JsonObject,

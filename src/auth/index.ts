@@ -17,6 +17,7 @@ export {
 export { normalizeHtu } from './dpop.js';
 export { InMemoryReplayCache } from './replay-cache.js';
 export type { ReplayCache } from '../protocol/replay-cache.js';
+export type { TokenCache } from '../protocol/token-cache.js';
 export { AuthError } from '../protocol/auth.js';
 export type { AuthRequest, Authenticator, AuthChallenge, CertificateIdentity } from '../protocol/auth.js';
 export type {

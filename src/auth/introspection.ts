@@ -3,6 +3,9 @@
  * `introspection.cacheTtlMs` (never past `exp`) in a bounded cache keyed by the token's SHA-256.
  * An active token must name this resource in `aud` (RFC 8707; MCP servers "MUST only accept tokens
  * specifically intended for themselves"), and its `iss`, when present, must be the issuer.
+ * With a shared `tokenCache`, the authorization server's answer (its claims, and when it was asked)
+ * is kept there too, under the SHA-256 of the issuer and the token, and judged again by each
+ * process that reads it (audience, issuer, `exp`, `nbf` against its own options and clock).
  * @module
  */
 import * as oauth from 'oauth4webapi';
@@ -11,6 +14,7 @@ import type { Challenges } from './challenges.js';
 import { authInfoOf } from './claims.js';
 import type { AuthorizationServerMetadata, HttpSettings } from './discovery.js';
 import { requestOptions } from './discovery.js';
+import { sha256Base64Url } from './encoding.js';
 import { ExpiringCache } from './expiring-cache.js';
 import type { ResolvedOptions } from './options.js';
 import { serverUrl } from './options.js';
@@ -44,7 +48,7 @@ export class Introspector {
     if (verdict === undefined) {
       let pending = this.#inflight.get(key);
       if (!pending) {
-        pending = this.#introspect(token, key).finally(() => this.#inflight.delete(key));
+        pending = this.#resolve(token, key).finally(() => this.#inflight.delete(key));
         this.#inflight.set(key, pending);
       }
       verdict = await pending;
@@ -55,7 +59,40 @@ export class Introspector {
     return verdict;
   }
 
-  async #introspect(token: string, key: string): Promise<AuthInfo | string> {
+  /** The shared cache's answer when it has a fresh one, else the authorization server's. */
+  async #resolve(token: string, key: string): Promise<AuthInfo | string> {
+    const shared = this.#o.tokenCache;
+    if (!shared || this.#i.cacheTtlMs === 0) return this.#introspect(token, key);
+    const sharedKey = await sha256Base64Url(`${this.#o.issuer.href}\n${token}`);
+    let stored: string | undefined;
+    try {
+      stored = (await shared.get(sharedKey)) ?? undefined;
+    } catch {
+      // A cache that cannot answer is a miss: the authorization server is asked (documented).
+      stored = undefined;
+    }
+    const answer = parseSharedAnswer(stored);
+    if (answer) {
+      const now = this.#o.now();
+      const untilMs = this.#untilMs(answer.atMs, answer.claims, now);
+      if (untilMs > now) {
+        const verdict = this.#judge(token, answer.claims, now / 1000);
+        this.#cache.set(key, verdict, untilMs);
+        return verdict;
+      }
+    }
+    return this.#introspect(token, key, sharedKey);
+  }
+
+  /** Until when an answer got at `atMs` may be reused: `cacheTtlMs` after it, never past `exp`. */
+  #untilMs(atMs: number, claims: Record<string, unknown>, now: number): number {
+    let untilMs = Math.min(atMs, now) + this.#i.cacheTtlMs;
+    if (claims.active === true && typeof claims.exp === 'number')
+      untilMs = Math.min(untilMs, claims.exp * 1000);
+    return untilMs;
+  }
+
+  async #introspect(token: string, key: string, sharedKey?: string): Promise<AuthInfo | string> {
     const endpoint = this.#i.endpoint ?? (await this.#endpoint());
     const as: oauth.AuthorizationServer = {
       issuer: this.#o.issuer.href,
@@ -87,6 +124,15 @@ export class Introspector {
     if (typeof verdict !== 'string' && verdict.expiresAt !== undefined)
       untilMs = Math.min(untilMs, verdict.expiresAt * 1000);
     this.#cache.set(key, verdict, untilMs);
+    if (sharedKey !== undefined && untilMs > now) {
+      const sharedUntilMs = this.#untilMs(now, claims as unknown as Record<string, unknown>, now);
+      try {
+        // The answer as the authorization server gave it (it never holds the token itself).
+        await this.#o.tokenCache!.set(sharedKey, JSON.stringify({ at: now, claims }), sharedUntilMs);
+      } catch {
+        // Kept by this process only; the others introspect (documented on `tokenCache`).
+      }
+    }
     return verdict;
   }
 
@@ -109,4 +155,22 @@ export class Introspector {
       throw new Error(`anywire/auth: the metadata of ${this.#o.issuer.href} has no introspection_endpoint`);
     return serverUrl('introspection_endpoint', as.introspection_endpoint);
   }
+}
+
+/** A shared answer `{ at, claims }` as this module writes it, or `undefined` for anything else. */
+function parseSharedAnswer(
+  text: string | undefined,
+): { atMs: number; claims: Record<string, unknown> } | undefined {
+  if (typeof text !== 'string') return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { at, claims } = value as { at?: unknown; claims?: unknown };
+  if (typeof at !== 'number' || !Number.isFinite(at)) return undefined;
+  if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) return undefined;
+  return { atMs: at, claims: claims as Record<string, unknown> };
 }

@@ -4,6 +4,7 @@
  * @module
  */
 import type { ReplayCache } from '../protocol/replay-cache.js';
+import type { TokenCache } from '../protocol/token-cache.js';
 
 /** RFC 7662 token introspection for opaque (non-JWT) access tokens. */
 export interface IntrospectionOptions {
@@ -74,6 +75,15 @@ export interface OAuthResourceServerOptions {
   jwksUri?: string;
   /** Introspection for opaque tokens. Without it only JWT access tokens are accepted. */
   introspection?: IntrospectionOptions;
+  /**
+   * A token cache shared between processes (e.g. `stores.tokenCache` of `redisStores` in
+   * `anywire/redis`): introspection answers are kept there too, under the SHA-256 of the issuer and
+   * the token (never the token), until `introspection.cacheTtlMs` after the introspection and never
+   * past the token's `exp`, so every process reuses an answer one of them got. Read after this
+   * process's own cache; a cache that throws counts as a miss (the token is introspected). Default:
+   * none (each process introspects on its own).
+   */
+  tokenCache?: TokenCache;
   /** Tolerance for `exp`/`nbf`/`iat`, in seconds. Default 60. */
   clockSkewSec?: number;
   /** Accepted JWT `typ` headers (compared without `application/`, case-insensitively). Default `['at+jwt']` (RFC 9068 section 4). */
@@ -126,6 +136,7 @@ export interface ResolvedOptions {
   scopesSupported: string[];
   jwksUri?: URL;
   introspection?: Required<Omit<IntrospectionOptions, 'endpoint'>> & { endpoint?: URL };
+  tokenCache?: TokenCache;
   clockSkewSec: number;
   accessTokenTypes: string[];
   algorithms: string[];
@@ -226,6 +237,11 @@ export function resolveOptions(o: OAuthResourceServerOptions): ResolvedOptions {
     now: o.now ?? Date.now,
   };
   if (o.jwksUri !== undefined) resolved.jwksUri = serverUrl('jwksUri', o.jwksUri);
+  if (o.tokenCache !== undefined) {
+    if (typeof o.tokenCache?.get !== 'function' || typeof o.tokenCache.set !== 'function')
+      throw new TypeError('anywire/auth: tokenCache must have get(key) and set(key, value, untilMs) methods');
+    resolved.tokenCache = o.tokenCache;
+  }
   if (o.introspection) {
     const i = o.introspection;
     if (typeof i.clientId !== 'string' || !i.clientId || typeof i.clientSecret !== 'string')

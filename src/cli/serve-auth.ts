@@ -24,12 +24,13 @@ export interface ServeAuthFlags {
 /**
  * Builds the authenticator and well-known handler the flags ask for (nothing without
  * `--auth-issuer`). The resource defaults to the `--http` endpoint URL. `stores` are the node's
- * shared stores (`--redis`): their `dpopReplayCache` backs the DPoP `jti` check.
+ * shared stores (`--redis`): their `dpopReplayCache` backs the DPoP `jti` check, and their
+ * `tokenCache` shares introspection answers.
  * @throws Error when no resource URL can be derived
  */
 export async function serveAuth(
   o: ServeAuthFlags,
-  stores?: Pick<Stores, 'dpopReplayCache'>,
+  stores?: Pick<Stores, 'dpopReplayCache' | 'tokenCache'>,
 ): Promise<Pick<BindingFlags, 'authenticator' | 'wellKnown'>> {
   if (!o.authIssuer) return {};
   let resource = o.authResource;
@@ -46,6 +47,7 @@ export async function serveAuth(
     requiredScopes: o.authScope?.length ? o.authScope : undefined,
     jwksUri: o.authJwks,
     dpop: stores?.dpopReplayCache ? { replayCache: stores.dpopReplayCache } : {},
+    ...(stores?.tokenCache ? { tokenCache: stores.tokenCache } : {}),
   });
   return { authenticator: rs, wellKnown: (request) => rs.handleMetadataRequest(request) };
 }

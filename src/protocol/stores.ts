@@ -8,6 +8,7 @@
 import type { EventStore } from './event-store.js';
 import type { NotificationBus } from './notification-bus.js';
 import type { ReplayCache } from './replay-cache.js';
+import type { TokenCache } from './token-cache.js';
 import type { TaskLeases } from './task-leases.js';
 import type { SessionStore } from './session-store.js';
 import type { TaskStore } from './task-store.js';
@@ -126,6 +127,12 @@ export interface Stores {
    * the server.
    */
   dpopReplayCache?: ReplayCache;
+  /**
+   * The token cache to share between processes: RFC 7662 introspection answers (keyed by a hash of
+   * the token), so a token introspected by one process is not introspected again by another. Pass
+   * it to `oauthResourceServer({ tokenCache })` (`anywire/auth`).
+   */
+  tokenCache?: TokenCache;
   /**
    * This process's name in the shared stores (`anywire serve --node-id`): the holder recorded on the
    * task leases it takes (so an operator sees which node runs a task). Unset: a random id per server.

@@ -40,6 +40,8 @@ export {
 } from './event-store.js';
 export type { RedisReplayCacheOptions } from './replay-cache.js';
 export { RedisReplayCache } from './replay-cache.js';
+export type { RedisTokenCacheOptions } from './token-cache.js';
+export { DEFAULT_MAX_TOKEN_CACHE_ENTRY_BYTES, RedisTokenCache } from './token-cache.js';
 export type { RedisKeyRingOptions } from './key-ring.js';
 export {
   DEFAULT_KEY_RING_REFRESH_MS,

@@ -21,6 +21,8 @@ import type { RedisEventStoreOptions } from './event-store.js';
 import { RedisEventStore } from './event-store.js';
 import type { RedisReplayCacheOptions } from './replay-cache.js';
 import { RedisReplayCache } from './replay-cache.js';
+import type { RedisTokenCacheOptions } from './token-cache.js';
+import { RedisTokenCache } from './token-cache.js';
 import type { RedisKeyRingOptions } from './key-ring.js';
 import { RedisKeyRing } from './key-ring.js';
 import type { RedisNotificationBusOptions } from './notification-bus.js';
@@ -90,6 +92,11 @@ export interface RedisStoresOptions extends RedisConnectionOptions {
   keyRing?: RedisKeyRingOptions | false;
   /** The DPoP `jti` replay cache (give it to `oauthResourceServer`'s `dpop.replayCache`), or `false`. */
   dpopReplayCache?: RedisReplayCacheOptions | false;
+  /**
+   * The token cache (introspection answers shared by every node; give it to `oauthResourceServer`'s
+   * `tokenCache`), or `false`.
+   */
+  tokenCache?: RedisTokenCacheOptions | false;
 }
 
 /** The Redis-backed {@link Stores}: what {@link redisStores} resolves to. */
@@ -103,6 +110,7 @@ export interface RedisStores extends Stores {
   eventStore?: RedisEventStore;
   keyRing?: RedisKeyRing;
   dpopReplayCache?: RedisReplayCache;
+  tokenCache?: RedisTokenCache;
   /**
    * Resolves when Redis answers PING within `readyTimeoutMs` and the bus listens on its channel.
    * @throws Error `anywire/redis: Redis did not answer PING within <n> ms (<why>)`
@@ -182,6 +190,8 @@ export async function redisStores(target: string | RedisStoresOptions): Promise<
     }
     if (options.dpopReplayCache !== false)
       stores.dpopReplayCache = new RedisReplayCache(client, { keyPrefix, ...options.dpopReplayCache });
+    if (options.tokenCache !== false)
+      stores.tokenCache = new RedisTokenCache(client, { keyPrefix, ...options.tokenCache });
     if (options.keyRing !== false) {
       stores.keyRing = new RedisKeyRing(options.keyRing?.keys ? undefined : client, {
         keyPrefix,
