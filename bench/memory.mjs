@@ -3,9 +3,9 @@
 // Spawns the everything server, measures its resident set (VmRSS) before and after opening N
 // sessions (initialize + initialized), then after opening one GET SSE stream on each of N sessions.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { openIdleSession, pool, poster, rssKiB, settle } from './idle-sessions.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -36,70 +36,15 @@ const url = await new Promise((resolve, reject) => {
   });
   child.once('exit', () => reject(new Error(err)));
 });
-const rssKiB = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))[1]);
-const settle = () => new Promise((r) => setTimeout(r, 1500));
-const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-
-function post(body, headers = {}) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          ...headers,
-        },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.headers['mcp-session-id']));
-      },
-    );
-    req.on('error', reject);
-    req.end(JSON.stringify(body));
-  });
-}
-
-async function openSession(i) {
-  const sid = await post({
-    jsonrpc: '2.0',
-    id: 1,
-    method: 'initialize',
-    params: {
-      protocolVersion: '2025-11-25',
-      capabilities: {},
-      clientInfo: { name: `mem-${i}`, version: '1' },
-    },
-  });
-  await post(
-    { jsonrpc: '2.0', method: 'notifications/initialized' },
-    { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' },
-  );
-  return sid;
-}
-
-async function pool(n, fn, width = 64) {
-  const out = new Array(n);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < n) {
-        const i = next++;
-        out[i] = await fn(i);
-      }
-    }),
-  );
-  return out;
-}
+const rss = () => rssKiB(child.pid);
+const post = poster(new http.Agent({ keepAlive: true, maxSockets: 64 }));
+const openSession = (i) => openIdleSession(post, url, i);
 
 await settle();
-const base = rssKiB();
+const base = rss();
 const sessions = await pool(SESSIONS, openSession);
 await settle();
-const afterSessions = rssKiB();
+const afterSessions = rss();
 
 const sockets = [];
 await pool(
@@ -124,7 +69,7 @@ await pool(
     }),
 );
 await settle();
-const afterStreams = rssKiB();
+const afterStreams = rss();
 
 const perSession = ((afterSessions - base) * 1024) / SESSIONS;
 const perStream = ((afterStreams - afterSessions) * 1024) / STREAMS;

@@ -9,9 +9,9 @@
 // haproxy.ts), loaded through tsx. Prints human lines on stderr and one JSON line on stdout.
 // Usage: node bench/redis.mjs [--seconds 5] [--rounds 3] [--sessions 2000]
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { openIdleSession, poster, rssKiB, settle } from './idle-sessions.mjs';
 import { tsImport } from 'tsx/esm/api';
 import { createClient } from 'redis';
 
@@ -133,35 +133,13 @@ try {
 
   // Memory per idle legacy session: in Redis (MEMORY USAGE of the keys that appeared) and in the node.
   const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
-  const post = (url, body, headers = {}) =>
-    new Promise((resolve, reject) => {
-      const req = http.request(
-        url,
-        {
-          method: 'POST',
-          agent,
-          headers: {
-            'content-type': 'application/json',
-            accept: 'application/json, text/event-stream',
-            ...headers,
-          },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.headers['mcp-session-id']));
-        },
-      );
-      req.on('error', reject);
-      req.end(JSON.stringify(body));
-    });
-  const rssKiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+  const post = poster(agent);
   const keys = async () => {
     const all = new Set();
     for await (const batch of probe.scanIterator({ MATCH: '*', COUNT: 1000 }))
       for (const k of Array.isArray(batch) ? batch : [batch]) all.add(k);
     return all;
   };
-  const settle = () => new Promise((r) => setTimeout(r, 1500));
   const sessionNode = await startNode({ id: 'sessions', redis: redis.url });
   stops.push(() => sessionNode.stop());
   await settle();
@@ -173,21 +151,7 @@ try {
     Array.from({ length: 32 }, async () => {
       while (next < SESSIONS) {
         const i = next++;
-        const sid = await post(`${sessionNode.base}/mcp`, {
-          jsonrpc: '2.0',
-          id: 1,
-          method: 'initialize',
-          params: {
-            protocolVersion: '2025-11-25',
-            capabilities: {},
-            clientInfo: { name: `mem-${i}`, version: '1' },
-          },
-        });
-        await post(
-          `${sessionNode.base}/mcp`,
-          { jsonrpc: '2.0', method: 'notifications/initialized' },
-          { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' },
-        );
+        await openIdleSession(post, `${sessionNode.base}/mcp`, i);
       }
     }),
   );
