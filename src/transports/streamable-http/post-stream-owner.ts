@@ -9,6 +9,7 @@
  */
 import type { JsonRpcId, JsonRpcMessage } from '../../jsonrpc/types.js';
 import type { PostStreamRegistry } from '../../protocol/post-streams.js';
+import { randomHex } from '../../protocol/random-hex.js';
 import type { SessionRouter } from '../../protocol/session-store.js';
 import type { SseStream } from './sse-stream.js';
 
@@ -22,16 +23,10 @@ export function requestIdsOf(message: JsonRpcMessage | JsonRpcMessage[]): (strin
   return ids;
 }
 
-function randomTag(): string {
-  const bytes = new Uint8Array(8);
-  globalThis.crypto.getRandomValues(bytes);
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
 /** This process's POST streams in a shared session store, and its lease. */
 export class PostStreamOwner {
   /** This process's owner tag (one per HTTP handler). */
-  readonly tag = randomTag();
+  readonly tag = randomHex(8);
   #registry: PostStreamRegistry;
   #router: SessionRouter | undefined;
   #leaseMs: number;
