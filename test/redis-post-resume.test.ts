@@ -51,7 +51,7 @@ describe.skipIf(missing !== undefined)('a legacy POST stream resumed on another 
     await redis?.close();
   });
 
-  async function twoNodes(): Promise<[Node, Node]> {
+  async function twoNodes(leaseMs = LEASE_MS): Promise<[Node, Node]> {
     const keyPrefix = `pr${++prefixSeq}:`;
     for (const name of ['A', 'B'])
       nodes.push(
@@ -59,7 +59,7 @@ describe.skipIf(missing !== undefined)('a legacy POST stream resumed on another 
           redisUrl: redis.url,
           keyPrefix,
           define,
-          http: { streamOwnerLeaseMs: LEASE_MS, resumedStreamPollMs: POLL_MS },
+          http: { streamOwnerLeaseMs: leaseMs, resumedStreamPollMs: POLL_MS, shutdownGraceMs: 100 },
         }),
       );
     return nodes as [Node, Node];
@@ -174,5 +174,29 @@ describe.skipIf(missing !== undefined)('a legacy POST stream resumed on another 
     console.log(
       `POST stream resumed while its node lives: result relayed ${endedAt - answeredAt} ms after the answer`,
     );
+  });
+
+  it('the node running the request shuts down: its lease is released, and the resumption answers at once', async () => {
+    const longLeaseMs = 30_000;
+    const [a, b] = await twoNodes(longLeaseMs);
+    const alice = new RawClient('alice');
+    await alice.initialize(a);
+    await alice.post(b, { jsonrpc: '2.0', method: 'notifications/initialized' });
+
+    const call = await startSampling(alice, a, 70);
+    const lastEventId = call.events.at(-1)!.id!;
+    call.cut();
+    await call.reading;
+    const resumed = await resume(alice, b, lastEventId);
+    // B waits while A lives; A closes with the tool still waiting for its sampling answer.
+    await new Promise((r) => setTimeout(r, 2 * POLL_MS));
+    expect(resumed.events).toEqual([]);
+    const closingAt = Date.now();
+    await a.close();
+    const endedAt = await resumed.ended;
+    expect(messages(resumed.events).map((m) => [m.id, m.error?.code])).toEqual([[70, -32603]]);
+    // Far sooner than the lease would have lapsed.
+    expect(endedAt - closingAt).toBeLessThan(longLeaseMs / 3);
+    console.log(`A closed mid-call: the resumption on B answered -32603 ${endedAt - closingAt} ms later`);
   });
 });
