@@ -165,6 +165,9 @@ export class RedisWebhookDeliveryQueue implements WebhookDeliveryQueue {
     const signal = this.#stopping.signal;
     let groupReady = false;
     let lastClaim = 0;
+    // Where the next XAUTOCLAIM scan of the pending entries resumes ('0-0': from the start), so a
+    // long list of pending jobs still in their lease does not hide idle ones behind it.
+    let claimFrom = '0-0';
     while (!signal.aborted) {
       try {
         if (!groupReady) {
@@ -184,10 +187,12 @@ export class RedisWebhookDeliveryQueue implements WebhookDeliveryQueue {
             GROUP,
             this.#consumer,
             String(this.#leaseMs),
-            '0-0',
+            claimFrom,
             'COUNT',
             String(free),
           ])) as unknown[];
+          const next = Array.isArray(claimed) ? claimed[0] : undefined;
+          claimFrom = typeof next === 'string' && /^\d+-\d+$/.test(next) ? next : '0-0';
           this.#take(worker, Array.isArray(claimed) ? claimed[1] : undefined);
           if (this.#inFlight.size >= this.#max) continue;
         }
