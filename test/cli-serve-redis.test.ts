@@ -90,6 +90,9 @@ describe.skipIf(missing)('anywire serve --redis', () => {
     const r = await anywire(['serve', EVERYTHING, '--http', '0', '--redis', 'http://127.0.0.1:6379']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/--redis expects redis:\/\/host:port\/db/);
+    const skew = await anywire(['serve', EVERYTHING, '--http', '0', '--max-clock-skew-ms', '-1']);
+    expect(skew.code).toBe(1);
+    expect(skew.stderr).toMatch(/--max-clock-skew-ms.*expected an integer >= 0/);
     const dead = await freePort();
     const secret = await anywire(
       ['serve', EVERYTHING, '--http', '0', '--redis', `redis://user:hunter2@127.0.0.1:${dead}`],
@@ -144,9 +147,20 @@ describe.skipIf(missing)('anywire serve --redis', () => {
     }
   });
 
-  it('names the node (--node-id) as the holder of the task leases it takes', async () => {
+  it('names the node (--node-id) as the holder of the task leases it takes; --max-clock-skew-ms reaches the task store', async () => {
     const s = await start(
-      ['serve', EVERYTHING, '--http', '127.0.0.1:0', '--redis', `${redis.url}/1`, '--node-id', 'n-lease'],
+      [
+        'serve',
+        EVERYTHING,
+        '--http',
+        '127.0.0.1:0',
+        '--redis',
+        `${redis.url}/1`,
+        '--node-id',
+        'n-lease',
+        '--max-clock-skew-ms',
+        '30000',
+      ],
       /(http:\/\/127\.0\.0\.1:\d+\/mcp)[\s\S]*stores\s+redis/,
     );
     const client = new Client({ name: 'lease-reader', version: '1.0.0' }, { era: 'modern' });
@@ -158,6 +172,12 @@ describe.skipIf(missing)('anywire serve --redis', () => {
       expect(handle.taskId, 'slow_compute answered without a task').toBeDefined();
       // `<attempt>|<node id>` (src/redis/task-leases.ts key layout).
       expect(await db1.hGet('anywire:leases:{queue}:holders', handle.taskId!)).toBe('1|n-lease');
+      // The record's key expires at createdAt + ttl + the tolerance (src/redis/task-store.ts).
+      const key = `anywire:task:{${encodeURIComponent(handle.taskId!)}}`;
+      const { ttl } = JSON.parse((await db1.hGet(key, 'r'))!) as { ttl: number };
+      const pttl = await db1.pTTL(key);
+      expect(pttl).toBeGreaterThan(ttl + 20_000);
+      expect(pttl).toBeLessThanOrEqual(ttl + 30_000);
       await client.request('tasks/cancel', { taskId: handle.taskId! });
     } finally {
       await client.close();

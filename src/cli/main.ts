@@ -25,6 +25,12 @@ function positiveInt(v: string): number {
   return n;
 }
 
+function nonNegativeInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected an integer >= 0');
+  return n;
+}
+
 /** Splits `argv` at the first `--`: our arguments, then the stdio server's command line. */
 export function splitArgv(argv: string[]): { own: string[]; command: string[] } {
   const i = argv.indexOf('--');
@@ -120,6 +126,11 @@ export async function main(argv: string[]): Promise<number> {
       .option(
         '--redis <url>',
         'keep every shared store in Redis (redis://host:port/db): sessions, events, tasks, notifications; exit status 69 when unreachable',
+      )
+      .option(
+        '--max-clock-skew-ms <ms>',
+        "with --redis: how far the nodes' clocks may differ; tasks expire that long after their ttl (default 2000)",
+        nonNegativeInt,
       )
       .option('--auth-issuer <url>', 'require OAuth access tokens from this authorization server')
       .option('--auth-resource <url>', "this server's resource URL (RFC 8707); default: the --http endpoint")

@@ -39,6 +39,14 @@ export function checkRedisUrl(url: string): void {
     throw new Error(`anywire: --redis expects redis://host:port/db or rediss://... (got "${url}")`);
 }
 
+/** Options of {@link useRedisStores} beyond the URL and the node id. */
+export interface UseRedisStoresOptions {
+  /** The task store's clock skew tolerance, in ms (`--max-clock-skew-ms`). */
+  maxClockSkewMs?: number;
+  /** Where outages are reported. Default process.stderr. */
+  stderr?: NodeJS.WritableStream;
+}
+
 /**
  * Connects the Redis stores and gives them to `server` (`server.useStores`).
  * @returns the stores, to close after the bindings
@@ -49,8 +57,9 @@ export async function useRedisStores(
   server: McpServer,
   url: string,
   nodeId: string,
-  stderr: NodeJS.WritableStream = process.stderr,
+  more: UseRedisStoresOptions = {},
 ): Promise<Stores> {
+  const stderr = more.stderr ?? process.stderr;
   checkRedisUrl(url);
   if (typeof server.useStores !== 'function')
     throw new Error('anywire: --redis needs the module to export an McpServer (it has no useStores)');
@@ -64,6 +73,7 @@ export async function useRedisStores(
     // The node id names this process on the task leases it holds and in the webhook delivery
     // queue's consumer group.
     nodeId,
+    ...(more.maxClockSkewMs !== undefined ? { maxClockSkewMs: more.maxClockSkewMs } : {}),
     onerror: (e: Error) => {
       if (connected) stderr.write(`anywire: ${e.message}\n`);
     },

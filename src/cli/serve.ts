@@ -51,6 +51,11 @@ export interface ServeOptions extends BindingFlags, Omit<ServerLogOptions, 'stde
    * only then). Unreachable at start: exit status 69.
    */
   redis?: string;
+  /**
+   * `--max-clock-skew-ms`: with `redis`, how far the nodes' clocks may differ, in ms (the Redis task
+   * store's `maxClockSkewMs`). Default `DEFAULT_MAX_CLOCK_SKEW_MS` of `anywire/redis` (2000).
+   */
+  maxClockSkewMs?: number;
   /** Grace period for in-flight requests on SIGINT/SIGTERM, in ms. Default 5000. */
   shutdownGraceMs?: number;
   /**
@@ -104,7 +109,11 @@ export async function serve(modulePath: string, options: ServeOptions): Promise<
   logServerActivity(server, options);
   // Redis first: a node that cannot reach its stores never listens.
   const redis = options.redis ? await import('./serve-redis.js') : undefined;
-  const stores = redis ? await redis.useRedisStores(server, options.redis!, nodeId) : undefined;
+  const stores = redis
+    ? await redis.useRedisStores(server, options.redis!, nodeId, {
+        ...(options.maxClockSkewMs !== undefined ? { maxClockSkewMs: options.maxClockSkewMs } : {}),
+      })
+    : undefined;
   const started: StartedBinding[] = [];
   try {
     const auth = options.auth ? await options.auth(stores) : {};
