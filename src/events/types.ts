@@ -39,8 +39,10 @@ export interface EmittedEvent {
  * - It **rejects** with an `Error` (`anywire: event "<name>" (<eventId>) was not recorded: ...`,
  *   the store's error as `cause`) when the log or the delivery queue refused it, for instance while
  *   Redis is unreachable. A rejection means the occurrence may be missing: it was not (or not
- *   wholly) recorded, so pollers, streams or webhooks may never see it; emit again (with the same
- *   `eventId` to stay once-only) or report the failure.
+ *   wholly: logged, but its webhook deliveries not queued) recorded, so pollers, streams or
+ *   webhooks may never see it. Report the failure, or emit again: a new `eventId` is a new
+ *   occurrence (seen twice if the first was recorded after all); the same `eventId` is never
+ *   logged twice, but then a first emit that was logged without its deliveries stays undelivered.
  * - An emit before the server starts resolves once the server started and logged it, and rejects
  *   when it was dropped from the bounded start buffer (`maxBufferedEventsPerType`).
  *
