@@ -6,6 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { McpServer } from '../src/server/mcp-server.js';
+import { RedisEventStore } from '../src/redis/event-store.js';
 import { OWNER_ENDED_MESSAGE } from '../src/transports/streamable-http/resumed-post-stream.js';
 import { redisMissing, startRedis } from './fixtures/redis-server.js';
 import type { RedisInstance } from './fixtures/redis-server.js';
@@ -18,6 +19,7 @@ if (missing) console.warn(`skipping POST stream resumption tests: ${missing}`);
 
 const LEASE_MS = 1000;
 const POLL_MS = 200;
+const RETENTION_MS = 300;
 
 function define(server: McpServer, name: string): void {
   server.registerTool('echo', { inputSchema: { text: z.string() } }, ({ text }) => `${name}:${text}`);
@@ -51,15 +53,21 @@ describe.skipIf(missing !== undefined)('a legacy POST stream resumed on another 
     await redis?.close();
   });
 
+  let keyPrefix = '';
   async function twoNodes(leaseMs = LEASE_MS): Promise<[Node, Node]> {
-    const keyPrefix = `pr${++prefixSeq}:`;
+    keyPrefix = `pr${++prefixSeq}:`;
     for (const name of ['A', 'B'])
       nodes.push(
         await startNode(name, {
           redisUrl: redis.url,
           keyPrefix,
           define,
-          http: { streamOwnerLeaseMs: leaseMs, resumedStreamPollMs: POLL_MS, shutdownGraceMs: 100 },
+          http: {
+            streamOwnerLeaseMs: leaseMs,
+            resumedStreamPollMs: POLL_MS,
+            shutdownGraceMs: 100,
+            eventRetentionMs: RETENTION_MS,
+          },
         }),
       );
     return nodes as [Node, Node];
@@ -127,6 +135,16 @@ describe.skipIf(missing !== undefined)('a legacy POST stream resumed on another 
     const again = await resume(alice, b, lastEventId);
     await again.ended;
     expect(messages(again.events).map((m) => m.error?.code)).toEqual([-32603]);
+    // Answered and delivered: the stream's events go after the resumption grace, so a client that
+    // resumes again (the SDK does after an error response) is not answered the same stream forever.
+    const events = new RedisEventStore(redis.url, { keyPrefix });
+    try {
+      await until('the answered stream to be retired', async () => {
+        return (await events.replayEventsAfter(alice.sessionId, lastEventId, () => {})) === undefined;
+      });
+    } finally {
+      await events.close();
+    }
 
     // The session lives on: the late answer to the dead node's request is accepted, B serves calls.
     const late = await alice.post(b, {

@@ -317,9 +317,11 @@ export class LegacySessions {
       },
     );
     this.#resumed.add(stream);
-    this.#hc.streams.track(stream, () => {
+    this.#hc.streams.track(stream, (delivered) => {
       this.#resumed.delete(stream);
       stream.stop();
+      // Every response reached the client: the stream's events go after the resumption grace.
+      if (delivered && stream.complete) session.retireStream(streamId);
     });
     stream.start();
   }

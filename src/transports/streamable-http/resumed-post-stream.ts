@@ -43,6 +43,7 @@ export class ResumedPostStream extends SseStream {
   #unsubscribe: Promise<(() => Promise<void>) | undefined> | undefined;
   #queued = false;
   #stopped = false;
+  #complete = false;
 
   /**
    * @param cursor the last event id the client has (after the replay written on `writer`)
@@ -61,6 +62,14 @@ export class ResumedPostStream extends SseStream {
     this.#o = options;
     this.#cursor = cursor;
     for (const m of replayed) this.#note(m);
+  }
+
+  /**
+   * True once every request of the stream has its response on it (relayed, or the error written
+   * here): its stored events may then be retired like a delivered stream's.
+   */
+  get complete(): boolean {
+    return this.#complete;
   }
 
   /** Starts relaying: a first check now, then on every `wake` and every `pollMs`. */
@@ -110,10 +119,18 @@ export class ResumedPostStream extends SseStream {
     }
     const found = await this.#pull();
     if (found === false) return;
-    // The stream is gone from the event store, or its record (it ended where it ran): nothing to wait for.
-    if (found === undefined || !record) return this.#finish();
+    if (found === undefined) return this.#finish();
+    // No record: the stream ended where it ran (its responses stored, then its record deleted), or
+    // its process kept none; what was stored was relayed, and nothing more is awaited.
+    if (!record) {
+      this.#complete = this.#answered.size > 0;
+      return this.#finish();
+    }
     const pending = record.requestIds.filter((id) => !this.#answered.has(id));
-    if (pending.length === 0) return this.#finish();
+    if (pending.length === 0) {
+      this.#complete = true;
+      return this.#finish();
+    }
     if (alive) return;
     for (const id of pending) {
       const error = errorResponse(id, ErrorCode.InternalError, OWNER_ENDED_MESSAGE);
@@ -123,6 +140,7 @@ export class ResumedPostStream extends SseStream {
       if (eid !== undefined) this.#cursor = eid;
     }
     await registry.deleteStream(sessionId, this.id).catch((e: unknown) => this.#o.report(e));
+    this.#complete = true;
     this.#finish();
   }
 
