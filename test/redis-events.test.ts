@@ -284,4 +284,19 @@ describe.skipIf(missing)('Events on two nodes sharing Redis', () => {
     });
     console.log(`Redis restarted: post_note recorded again after ${Date.now() - t1} ms`);
   });
+
+  it('closes a node at once when its Redis died right after it started (the delivery reader was still connecting)', async () => {
+    const own = await startRedis();
+    closers.push(() => own.close());
+    const a = await node('gone:', 'node-a', 1000, own.url);
+    await a.events.emitEvent('alert.raised', { level: 'high', text: 'before' });
+    await own.kill();
+    const t0 = Date.now();
+    const closed = await Promise.race([
+      a.close().then(() => 'closed'),
+      new Promise((r) => setTimeout(() => r('still closing'), 10_000).unref()),
+    ]);
+    console.log(`node closed ${Date.now() - t0} ms after its Redis died`);
+    expect(closed, 'the node closes without waiting for Redis').toBe('closed');
+  });
 });

@@ -8,7 +8,8 @@
  * `XDEL`eted. A job whose process died or stopped mid-delivery stays pending and another process
  * takes it over with `XAUTOCLAIM` once it has been idle `deliveryLeaseMs`. The receiver may then
  * see its `webhook-id` twice (when the first process had sent it but died before acknowledging):
- * Standard Webhooks receivers deduplicate on it. Node-only.
+ * Standard Webhooks receivers deduplicate on it. `stop` does not wait for Redis: a blocking read
+ * or a reader still connecting while Redis is unreachable is abandoned at once. Node-only.
  * @module
  */
 import { setMaxListeners } from 'node:events';
@@ -92,7 +93,33 @@ function streamsOf(reply: unknown): unknown[] {
   return [];
 }
 
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms).unref?.());
+/** Waits `ms`, or less when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    timer.unref?.();
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * `work`, or a rejection as soon as `signal` aborts: `stop` must not wait for a command that
+ * hangs while Redis is unreachable (a reader still connecting retries until Redis is back).
+ */
+function unlessAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  work.catch(() => {}); // its outcome is ignored once aborted
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onabort = () => reject(signal.reason);
+    signal.addEventListener('abort', onabort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onabort));
+  });
+}
 
 /** The Redis {@link WebhookDeliveryQueue}. See the module docs; the contract is the interface's. */
 export class RedisWebhookDeliveryQueue implements WebhookDeliveryQueue {
@@ -196,20 +223,23 @@ export class RedisWebhookDeliveryQueue implements WebhookDeliveryQueue {
           this.#take(worker, Array.isArray(claimed) ? claimed[1] : undefined);
           if (this.#inFlight.size >= this.#max) continue;
         }
-        this.#reader ??= await this.#openReader();
-        const reply = (await this.#reader.sendCommand([
-          'XREADGROUP',
-          'GROUP',
-          GROUP,
-          this.#consumer,
-          'COUNT',
-          String(this.#max - this.#inFlight.size),
-          'BLOCK',
-          String(this.#blockMs),
-          'STREAMS',
-          this.#key,
-          '>',
-        ])) as unknown;
+        this.#reader ??= await unlessAborted(this.#openReader(), signal);
+        const reply = await unlessAborted(
+          this.#reader.sendCommand([
+            'XREADGROUP',
+            'GROUP',
+            GROUP,
+            this.#consumer,
+            'COUNT',
+            String(this.#max - this.#inFlight.size),
+            'BLOCK',
+            String(this.#blockMs),
+            'STREAMS',
+            this.#key,
+            '>',
+          ]) as Promise<unknown>,
+          signal,
+        );
         for (const entries of streamsOf(reply)) this.#take(worker, entries);
       } catch (error) {
         if (signal.aborted) break;
@@ -217,7 +247,7 @@ export class RedisWebhookDeliveryQueue implements WebhookDeliveryQueue {
         if (m.startsWith('NOGROUP') || m.startsWith('WRONGTYPE'))
           groupReady = false; // expired or garbage
         else this.#onerror(error);
-        await pause(Math.min(this.#blockMs, 500));
+        await pause(Math.min(this.#blockMs, 500), signal);
       }
     }
   }
@@ -225,7 +255,18 @@ export class RedisWebhookDeliveryQueue implements WebhookDeliveryQueue {
   async #openReader(): Promise<EventsRedisClient> {
     const reader = this.#client.duplicate();
     reader.on('error', () => {}); // the main client reports outages
-    await reader.connect();
+    // Closed by stop() even while it is still connecting (Redis unreachable).
+    const close = () => {
+      try {
+        reader.destroy();
+      } catch {} // not open yet
+    };
+    this.#stopping.signal.addEventListener('abort', close, { once: true });
+    try {
+      await reader.connect();
+    } finally {
+      this.#stopping.signal.removeEventListener('abort', close);
+    }
     return reader as EventsRedisClient;
   }
 
