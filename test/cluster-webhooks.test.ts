@@ -9,7 +9,7 @@
  * deliveries in flight, the receiver holds every delivery that arrives in the moments before the
  * kill (answered once HAProxy saw the node down): the jobs the killed node held are left pending in
  * the consumer group and must be re-claimed by another node (`XAUTOCLAIM` after `deliveryLeaseMs`,
- * 30 s) and delivered once.
+ * 6 s here through `--delivery-lease-ms`) and delivered once.
  */
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,8 +31,8 @@ const missing = redisMissing() ?? haproxyMissing();
 if (missing) console.warn(`cluster webhook test skipped: ${missing}`);
 
 const RESOURCE = 'https://mcp.cluster.test/mcp';
-/** `deliveryLeaseMs` of the nodes (the default: `anywire serve` does not change it). */
-const DELIVERY_LEASE_MS = 30_000;
+/** `deliveryLeaseMs` of the nodes (`anywire serve --delivery-lease-ms`; the default is 30 000). */
+const DELIVERY_LEASE_MS = 6000;
 /** The delivery stream of the nodes (default key prefix) and its consumer group. */
 const DELIVERIES = 'anywire:events:deliveries';
 const GROUP = 'deliveries';
@@ -51,7 +51,15 @@ describe.skipIf(missing)('webhook deliveries across three nodes, one SIGKILLed',
     redis = await startRedis();
     cluster = await startCluster({
       redis: redis.url,
-      args: ['--auth-issuer', issuer, '--auth-resource', RESOURCE, '--allow-insecure-webhooks'],
+      args: [
+        '--auth-issuer',
+        issuer,
+        '--auth-resource',
+        RESOURCE,
+        '--allow-insecure-webhooks',
+        '--delivery-lease-ms',
+        String(DELIVERY_LEASE_MS),
+      ],
     });
   }, 180_000);
 

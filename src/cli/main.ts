@@ -132,6 +132,11 @@ export async function main(argv: string[]): Promise<number> {
         "with --redis: how far the nodes' clocks may differ; tasks expire that long after their ttl (default 2000)",
         nonNegativeInt,
       )
+      .option(
+        '--delivery-lease-ms <ms>',
+        'with --redis: how long a webhook job a node took may stay unacknowledged before another node re-claims it (default 30000)',
+        positiveInt,
+      )
       .option('--auth-issuer <url>', 'require OAuth access tokens from this authorization server')
       .option('--auth-resource <url>', "this server's resource URL (RFC 8707); default: the --http endpoint")
       .option('--auth-scope <scope>', 'a scope every request needs (repeatable)', collect, [])

@@ -43,6 +43,8 @@ export function checkRedisUrl(url: string): void {
 export interface UseRedisStoresOptions {
   /** The task store's clock skew tolerance, in ms (`--max-clock-skew-ms`). */
   maxClockSkewMs?: number;
+  /** The webhook delivery queue's `deliveryLeaseMs`, in ms (`--delivery-lease-ms`). */
+  deliveryLeaseMs?: number;
   /** Where outages are reported. Default process.stderr. */
   stderr?: NodeJS.WritableStream;
 }
@@ -74,6 +76,7 @@ export async function useRedisStores(
     // queue's consumer group.
     nodeId,
     ...(more.maxClockSkewMs !== undefined ? { maxClockSkewMs: more.maxClockSkewMs } : {}),
+    ...(more.deliveryLeaseMs !== undefined ? { events: { deliveryLeaseMs: more.deliveryLeaseMs } } : {}),
     onerror: (e: Error) => {
       if (connected) stderr.write(`anywire: ${e.message}\n`);
     },

@@ -56,6 +56,12 @@ export interface ServeOptions extends BindingFlags, Omit<ServerLogOptions, 'stde
    * store's `maxClockSkewMs`). Default `DEFAULT_MAX_CLOCK_SKEW_MS` of `anywire/redis` (2000).
    */
   maxClockSkewMs?: number;
+  /**
+   * `--delivery-lease-ms`: with `redis`, how long a webhook job taken by a node may stay
+   * unacknowledged before another node re-claims it, in ms (the Redis delivery queue's
+   * `deliveryLeaseMs`). Default 30 000.
+   */
+  deliveryLeaseMs?: number;
   /** Grace period for in-flight requests on SIGINT/SIGTERM, in ms. Default 5000. */
   shutdownGraceMs?: number;
   /**
@@ -112,6 +118,7 @@ export async function serve(modulePath: string, options: ServeOptions): Promise<
   const stores = redis
     ? await redis.useRedisStores(server, options.redis!, nodeId, {
         ...(options.maxClockSkewMs !== undefined ? { maxClockSkewMs: options.maxClockSkewMs } : {}),
+        ...(options.deliveryLeaseMs !== undefined ? { deliveryLeaseMs: options.deliveryLeaseMs } : {}),
       })
     : undefined;
   const started: StartedBinding[] = [];
