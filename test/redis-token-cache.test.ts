@@ -17,6 +17,7 @@ import { RedisTokenCache } from '../src/redis/token-cache.js';
 import type { RedisInstance } from './fixtures/redis-server.js';
 import { redisMissing, startRedis } from './fixtures/redis-server.js';
 import { waitFor } from './helpers.js';
+import { tokenCacheContract } from './contracts/token-cache.contract.js';
 
 const missing = redisMissing();
 if (missing) console.warn(`skipping the Redis token cache tests: ${missing}`);
@@ -66,6 +67,12 @@ describe.skipIf(!!missing)('RedisTokenCache (introspection answers shared by nod
     await raw?.close();
     await redis?.close();
     await as?.close();
+  });
+
+  let prefixes = 0;
+  tokenCacheContract('RedisTokenCache', () => {
+    const cache = new RedisTokenCache(raw, { keyPrefix: `tcc${++prefixes}:` });
+    return cache;
   });
 
   /** A node: a resource server with its own Redis connection for the token cache. */

@@ -16,6 +16,7 @@ export {
 } from './metadata.js';
 export { normalizeHtu } from './dpop.js';
 export { InMemoryReplayCache } from './replay-cache.js';
+export { DEFAULT_TOKEN_CACHE_MAX_ENTRIES, InMemoryTokenCache } from './token-cache.js';
 export type { ReplayCache } from '../protocol/replay-cache.js';
 export type { TokenCache } from '../protocol/token-cache.js';
 export { AuthError } from '../protocol/auth.js';
