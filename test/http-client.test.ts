@@ -22,7 +22,7 @@ import { McpError } from '../src/protocol/errors.js';
 import { encodeHeaderValue, scanToolHeaders } from '../src/transports/streamable-http/client-headers.js';
 import { readSseStream } from '../src/transports/streamable-http/client-sse.js';
 import { StreamableHttpClientTransport } from '../src/transports/streamable-http/client.js';
-import { ROOT } from './helpers.js';
+import { ROOT, waitFor } from './helpers.js';
 
 // ---- fixtures ---------------------------------------------------------------------------------
 
@@ -304,7 +304,11 @@ describe('against @modelcontextprotocol/server-everything over streamable HTTP (
     const e = await client.callTool('trigger-elicitation-request', {});
     expect(JSON.stringify(e.content)).toContain('Ada');
     // The server asks for roots on its own 350 ms after initialization: over the GET stream.
-    for (let i = 0; i < 50 && rootsAsked.length === 0; i++) await sleep(20);
+    await waitFor(
+      'the server’s roots/list request',
+      () => rootsAsked.length,
+      (n) => n > 0,
+    );
     expect(rootsAsked).toEqual(['request']);
   });
 });

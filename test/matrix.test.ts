@@ -9,7 +9,7 @@ import type { RunningBinding } from './bindings/types.js';
 import { matrixBindings } from './fixtures/matrix-bindings.js';
 import { createMatrixServer, probes } from './fixtures/matrix-server.js';
 import { PROBE_CAPABILITY, PROBE_EXTENSION, PROBE_METHOD } from './fixtures/router-probe.js';
-import { sleep } from './helpers.js';
+import { sleep, waitFor } from './helpers.js';
 
 const bindings = matrixBindings;
 
@@ -107,7 +107,11 @@ for (const binding of bindings) {
           const seen: string[] = [];
           const sub = await client.listen({ toolsListChanged: true }, (n) => seen.push(n.method));
           await client.callTool('test_trigger_tool_change');
-          for (let i = 0; i < 50 && seen.length === 0; i++) await sleep(20);
+          await waitFor(
+            'a notification after the tool change',
+            () => seen.length,
+            (n) => n > 0,
+          );
           expect(seen).toContain('notifications/tools/list_changed');
           await sub.close();
         });

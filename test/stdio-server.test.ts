@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BIN, EVERYTHING, ROOT } from './helpers.js';
+import { BIN, EVERYTHING, ROOT, waitFor } from './helpers.js';
 
 interface Proc {
   child: ChildProcessWithoutNullStreams;
@@ -155,7 +155,7 @@ describe('stdio server: bad input', () => {
       result: { content: [{ type: 'text', text: 'quiet answer' }] },
     });
     expect(p.stdoutLines).toHaveLength(2);
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor('both stray lines on stderr', p.stderr, (e) => e.includes('neither must this one'));
     expect(p.stderr()).toContain('this line must not reach the protocol stream');
     expect(p.stderr()).toContain('neither must this one');
   });

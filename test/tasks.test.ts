@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { InMemoryNotificationBus } from '../src/protocol/notification-bus.js';
 import { InMemoryTaskStore } from '../src/protocol/task-store.js';
 import { McpServer } from '../src/server/mcp-server.js';
-import { connectPair, sleep } from './helpers.js';
+import { connectPair, sleep, waitFor } from './helpers.js';
 
 const aborted: string[] = [];
 
@@ -121,7 +121,11 @@ describe('tasks across processes and failures', () => {
     const b = await connectPair(make(), { era: 'legacy' });
     const { task } = (await a.request('tools/call', { name: 'forever', arguments: {}, task: {} })) as any;
     expect(await b.request('tasks/cancel', { taskId: task.taskId })).toMatchObject({ status: 'cancelled' });
-    for (let i = 0; i < 200 && stopped.length === 0; i++) await sleep(10);
+    await waitFor(
+      'the cancelled task’s handler to stop',
+      () => stopped.length,
+      (n) => n > 0,
+    );
     expect(stopped).toEqual(['aborted']);
     expect(await a.request('tasks/get', { taskId: task.taskId })).toMatchObject({ status: 'cancelled' });
     await a.close();
@@ -192,7 +196,11 @@ describe('tasks across processes and failures', () => {
     s.registerTool('b', {}, () => 'b'); // publishes list_changed
     s.notifyResourceUpdated('test://x');
     // Four publishes: registering a, registering x, registering b, the resource update.
-    for (let i = 0; i < 100 && errors.length < 4; i++) await sleep(10);
+    await waitFor(
+      'four failed publishes',
+      () => errors.length,
+      (n) => n >= 4,
+    );
     expect(errors.map((e) => e.message)).toEqual(['bus down', 'bus down', 'bus down', 'bus down']);
     expect(await client.callTool('b')).toMatchObject({ content: [{ text: 'b' }] });
     await client.close();

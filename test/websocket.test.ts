@@ -23,7 +23,7 @@ import {
   WS_CLOSE,
 } from '../src/transports/websocket/index.js';
 import type { ServeWebSocketOptions, WebSocketServerHandle } from '../src/transports/websocket/index.js';
-import { sleep } from './helpers.js';
+import { sleep, waitFor } from './helpers.js';
 import { elicited, exercise, sampled } from './sdk-exercise.js';
 import type { AnyClient } from './sdk-exercise.js';
 
@@ -32,9 +32,13 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-/** The everything server plus probes: who called (binding, auth) and a tool that waits for abort. */
+/**
+ * The everything server plus probes: who called (binding, auth) and a tool that waits for abort
+ * (`started` grows when its handler runs, `aborted` when its signal aborts).
+ */
 function testServer() {
   const server = createEverythingServer();
+  const started: string[] = [];
   const aborted: string[] = [];
   server.registerTool('whoami', { description: 'The caller as the binding saw it' }, (_a, ctx) =>
     JSON.stringify({
@@ -44,6 +48,7 @@ function testServer() {
     }),
   );
   server.registerTool('wait_for_abort', { description: 'Resolves when its signal aborts' }, (_a, ctx) => {
+    started.push('started');
     return new Promise((resolve) => {
       ctx.signal.addEventListener('abort', () => {
         aborted.push('aborted');
@@ -52,7 +57,7 @@ function testServer() {
     });
   });
   server.registerTool('big', { description: 'Returns 256 KiB of text' }, () => 'x'.repeat(256 * 1024));
-  return { server, aborted };
+  return { server, started, aborted };
 }
 
 async function serve(server: McpServer, options: ServeWebSocketOptions = {}): Promise<WebSocketServerHandle> {
@@ -311,7 +316,11 @@ describe('auth and security', () => {
     // A client without a subprotocol (curl, raw tools) is served.
     first.ws.close();
     await first.closed;
-    await sleep(20);
+    await waitFor(
+      'the server to count the first connection closed',
+      () => handle.attachment.connections,
+      (n) => n === 0,
+    );
     const bare = rawPeer(handle.url, { protocols: [] });
     await bare.opened;
     bare.send(echo(1));
@@ -321,7 +330,7 @@ describe('auth and security', () => {
 
 describe('connection life', () => {
   it('a peer that disconnects mid-request aborts the handler (legacy and modern)', async () => {
-    const { server, aborted } = testServer();
+    const { server, started, aborted } = testServer();
     const handle = await serve(server);
     // modern: a raw peer drops the TCP connection
     const peer = rawPeer(handle.url);
@@ -332,20 +341,39 @@ describe('connection life', () => {
       method: 'tools/call',
       params: { name: 'wait_for_abort', arguments: {}, _meta: MODERN_META },
     });
-    await sleep(100);
+    await waitFor(
+      'the raw peer’s call to reach its handler',
+      () => started.length,
+      (n) => n === 1,
+    );
     peer.ws.terminate();
-    for (let i = 0; i < 50 && aborted.length < 1; i++) await sleep(20);
+    await waitFor(
+      'the handler to be aborted after the peer dropped',
+      () => aborted.length,
+      (n) => n >= 1,
+    );
     expect(aborted).toHaveLength(1);
     // legacy: the anywire client closes its session
     const client = await connect(handle.url, { era: 'legacy' });
     const pending = client.callTool('wait_for_abort').catch((e: unknown) => e);
-    await sleep(100);
+    await waitFor(
+      'the legacy call to reach its handler',
+      () => started.length,
+      (n) => n === 2,
+    );
     await client.close();
     expect(await pending).toBeInstanceOf(McpError);
-    for (let i = 0; i < 50 && aborted.length < 2; i++) await sleep(20);
+    await waitFor(
+      'the handler to be aborted after the session closed',
+      () => aborted.length,
+      (n) => n >= 2,
+    );
     expect(aborted).toHaveLength(2);
-    await sleep(20);
-    expect(handle.attachment.connections).toBe(0);
+    await waitFor(
+      'the server to count no open connections',
+      () => handle.attachment.connections,
+      (n) => n === 0,
+    );
   });
 
   it('keep-alive closes a peer that stops answering pings within 2 x keepAliveIntervalMs', async () => {
