@@ -4,13 +4,12 @@
  * request with a JSON-RPC error once that node is dead (its lease lapsed) instead of leaving the
  * client waiting; the session lives on.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { McpServer } from '../src/server/mcp-server.js';
 import { RedisEventStore } from '../src/redis/event-store.js';
 import { OWNER_ENDED_MESSAGE } from '../src/transports/streamable-http/resumed-post-stream.js';
-import { redisMissing, startRedis } from './fixtures/redis-server.js';
-import type { RedisInstance } from './fixtures/redis-server.js';
-import { RawClient, readSse, startNode, until } from './fixtures/session-nodes.js';
+import { redisMissing } from './fixtures/redis-server.js';
+import { RawClient, readSse, sessionCluster, until } from './fixtures/session-nodes.js';
 import type { Node, SseEvent } from './fixtures/session-nodes.js';
 import { z } from 'zod';
 
@@ -36,40 +35,18 @@ function define(server: McpServer, name: string): void {
 const messages = (events: SseEvent[]) => events.filter((e) => e.data).map((e) => JSON.parse(e.data));
 
 describe.skipIf(missing !== undefined)('a legacy POST stream resumed on another node', () => {
-  let redis: RedisInstance;
-  let nodes: Node[] = [];
-  let prefixSeq = 0;
-
-  beforeAll(async () => {
-    redis = await startRedis();
-  }, 30_000);
-
-  afterEach(async () => {
-    await Promise.all(nodes.map((n) => n.close()));
-    nodes = [];
-  });
-
-  afterAll(async () => {
-    await redis?.close();
-  });
-
+  const c = sessionCluster(define, 'pr');
+  const nodes = c.nodes;
   let keyPrefix = '';
   async function twoNodes(leaseMs = LEASE_MS): Promise<[Node, Node]> {
-    keyPrefix = `pr${++prefixSeq}:`;
-    for (const name of ['A', 'B'])
-      nodes.push(
-        await startNode(name, {
-          redisUrl: redis.url,
-          keyPrefix,
-          define,
-          http: {
-            streamOwnerLeaseMs: leaseMs,
-            resumedStreamPollMs: POLL_MS,
-            shutdownGraceMs: 100,
-            eventRetentionMs: RETENTION_MS,
-          },
-        }),
-      );
+    ({ keyPrefix } = await c.start(['A', 'B'], {
+      http: {
+        streamOwnerLeaseMs: leaseMs,
+        resumedStreamPollMs: POLL_MS,
+        shutdownGraceMs: 100,
+        eventRetentionMs: RETENTION_MS,
+      },
+    }));
     return nodes as [Node, Node];
   }
 
@@ -137,7 +114,7 @@ describe.skipIf(missing !== undefined)('a legacy POST stream resumed on another 
     expect(messages(again.events).map((m) => m.error?.code)).toEqual([-32603]);
     // Answered and delivered: the stream's events go after the resumption grace, so a client that
     // resumes again (the SDK does after an error response) is not answered the same stream forever.
-    const events = new RedisEventStore(redis.url, { keyPrefix });
+    const events = new RedisEventStore(c.redis.url, { keyPrefix });
     try {
       await until('the answered stream to be retired', async () => {
         return (await events.replayEventsAfter(alice.sessionId, lastEventId, () => {})) === undefined;

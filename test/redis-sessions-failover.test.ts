@@ -10,12 +10,11 @@ import type { AddressInfo } from 'node:net';
 import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as V1Http } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { McpServer } from '../src/server/mcp-server.js';
-import { redisMissing, startRedis } from './fixtures/redis-server.js';
-import type { RedisInstance } from './fixtures/redis-server.js';
-import { RawClient, readSse, startNode, until } from './fixtures/session-nodes.js';
+import { redisMissing } from './fixtures/redis-server.js';
+import { RawClient, readSse, sessionCluster, until } from './fixtures/session-nodes.js';
 import type { Node, SseEvent } from './fixtures/session-nodes.js';
 
 const missing = redisMissing();
@@ -102,28 +101,9 @@ async function roundRobin(nodes: Node[]) {
 }
 
 describe.skipIf(missing !== undefined)('legacy sessions across nodes: load balancing and node death', () => {
-  let redis: RedisInstance;
-  let nodes: Node[] = [];
-  let prefixSeq = 0;
-
-  beforeAll(async () => {
-    redis = await startRedis();
-  }, 30_000);
-
-  afterEach(async () => {
-    await Promise.all(nodes.map((n) => n.close()));
-    nodes = [];
-  });
-
-  afterAll(async () => {
-    await redis?.close();
-  });
-
-  async function cluster(count: number) {
-    const keyPrefix = `f${++prefixSeq}:`;
-    for (const name of ['A', 'B', 'C'].slice(0, count))
-      nodes.push(await startNode(name, { redisUrl: redis.url, keyPrefix, define }));
-  }
+  const c = sessionCluster(define, 'f');
+  const nodes = c.nodes;
+  const cluster = (count: number) => c.start(['A', 'B', 'C'].slice(0, count));
 
   it('SDK v1 client through a round-robin proxy: a sampling answered on another node', async () => {
     await cluster(3);

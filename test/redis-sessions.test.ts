@@ -6,13 +6,12 @@
  * and garbage under a session key is an unknown session.
  */
 import { createClient } from 'redis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { McpServer } from '../src/server/mcp-server.js';
 import type { RedisClient as AnyRedisClient } from '../src/redis/connection.js';
-import { redisMissing, startRedis } from './fixtures/redis-server.js';
-import type { RedisInstance } from './fixtures/redis-server.js';
-import { RawClient, readSse, startNode, until } from './fixtures/session-nodes.js';
+import { redisMissing } from './fixtures/redis-server.js';
+import { RawClient, readSse, sessionCluster, until } from './fixtures/session-nodes.js';
 import type { Node, SseEvent } from './fixtures/session-nodes.js';
 
 const missing = redisMissing();
@@ -55,34 +54,22 @@ function define(server: McpServer, name: string): void {
 const text = (body: any): string => body?.result?.content?.[0]?.text;
 
 describe.skipIf(missing !== undefined)('legacy sessions shared by several nodes', () => {
-  let redis: RedisInstance;
+  const c = sessionCluster(define, 'c');
+  const nodes = c.nodes;
   let raw: AnyRedisClient;
-  let nodes: Node[] = [];
-  let prefixSeq = 0;
 
   beforeAll(async () => {
-    redis = await startRedis();
-    raw = createClient({ url: redis.url }) as unknown as AnyRedisClient;
+    raw = createClient({ url: c.redis.url }) as unknown as AnyRedisClient;
     raw.on('error', () => {});
     await raw.connect();
-  }, 30_000);
-
-  afterEach(async () => {
-    await Promise.all(nodes.map((n) => n.close()));
-    nodes = [];
   });
 
   afterAll(async () => {
     await raw?.close();
-    await redis?.close();
   });
 
-  async function cluster(count: number, extra: { maxSessionRecordBytes?: number } = {}) {
-    const keyPrefix = `c${++prefixSeq}:`;
-    for (const name of ['A', 'B', 'C'].slice(0, count))
-      nodes.push(await startNode(name, { redisUrl: redis.url, keyPrefix, define, ...extra }));
-    return { keyPrefix };
-  }
+  const cluster = (count: number, extra: { maxSessionRecordBytes?: number } = {}) =>
+    c.start(['A', 'B', 'C'].slice(0, count), extra);
 
   it('serves a session initialized on A on B: tools/call, GET stream, DELETE; another principal gets 404', async () => {
     await cluster(2);
@@ -355,13 +342,13 @@ describe.skipIf(missing !== undefined)('legacy sessions shared by several nodes'
     const alice = new RawClient('alice');
     await alice.initialize(a);
     expect((await alice.call(b, 1, 'ping')).body.result).toEqual({});
-    await redis.kill();
+    await c.redis.kill();
     const started = Date.now();
     const failed = await alice.post(b, { jsonrpc: '2.0', id: 2, method: 'ping' });
     expect(Date.now() - started).toBeLessThan(3000);
     expect(failed.status).toBe(500);
     expect((await failed.json()).error.message).toMatch(/anywire\/redis: session touch failed/);
-    await redis.restart();
+    await c.redis.restart();
     // Nothing is persisted by the test's Redis: the old session is gone (404), a new one works.
     await until('a new session on the restarted Redis', async () => {
       const fresh = new RawClient('alice');
