@@ -76,6 +76,20 @@ describe.skipIf(!!missing)('RedisKeyRing', () => {
     expect((await b.keys()).map((k) => k.id).sort()).toEqual([oldId, newId].sort());
   });
 
+  it('a rotation in the same millisecond as the first key: the retired key still signs', async () => {
+    const prefix = `ring${++n}:`;
+    const [sec, usec] = (await raw.sendCommand(['TIME'])) as [string, string];
+    const now = Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
+    const secret = Buffer.alloc(32, 7).toString('base64url');
+    // Ids chosen so that the retired key sorts first by id: only its being retired may order it.
+    await raw.hSet(`${prefix}keyring`, {
+      aaaa: JSON.stringify({ s: secret, c: now, r: now }),
+      zzzz: JSON.stringify({ s: secret, c: now, r: 0 }),
+    });
+    const r = ring(prefix, 5000);
+    expect((await r.keys()).map((k) => k.id)).toEqual(['aaaa', 'zzzz']);
+  });
+
   it('the ring hash has a TTL; garbage in it (another type, foreign fields) is dropped', async () => {
     const prefix = `ring${++n}:`;
     const key = `${prefix}keyring`;

@@ -92,6 +92,8 @@ function randomBytes(n: number): Uint8Array {
 
 interface RingKey extends StateKey {
   createdMs: number;
+  /** Replaced by a newer key (it verifies, and signs only until the newer one may). */
+  retired: boolean;
 }
 
 interface RingCache {
@@ -249,13 +251,23 @@ export class RedisKeyRing implements KeyRing {
       const all: RingKey[] = [];
       for (let i = 1; i + 1 < flat.length; i += 2) {
         try {
-          const v = JSON.parse(flat[i + 1]!) as { s: string; c: number };
-          all.push({ id: flat[i]!, secret: new Uint8Array(Buffer.from(v.s, 'base64url')), createdMs: v.c });
+          const v = JSON.parse(flat[i + 1]!) as { s: string; c: number; r: number };
+          all.push({
+            id: flat[i]!,
+            secret: new Uint8Array(Buffer.from(v.s, 'base64url')),
+            createdMs: v.c,
+            retired: v.r > 0,
+          });
         } catch {
           // not ours: skipped (the next read drops it)
         }
       }
-      all.sort((a, b) => b.createdMs - a.createdMs || (a.id < b.id ? -1 : 1));
+      // Newest first; a key created in the same millisecond as the one that retired it (a rotation
+      // right after the first key was made) is older than it.
+      all.sort(
+        (a, b) =>
+          b.createdMs - a.createdMs || Number(a.retired) - Number(b.retired) || (a.id < b.id ? -1 : 1),
+      );
       this.#cache = { keys: all, all, readAt: Date.now(), offsetMs: redisNow - Date.now() };
       return all;
     };
