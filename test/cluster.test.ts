@@ -296,7 +296,9 @@ describe.skipIf(missing)('three nodes behind HAProxy, one SIGKILLed and restarte
             const text = `legacy${w}-${n}`;
             await send(
               legacyCalls,
-              () => l.client.callTool({ name: 'echo', arguments: { text } }, undefined, { timeout: 8000 }),
+              // 20 s: room for a call in flight on the killed node to be answered -32603 after its
+              // stream lease lapses (streamOwnerLeaseMs 5 s, plus the SDK's resumption backoff).
+              () => l.client.callTool({ name: 'echo', arguments: { text } }, undefined, { timeout: 20_000 }),
               (r) => expect(textOf(r as { content: unknown[] })).toBe(text),
               { retryHung: true },
             );
@@ -309,7 +311,7 @@ describe.skipIf(missing)('three nodes behind HAProxy, one SIGKILLed and restarte
                   l.client.callTool(
                     { name: 'test_sampling', arguments: { prompt: `p${w}-${n}` } },
                     undefined,
-                    { timeout: 8000 },
+                    { timeout: 20_000 },
                   ),
                 (r) =>
                   expect(textOf(r as { content: unknown[] })).toBe(`LLM response: sampled by sdk-v1-${w}`),
@@ -374,7 +376,11 @@ describe.skipIf(missing)('three nodes behind HAProxy, one SIGKILLed and restarte
     // with Last-Event-ID) on another node is answered there with a -32603 error once the dead
     // node's stream lease lapses (streamOwnerLeaseMs, 5 s): the client retries, nothing hangs.
     report('legacy tools/call (SDK v1 client, sessions)', legacyCalls);
-    report('sampling requests server-to-client (SDK v1)', sampling);
+    // A sampling may still end at the client's timeout (20 s) and be retried: the client's answer,
+    // POSTed while round robin sends it to the node being killed, is cut mid-request (HAProxy does
+    // not retry a POST it already sent; the SDK does not send an answer again), so the node that
+    // asked never hears it. Counted and printed as hung, not failed.
+    report('sampling requests server-to-client (SDK v1)', sampling, true);
     numbers['legacy sessions opened'] = legacy.length;
     numbers['legacy sessions still served after the kill (none lost)'] = legacy.filter((l) =>
       l.sessionId(),
