@@ -99,8 +99,22 @@ describe.skipIf(missing !== undefined)('a legacy POST stream resumed on another 
     const killedAt = Date.now();
     expect(await call.reading).toMatch(/ended|cut/);
 
+    // Isolation: another principal's session presenting alice's event id gets none of her stream
+    // (no relay, no error for her request id); it is an unknown id there.
+    const bob = new RawClient('bob');
+    await bob.initialize(b);
+    await bob.post(b, { jsonrpc: '2.0', method: 'notifications/initialized' });
+    const foreignAbort = new AbortController();
+    const foreign = await bob.get(b, lastEventId, foreignAbort.signal);
+    const foreignEvents: SseEvent[] = [];
+    const foreignReading = readSse(foreign, (e) => foreignEvents.push(e)).catch(() => {});
+
     const resumed = await resume(alice, b, lastEventId);
     const endedAt = await resumed.ended;
+    expect(foreign.status).toBe(200);
+    expect(messages(foreignEvents), "bob's stream after presenting alice's event id").toEqual([]);
+    foreignAbort.abort();
+    await foreignReading;
     const got = messages(resumed.events);
     expect(got).toEqual([{ jsonrpc: '2.0', id: 50, error: { code: -32603, message: OWNER_ENDED_MESSAGE } }]);
     expect(resumed.events[0]!.id).toBeTypeOf('string');
